@@ -1,0 +1,95 @@
+//! Command-line types (clap derive) and nothing else: parsing only, no behaviour.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A local DevOps lab orchestrator for learning Python backend development.
+///
+/// labforge scaffolds production-grade FastAPI, Flask and Django projects with tests, lint
+/// configuration, a Dockerfile, Kubernetes manifests and a GitHub Actions workflow.
+#[derive(Debug, Parser)]
+#[command(
+    name = "labforge",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scaffold a new Python backend project from a template
+    New(NewArgs),
+    /// List the templates, their options, defaults and valid combinations
+    Templates(TemplatesArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    labforge new shop\n  \
+    labforge new shop --framework flask --db none --auth none\n  \
+    labforge new shop --with graphql,ratelimit --dry-run")]
+pub struct NewArgs {
+    /// Project name: lowercase ASCII letters, digits, '-' and '_', starting with a letter
+    pub name: String,
+
+    /// Web framework (a built-in template); see `labforge templates`
+    #[arg(
+        long,
+        short = 'f',
+        value_name = "NAME",
+        conflicts_with = "template_dir"
+    )]
+    pub framework: Option<String>,
+
+    /// Database: postgres, mongo or none (what the template supports)
+    #[arg(long, value_name = "DB")]
+    pub db: Option<String>,
+
+    /// Authentication: jwt or none
+    #[arg(long, value_name = "AUTH")]
+    pub auth: Option<String>,
+
+    /// Extras to include, comma-separated: graphql, ratelimit, oauth (what the template supports)
+    #[arg(long = "with", value_name = "EXTRAS", value_delimiter = ',')]
+    pub with: Option<Vec<String>>,
+
+    /// Set any template variable, e.g. `--set description="Orders API"` (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Directory to create the project in [default: ./NAME]
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+
+    /// Render a template kept outside labforge (a folder with a template.yaml)
+    #[arg(long, value_name = "PATH")]
+    pub template_dir: Option<PathBuf>,
+
+    /// Write into a non-empty directory, overwriting files the template produces
+    #[arg(long)]
+    pub force: bool,
+
+    /// Print the files that would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Never ask: use defaults for every option not given
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplatesArgs {
+    /// Print machine-readable JSON
+    #[arg(long)]
+    pub json: bool,
+
+    /// Describe a template kept outside labforge instead of the built-in ones
+    #[arg(long, value_name = "PATH")]
+    pub template_dir: Option<PathBuf>,
+}

@@ -1,0 +1,153 @@
+//! `labforge new`: scaffold a project. Observe the target, resolve answers, render a plan, then
+//! either print it (`--dry-run`) or write it.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::NewArgs;
+use crate::scaffold::{
+    self, Answers, FileAction, Given, GivenValue, Plan, ProjectName, Secrets, TargetState, Template,
+};
+use crate::ui::Shell;
+use crate::ui::prompt::{Prompter, Terminal};
+use crate::{Error, Outcome};
+
+pub fn run(args: NewArgs, shell: &Shell) -> Result<Outcome, Error> {
+    let project = ProjectName::parse(&args.name).map_err(scaffold::Error::from)?;
+    let target = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&project.name));
+    // Refuse a non-empty target before asking anything.
+    let state = TargetState::inspect(&target, args.force)?;
+    let given = given(&args)?;
+    let mut terminal = (shell.is_interactive() && !args.yes).then(Terminal::default);
+
+    let template = match (&args.template_dir, &args.framework) {
+        (Some(dir), _) => Template::from_dir(dir)?,
+        (None, Some(name)) => Template::builtin(name)?,
+        (None, None) => match terminal.as_mut() {
+            Some(prompt) => {
+                let names: Vec<String> = scaffold::builtin_names()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                let default = names
+                    .iter()
+                    .position(|n| n == scaffold::DEFAULT_TEMPLATE)
+                    .unwrap_or(0);
+                let pick = prompt
+                    .select("Framework", &names, default)
+                    .map_err(scaffold::Error::from)?;
+                Template::builtin(&names[pick])?
+            }
+            None => Template::builtin(scaffold::DEFAULT_TEMPLATE)?,
+        },
+    };
+    let answers = Answers::resolve(
+        &template,
+        given,
+        terminal.as_mut().map(|t| t as &mut dyn Prompter),
+    )?;
+    let plan = scaffold::render(&template, &project, &answers, &Secrets::generate()?)?;
+
+    if args.dry_run {
+        print_plan(shell, &plan, &target, &template, &answers);
+        return Ok(Outcome::Success);
+    }
+    plan.write(&target, state)?;
+    shell.status(
+        "Created",
+        format_args!(
+            "{} with {} ({})",
+            shell.bold(&project.name),
+            template.name(),
+            answers.summary()
+        ),
+    );
+    shell.line(format_args!(
+        "{:>10} {} files in {}",
+        "",
+        plan.files.len(),
+        target.display()
+    ));
+    if let Some(steps) = plan.values.get("next_steps").and_then(|v| v.as_array()) {
+        shell.line("");
+        shell.line("Next steps:");
+        shell.line(format_args!("  cd {}", shell_path(&target)));
+        for step in steps.iter().filter_map(|s| s.as_str()) {
+            shell.line(format_args!("  {step}"));
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// The template answers the command line gave.
+fn given(args: &NewArgs) -> Result<Given, scaffold::Error> {
+    let mut given = Given::default();
+    for pair in &args.set {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(scaffold::Error::Answer(format!(
+                "`--set {pair}` needs the form KEY=VALUE"
+            )));
+        };
+        given.set(
+            key.trim(),
+            &format!("--set {}", key.trim()),
+            GivenValue::One(value.to_string()),
+        );
+    }
+    if let Some(db) = &args.db {
+        given.set("db", "--db", GivenValue::One(db.clone()));
+    }
+    if let Some(auth) = &args.auth {
+        given.set("auth", "--auth", GivenValue::One(auth.clone()));
+    }
+    if let Some(extras) = &args.with {
+        given.set("extras", "--with", GivenValue::Many(extras.clone()));
+    }
+    Ok(given)
+}
+
+fn print_plan(shell: &Shell, plan: &Plan, target: &Path, template: &Template, answers: &Answers) {
+    shell.line(format_args!(
+        "Would write {} files ({}) to {} from template {} ({}):",
+        plan.files.len(),
+        human_size(plan.size()),
+        target.display(),
+        template.name(),
+        answers.summary()
+    ));
+    let width = plan.files.iter().map(|f| f.path.len()).max().unwrap_or(0);
+    for (file, action) in plan.files.iter().zip(plan.actions(target)) {
+        let verb = match action {
+            FileAction::Create => "create",
+            FileAction::Overwrite => "overwrite",
+        };
+        shell.line(format_args!(
+            "  {verb:<9} {:<width$}  {:>8}",
+            file.path,
+            human_size(file.contents.len())
+        ));
+    }
+    shell.line("Nothing was written (--dry-run).");
+}
+
+fn human_size(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    }
+}
+
+fn shell_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        text
+    } else {
+        crate::scaffold::shell_quote(&text)
+    }
+}

@@ -1,0 +1,41 @@
+//! The top-level error and outcome types, which own labforge's exit codes:
+//! 0 ok, 1 a step or check failed, 2 usage/config/infrastructure error, 130 interrupted.
+
+use std::process::ExitCode;
+
+/// How a command that ran to completion ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything it set out to do worked.
+    Success,
+    /// It ran, but a step or check failed (exit 1).
+    Failed,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Success => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::from(1),
+        }
+    }
+}
+
+/// Anything that stops a command before it could finish.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Scaffold(#[from] crate::scaffold::Error),
+    /// The user interrupted a prompt or a wait (Ctrl-C).
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Interrupted => ExitCode::from(130),
+            Error::Scaffold(_) => ExitCode::from(2),
+        }
+    }
+}

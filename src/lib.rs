@@ -1,0 +1,22 @@
+//! labforge: a local DevOps lab orchestrator for people learning Python backend development.
+//!
+//! The binary is a thin shell around [`run`]; every command lives in [`cmd`] and the domains it
+//! drives ([`scaffold`], [`stack`]) are plain library code, testable without a terminal.
+
+pub mod cli;
+pub mod cmd;
+pub mod embedded;
+pub mod error;
+pub mod scaffold;
+pub mod stack;
+pub mod ui;
+
+pub use error::{Error, Outcome};
+
+/// Runs one parsed command line.
+pub fn run(cli: cli::Cli, shell: &ui::Shell) -> Result<Outcome, Error> {
+    match cli.command {
+        cli::Command::New(args) => cmd::new::run(args, shell),
+        cli::Command::Templates(args) => cmd::templates::run(args, shell),
+    }
+}

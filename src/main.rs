@@ -1,0 +1,17 @@
+//! The `labforge` binary: parse arguments, run, turn the outcome into an exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = labforge::cli::Cli::parse();
+    let shell = labforge::ui::Shell::new();
+    match labforge::run(cli, &shell) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(err) => {
+            shell.error(&err);
+            err.exit_code()
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! Tera filters that turn a value into a correctly quoted literal for the file it lands in.
+//! Tera escapes only HTML; YAML, TOML, Python, shell and Dockerfile output need these.
+
+use tera::{Kwargs, State, Tera, Value};
+
+/// Registers `json`, `yaml`, `toml`, `py` and `shell` on `tera`.
+pub fn register(tera: &mut Tera) {
+    // A JSON string literal is also a valid double-quoted YAML scalar, TOML basic string and
+    // Python string literal, so one quoting function serves four formats.
+    for name in ["json", "yaml", "toml", "py"] {
+        tera.register_filter(name, |value: &Value, _: Kwargs, _: &State| json(value));
+    }
+    tera.register_filter("shell", |value: &str, _: Kwargs, _: &State| shell(value));
+}
+
+fn json(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
+}
+
+/// POSIX shell single quoting: `it's` becomes `'it'\''s'`.
+pub fn shell(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str, value: &str) -> String {
+        let mut tera = Tera::new();
+        register(&mut tera);
+        let mut ctx = tera::Context::new();
+        ctx.insert("v", value);
+        tera.render_str(source, &ctx, false).unwrap()
+    }
+
+    #[test]
+    fn quotes_hostile_strings_for_each_format() {
+        let hostile = "a\"b'c\n$(rm -rf /)";
+        assert_eq!(
+            render("{{ v | yaml }}", hostile),
+            r#""a\"b'c\n$(rm -rf /)""#
+        );
+        assert_eq!(
+            render("{{ v | shell }}", hostile),
+            "'a\"b'\\''c\n$(rm -rf /)'"
+        );
+        assert_eq!(render("{{ v | py }}", "x"), r#""x""#);
+    }
+}

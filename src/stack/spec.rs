@@ -1,0 +1,464 @@
+//! `labforge.yaml`, the project's stack definition: the typed schema and its validation. Every
+//! problem is reported with `file:line:column` and what to change. No Docker here.
+//!
+//! ```yaml
+//! version: 1
+//! project: shop
+//! services:
+//!   postgres:
+//!     kind: postgres                 # postgres | mongo | app: decides how readiness is proven
+//!     image: postgres:17             # overridable per user: LABFORGE_IMAGE_POSTGRES, config file
+//!     environment:
+//!       POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}   # ${VAR} comes from .env or the environment
+//!     ports: ["5432:5432"]           # HOST:CONTAINER, always published on 127.0.0.1
+//!     volumes: ["pgdata:/var/lib/postgresql/data"]
+//!     healthcheck: { test: [CMD-SHELL, pg_isready -h 127.0.0.1], interval: 1s }
+//!   app:
+//!     kind: app
+//!     build: { context: ., dockerfile: Dockerfile, args: { PYTHON_IMAGE: python:3.12-slim } }
+//!     dev: { command: [uvicorn, shop.main:app, --reload], mount: /app, rebuild_on: [pyproject.toml] }
+//!     env_file: .env
+//!     ports: ["8000:8000"]
+//!     depends_on: [postgres]
+//!     ready_path: /ready
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// The file name `labforge up` reads.
+pub const FILE_NAME: &str = "labforge.yaml";
+
+/// The whole stack.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StackSpec {
+    /// Schema version; 1 is the only one so far.
+    pub version: Spanned<u32>,
+    /// Project name; prefixes container, network and volume names.
+    pub project: Spanned<String>,
+    pub services: BTreeMap<String, ServiceSpec>,
+}
+
+/// What a service is, which decides how labforge proves it is ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// PostgreSQL: ready when `SELECT 1` succeeds over TCP.
+    Postgres,
+    /// MongoDB: ready when `ping` succeeds.
+    Mongo,
+    /// The HTTP application: ready when `GET ready_path` returns 2xx.
+    App,
+}
+
+/// One container.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    pub kind: ServiceKind,
+    /// Image to run; required unless `build` is given.
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
+    /// Build the image from the project.
+    #[serde(default)]
+    pub build: Option<BuildSpec>,
+    /// Overrides the image's command.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Development mode: bind-mount the source and run a reloading server.
+    #[serde(default)]
+    pub dev: Option<DevSpec>,
+    /// A dotenv file (relative to the project) whose variables are passed to the container.
+    #[serde(default)]
+    pub env_file: Option<String>,
+    /// Environment variables; `${VAR}` is replaced from `.env` or labforge's environment.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// `HOST:CONTAINER` or `CONTAINER`; published on 127.0.0.1 only.
+    #[serde(default)]
+    pub ports: Vec<Spanned<String>>,
+    /// `NAME:/path/in/container` named volumes.
+    #[serde(default)]
+    pub volumes: Vec<Spanned<String>>,
+    /// Services that must be ready before this one starts.
+    #[serde(default)]
+    pub depends_on: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub healthcheck: Option<HealthcheckSpec>,
+    /// For `kind: app`: the path that answers 2xx once the app and its dependencies work.
+    #[serde(default)]
+    pub ready_path: Option<String>,
+}
+
+/// How to build an image from the project.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSpec {
+    #[serde(default = "dot")]
+    pub context: String,
+    #[serde(default = "dockerfile")]
+    pub dockerfile: String,
+    #[serde(default)]
+    pub args: BTreeMap<String, String>,
+}
+
+fn dot() -> String {
+    ".".into()
+}
+
+fn dockerfile() -> String {
+    "Dockerfile".into()
+}
+
+/// Development mode for an app service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevSpec {
+    /// The reloading server command.
+    pub command: Vec<String>,
+    /// Where the project folder is bind-mounted in the container.
+    pub mount: String,
+    /// Files whose change means the image (its dependencies) must be rebuilt.
+    #[serde(default)]
+    pub rebuild_on: Vec<String>,
+}
+
+/// A Docker healthcheck; durations are like `1s`, `500ms`, `2m`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthcheckSpec {
+    pub test: Vec<String>,
+    #[serde(default)]
+    pub interval: Option<Spanned<String>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    pub retries: Option<u32>,
+    #[serde(default)]
+    pub start_period: Option<Spanned<String>>,
+}
+
+/// A published port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Port {
+    pub host: u16,
+    pub container: u16,
+}
+
+impl StackSpec {
+    /// Parses and validates `text` read from `path`. `Err` holds every problem, one line each.
+    pub fn parse(path: &str, text: &str) -> Result<StackSpec, Vec<String>> {
+        let spec: StackSpec = serde_saphyr::from_str(text)
+            .map_err(|e| vec![crate::scaffold::yaml_error(path, &e)])?;
+        let problems = spec.problems(path);
+        if problems.is_empty() {
+            Ok(spec)
+        } else {
+            Err(problems)
+        }
+    }
+
+    fn problems(&self, path: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let at = |loc: &serde_saphyr::Location, msg: String| {
+            format!("{path}:{}:{}: {msg}", loc.line(), loc.column())
+        };
+        if self.version.value != 1 {
+            out.push(at(
+                &self.version.referenced,
+                format!(
+                    "version {} is not supported (use `version: 1`)",
+                    self.version.value
+                ),
+            ));
+        }
+        if !is_dns_label(&self.project.value) {
+            out.push(at(
+                &self.project.referenced,
+                format!(
+                    "project `{}` must be lowercase letters, digits and `-`",
+                    self.project.value
+                ),
+            ));
+        }
+        if self.services.is_empty() {
+            out.push(format!(
+                "{path}: `services` is empty: define at least one service"
+            ));
+        }
+        let names: Vec<&str> = self.services.keys().map(String::as_str).collect();
+        for (name, service) in &self.services {
+            if !is_dns_label(name) {
+                out.push(format!(
+                    "{path}: service name `{name}` must be lowercase letters, digits and `-`"
+                ));
+            }
+            match (&service.image, &service.build) {
+                (None, None) => {
+                    out.push(format!("{path}: service `{name}` needs `image` or `build`"))
+                }
+                (Some(image), _) if image.value.trim().is_empty() => out.push(at(
+                    &image.referenced,
+                    format!("service `{name}`: `image` is empty"),
+                )),
+                _ => {}
+            }
+            for port in &service.ports {
+                if let Err(e) = parse_port(&port.value) {
+                    out.push(at(&port.referenced, format!("service `{name}`: {e}")));
+                }
+            }
+            for volume in &service.volumes {
+                if let Err(e) = parse_volume(&volume.value) {
+                    out.push(at(&volume.referenced, format!("service `{name}`: {e}")));
+                }
+            }
+            for dep in &service.depends_on {
+                if dep.value == *name {
+                    out.push(at(
+                        &dep.referenced,
+                        format!("service `{name}` depends on itself (remove it from depends_on)"),
+                    ));
+                } else if !self.services.contains_key(&dep.value) {
+                    out.push(at(
+                        &dep.referenced,
+                        format!(
+                            "service `{name}` depends on `{}`, which is not defined (services: {})",
+                            dep.value,
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            }
+            if let Some(hc) = &service.healthcheck {
+                if hc.test.is_empty() {
+                    out.push(format!(
+                        "{path}: service `{name}`: healthcheck `test` is empty"
+                    ));
+                }
+                for d in [&hc.interval, &hc.timeout, &hc.start_period]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Err(e) = parse_duration(&d.value) {
+                        out.push(at(&d.referenced, format!("service `{name}`: {e}")));
+                    }
+                }
+            }
+            if let Some(p) = &service.ready_path
+                && !p.starts_with('/')
+            {
+                out.push(format!(
+                    "{path}: service `{name}`: ready_path `{p}` must start with `/`"
+                ));
+            }
+        }
+        if let Some((cycle, loc)) = self.find_cycle() {
+            out.push(at(
+                &loc,
+                format!(
+                    "depends_on forms a cycle: {} (remove one of these dependencies)",
+                    cycle.join(" → ")
+                ),
+            ));
+        }
+        out
+    }
+
+    /// A dependency cycle, as the services in order (first repeated last), and where it closes.
+    fn find_cycle(&self) -> Option<(Vec<String>, serde_saphyr::Location)> {
+        fn visit<'a>(
+            spec: &'a StackSpec,
+            name: &'a str,
+            stack: &mut Vec<&'a str>,
+            done: &mut Vec<&'a str>,
+        ) -> Option<(Vec<String>, serde_saphyr::Location)> {
+            if done.contains(&name) {
+                return None;
+            }
+            stack.push(name);
+            for dep in spec
+                .services
+                .get(name)
+                .map(|s| s.depends_on.as_slice())
+                .unwrap_or_default()
+            {
+                let dep_name = dep.value.as_str();
+                if dep_name == name || !spec.services.contains_key(dep_name) {
+                    continue;
+                }
+                if let Some(start) = stack.iter().position(|s| *s == dep_name) {
+                    let mut cycle: Vec<String> =
+                        stack[start..].iter().map(|s| s.to_string()).collect();
+                    cycle.push(dep_name.to_string());
+                    return Some((cycle, dep.referenced));
+                }
+                if let Some(found) = visit(spec, dep_name, stack, done) {
+                    return Some(found);
+                }
+            }
+            stack.pop();
+            done.push(name);
+            None
+        }
+        let mut done = Vec::new();
+        self.services
+            .keys()
+            .find_map(|name| visit(self, name, &mut Vec::new(), &mut done))
+    }
+}
+
+/// `8000:8000` or `8000` (same port on the host).
+pub fn parse_port(text: &str) -> Result<Port, String> {
+    let bad = || {
+        format!(
+            "port `{text}` must be `HOST:CONTAINER` or `CONTAINER`, with ports 1-65535 (it is always published on 127.0.0.1)"
+        )
+    };
+    let number = |s: &str| {
+        s.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(bad)
+    };
+    match text.split_once(':') {
+        Some((host, container)) => Ok(Port {
+            host: number(host)?,
+            container: number(container)?,
+        }),
+        None => {
+            let p = number(text)?;
+            Ok(Port {
+                host: p,
+                container: p,
+            })
+        }
+    }
+}
+
+/// `name:/path` → (name, path).
+pub fn parse_volume(text: &str) -> Result<(&str, &str), String> {
+    match text.split_once(':') {
+        Some((name, path)) if is_dns_label(name) && path.starts_with('/') => Ok((name, path)),
+        _ => Err(format!(
+            "volume `{text}` must be `NAME:/absolute/path` with a lowercase name"
+        )),
+    }
+}
+
+/// `500ms`, `1s`, `2m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("duration `{text}` must be a number with ms, s or m (e.g. `1s`)");
+    let t = text.trim();
+    let (num, unit) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        return Err(bad());
+    };
+    num.parse::<u64>()
+        .map(|n| Duration::from_millis(n * unit))
+        .map_err(|_| bad())
+}
+
+fn is_dns_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "version: 1
+project: shop
+services:
+  postgres:
+    kind: postgres
+    image: postgres:17
+    ports: [\"5432:5432\"]
+    volumes: [\"pgdata:/var/lib/postgresql/data\"]
+    healthcheck: { test: [CMD-SHELL, pg_isready], interval: 1s }
+  app:
+    kind: app
+    build: { context: . }
+    ports: [\"8000\"]
+    depends_on: [postgres]
+";
+
+    #[test]
+    fn accepts_a_valid_stack() {
+        let spec = StackSpec::parse("labforge.yaml", GOOD).unwrap();
+        assert_eq!(spec.services["app"].depends_on[0].value, "postgres");
+        assert_eq!(
+            parse_port("8000").unwrap(),
+            Port {
+                host: 8000,
+                container: 8000
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_dependency_names_file_line_and_choices() {
+        let text = GOOD.replace("depends_on: [postgres]", "depends_on: [db]");
+        let problems = StackSpec::parse("labforge.yaml", &text).unwrap_err();
+        assert_eq!(
+            problems,
+            vec![
+                "labforge.yaml:14:18: service `app` depends on `db`, which is not defined (services: app, postgres)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cycle_is_reported_with_its_path() {
+        let text = GOOD.replace(
+            "    healthcheck:",
+            "    depends_on: [app]\n    healthcheck:",
+        );
+        let problems = StackSpec::parse("labforge.yaml", &text).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("cycle: app → postgres → app"),
+            "{}",
+            problems[0]
+        );
+        assert!(problems[0].starts_with("labforge.yaml:"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_yaml_are_located() {
+        let text = GOOD.replace("    kind: app", "    kind: app\n    imagee: x");
+        let problems = StackSpec::parse("labforge.yaml", &text).unwrap_err();
+        assert!(
+            problems[0].starts_with("labforge.yaml:12:5: unknown field `imagee`"),
+            "{problems:?}"
+        );
+        let problems = StackSpec::parse("labforge.yaml", "version: [1\n").unwrap_err();
+        assert!(problems[0].starts_with("labforge.yaml:"), "{problems:?}");
+    }
+
+    #[test]
+    fn bad_ports_volumes_and_durations_are_explained() {
+        let text = GOOD
+            .replace("\"8000\"", "\"80000\"")
+            .replace("pgdata:/var", "pgdata:var")
+            .replace("interval: 1s", "interval: soon");
+        let problems = StackSpec::parse("labforge.yaml", &text).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+    }
+}

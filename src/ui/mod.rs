@@ -1,0 +1,99 @@
+//! All terminal output goes through [`Shell`]: results on stdout, errors and warnings on stderr,
+//! colour only on a terminal and never when `NO_COLOR` is set. Prompts live in [`prompt`].
+
+pub mod prompt;
+
+use std::error::Error as StdError;
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
+
+use console::{Style, style};
+
+/// The one object that prints.
+#[derive(Debug)]
+pub struct Shell {
+    color_out: bool,
+    color_err: bool,
+    interactive: bool,
+}
+
+impl Default for Shell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Shell {
+    /// A shell on the process's own terminal streams.
+    pub fn new() -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Shell {
+            color_out: !no_color && console::colors_enabled(),
+            color_err: !no_color && console::colors_enabled_stderr(),
+            interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// Whether a person is at the keyboard: stdin and stderr are both terminals.
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// A plain line of result output on stdout.
+    pub fn line(&self, text: impl Display) {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`labforge templates | head`) is not an error worth reporting.
+        let _ = writeln!(out, "{text}");
+    }
+
+    /// A progress or result line with a right-aligned, coloured verb, cargo-style.
+    pub fn status(&self, verb: &str, text: impl Display) {
+        let verb = format!("{verb:>10}");
+        let verb = self.paint_out(&verb, Style::new().green().bold());
+        self.line(format_args!("{verb} {text}"));
+    }
+
+    /// Emphasis for a word inside an output line.
+    pub fn bold(&self, text: &str) -> String {
+        self.paint_out(text, Style::new().bold())
+    }
+
+    /// De-emphasis for a word inside an output line.
+    pub fn dim(&self, text: &str) -> String {
+        self.paint_out(text, Style::new().dim())
+    }
+
+    /// A warning on stderr.
+    pub fn warn(&self, text: impl Display) {
+        let label = self.paint_err("warning", Style::new().yellow().bold());
+        let _ = writeln!(std::io::stderr().lock(), "{label}: {text}");
+    }
+
+    /// An error on stderr: `error: message`, then each cause on a `Caused by:` line.
+    pub fn error(&self, err: &dyn StdError) {
+        let mut stderr = std::io::stderr().lock();
+        let label = self.paint_err("error", Style::new().red().bold());
+        let _ = writeln!(stderr, "{label}: {err}");
+        let mut source = err.source();
+        while let Some(cause) = source {
+            let _ = writeln!(stderr, "\nCaused by:\n  {cause}");
+            source = cause.source();
+        }
+    }
+
+    fn paint_out(&self, text: &str, with: Style) -> String {
+        paint(self.color_out, text, with)
+    }
+
+    fn paint_err(&self, text: &str, with: Style) -> String {
+        paint(self.color_err, text, with)
+    }
+}
+
+fn paint(enabled: bool, text: &str, with: Style) -> String {
+    if enabled {
+        with.apply_to(text).force_styling(true).to_string()
+    } else {
+        style(text).force_styling(false).to_string()
+    }
+}
