@@ -22,10 +22,109 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Scaffold the default project, bring it up on Docker and print where it answers
+    Quickstart(QuickstartArgs),
     /// Scaffold a new Python backend project from a template
     New(NewArgs),
     /// List the templates, their options, defaults and valid combinations
     Templates(TemplatesArgs),
+    /// Start the project's stack on Docker and prove every service ready
+    Up(UpArgs),
+    /// Remove the project's containers and network (volumes only with --volumes)
+    Down(DownArgs),
+    /// Show the project's containers, their state and addresses
+    Status(StatusArgs),
+    /// Print a service's log (all services without SERVICE)
+    Logs(LogsArgs),
+    /// Check Docker, disk, ports, CA certificates and the optional tools
+    Doctor,
+}
+
+/// Where a stack command finds its project.
+#[derive(Debug, Args)]
+pub struct ProjectDir {
+    /// The project folder, holding labforge.yaml [default: .]
+    #[arg(long, value_name = "PATH", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    /// Build and run the production image instead of the reloading development server
+    #[arg(long)]
+    pub prod: bool,
+
+    /// Seconds each service may take to become ready
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub timeout: u64,
+
+    /// Fail instead of choosing a free port when a requested host port is in use
+    #[arg(long)]
+    pub strict_ports: bool,
+
+    /// A CA certificate (PEM) to trust while building the app image [default: $PIP_CERT,
+    /// $SSL_CERT_FILE or $REQUESTS_CA_BUNDLE]
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    /// Also remove the project's volumes: its database data
+    #[arg(long)]
+    pub volumes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    /// Print machine-readable JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    /// The service (as named in labforge.yaml)
+    pub service: Option<String>,
+
+    /// Keep printing new lines as they are written
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+
+    /// How many of the last lines to print
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub tail: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    /// Project name
+    #[arg(default_value = "shop")]
+    pub name: String,
+
+    /// Directory to create the project in [default: ./NAME]
+    #[arg(long, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+
+    /// Seconds each service may take to become ready
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,8 @@ pub enum Outcome {
     Success,
     /// It ran, but a step or check failed (exit 1).
     Failed,
+    /// It ran its checks, and the Docker daemon was unreachable (exit 2).
+    Unreachable,
 }
 
 impl Outcome {
@@ -17,6 +19,7 @@ impl Outcome {
         match self {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::Failed => ExitCode::from(1),
+            Outcome::Unreachable => ExitCode::from(2),
         }
     }
 }
@@ -25,17 +28,34 @@ impl Outcome {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
-    Scaffold(#[from] crate::scaffold::Error),
+    Scaffold(crate::scaffold::Error),
+    #[error(transparent)]
+    Stack(#[from] crate::stack::Error),
     /// The user interrupted a prompt or a wait (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
+}
+
+impl From<crate::scaffold::Error> for Error {
+    fn from(err: crate::scaffold::Error) -> Self {
+        match err {
+            crate::scaffold::Error::Interrupted => Error::Interrupted,
+            other => Error::Scaffold(other),
+        }
+    }
+}
+
+impl From<crate::stack::DockerError> for Error {
+    fn from(err: crate::stack::DockerError) -> Self {
+        Error::Stack(err.into())
+    }
 }
 
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Interrupted => ExitCode::from(130),
-            Error::Scaffold(_) => ExitCode::from(2),
+            Error::Scaffold(_) | Error::Stack(_) => ExitCode::from(2),
         }
     }
 }

@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let shell = labforge::ui::Shell::new();
     match labforge::run(cli, &shell) {
         Ok(outcome) => outcome.exit_code(),
+        Err(labforge::Error::Interrupted) => labforge::Error::Interrupted.exit_code(),
         Err(err) => {
             shell.error(&err);
             err.exit_code()

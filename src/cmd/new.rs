@@ -21,16 +21,21 @@ pub fn run(args: NewArgs, shell: &Shell) -> Result<Outcome, Error> {
     let state = TargetState::inspect(&target, args.force)?;
     let given = given(&args)?;
     let mut terminal = (shell.is_interactive() && !args.yes).then(Terminal::default);
+    if terminal.is_some() {
+        // Ctrl-C at a prompt: the prompt hid the cursor; show it again and exit 130. Nothing has
+        // been written yet, so there is nothing to undo.
+        let _ = ctrlc::set_handler(|| {
+            let _ = console::Term::stderr().show_cursor();
+            std::process::exit(130);
+        });
+    }
 
     let template = match (&args.template_dir, &args.framework) {
         (Some(dir), _) => Template::from_dir(dir)?,
         (None, Some(name)) => Template::builtin(name)?,
         (None, None) => match terminal.as_mut() {
             Some(prompt) => {
-                let names: Vec<String> = scaffold::builtin_names()
-                    .into_iter()
-                    .map(String::from)
-                    .collect();
+                let names = scaffold::builtin_names();
                 let default = names
                     .iter()
                     .position(|n| n == scaffold::DEFAULT_TEMPLATE)

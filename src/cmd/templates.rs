@@ -12,7 +12,7 @@ pub fn run(args: TemplatesArgs, shell: &Shell) -> Result<Outcome, Error> {
         Some(dir) => vec![Template::from_dir(dir)?],
         None => scaffold::builtin_names()
             .into_iter()
-            .map(Template::builtin)
+            .map(|n| Template::builtin(&n))
             .collect::<Result<_, _>>()?,
     };
     if args.json {

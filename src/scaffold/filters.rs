@@ -13,8 +13,41 @@ pub fn register(tera: &mut Tera) {
     tera.register_filter("shell", |value: &str, _: Kwargs, _: &State| shell(value));
 }
 
+/// JSON on one line, with a space after `,` and `:` so flow lists read like hand-written ones:
+/// `["uvicorn", "app.main:app"]`.
 fn json(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
+    let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+    let mut out = String::new();
+    write_inline(&value, &mut out);
+    out
+}
+
+fn write_inline(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_inline(item, out);
+            }
+            out.push(']');
+        }
+        serde_json::Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&serde_json::Value::from(key.as_str()).to_string());
+                out.push_str(": ");
+                write_inline(item, out);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 /// POSIX shell single quoting: `it's` becomes `'it'\''s'`.
@@ -46,5 +79,6 @@ mod tests {
             "'a\"b'\\''c\n$(rm -rf /)'"
         );
         assert_eq!(render("{{ v | py }}", "x"), r#""x""#);
+        assert_eq!(render(r#"{{ ["a", "b"] | json }}"#, ""), r#"["a", "b"]"#);
     }
 }

@@ -1,7 +1,7 @@
 //! `template.yaml`: the typed spec as written, and the validated [`Manifest`] built from it.
 //! Validation reports every problem at once (kickstart-style), each naming where it is.
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -245,7 +245,8 @@ impl Manifest {
             }
             let mut builder = GlobSetBuilder::new();
             for pattern in &rule.paths {
-                match Glob::new(pattern) {
+                // `*` stays within one path segment, `**` spans segments, as in .gitignore.
+                match GlobBuilder::new(pattern).literal_separator(true).build() {
                     Ok(glob) => {
                         builder.add(glob);
                     }

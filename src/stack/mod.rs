@@ -1,3 +1,33 @@
-//! The project's stack: `labforge.yaml` ([`spec`]). Running it on Docker comes with `labforge up`.
+//! The project's stack on Docker: `labforge.yaml` ([`spec`]), the user's overrides ([`config`]),
+//! the resolved containers ([`project`]), the Engine adapter ([`docker`]) and the commands'
+//! workflows ([`up`], [`down`]).
 
+pub mod config;
+pub mod context;
+pub mod diagnose;
+pub mod docker;
+pub mod down;
+pub mod endpoints;
+pub mod project;
+pub mod ready;
 pub mod spec;
+pub mod up;
+
+pub use docker::DockerError;
+
+/// Why a stack command could not do its job (exit 2). A service that fails to start is not an
+/// error here: it is a failed step in the report (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A problem with labforge.yaml, .env or the user's config.
+    #[error("{0}")]
+    Config(String),
+    /// Every problem found in labforge.yaml, one per line.
+    #[error("{}", .0.join("\n"))]
+    Spec(Vec<String>),
+    /// A requested port is busy and `--strict-ports` forbids choosing another.
+    #[error("{0}")]
+    Port(String),
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+}

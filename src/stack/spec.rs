@@ -44,7 +44,7 @@ pub struct StackSpec {
 }
 
 /// What a service is, which decides how labforge proves it is ready.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceKind {
     /// PostgreSQL: ready when `SELECT 1` succeeds over TCP.
@@ -143,13 +143,37 @@ pub struct HealthcheckSpec {
 }
 
 /// A published port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Port {
     pub host: u16,
     pub container: u16,
 }
 
 impl StackSpec {
+    /// The project name in `dir/labforge.yaml`, read leniently: `down` and `logs` must work even
+    /// when the rest of the file has become invalid.
+    pub fn project_name(dir: &std::path::Path) -> Result<String, super::Error> {
+        #[derive(Deserialize)]
+        struct Named {
+            project: String,
+        }
+        let path = dir.join(FILE_NAME);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            super::Error::Config(format!(
+                "cannot read {}: {e} (run labforge in a project folder, or pass `--dir`)",
+                path.display()
+            ))
+        })?;
+        serde_saphyr::from_str::<Named>(&text)
+            .map(|n| n.project)
+            .map_err(|e| {
+                super::Error::Spec(vec![crate::scaffold::yaml_error(
+                    &path.display().to_string(),
+                    &e,
+                )])
+            })
+    }
+
     /// Parses and validates `text` read from `path`. `Err` holds every problem, one line each.
     pub fn parse(path: &str, text: &str) -> Result<StackSpec, Vec<String>> {
         let spec: StackSpec = serde_saphyr::from_str(text)

@@ -1,6 +1,7 @@
 //! All terminal output goes through [`Shell`]: results on stdout, errors and warnings on stderr,
 //! colour only on a terminal and never when `NO_COLOR` is set. Prompts live in [`prompt`].
 
+pub mod progress;
 pub mod prompt;
 
 use std::error::Error as StdError;
@@ -10,11 +11,12 @@ use std::io::{IsTerminal, Write};
 use console::{Style, style};
 
 /// The one object that prints.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Shell {
     color_out: bool,
     color_err: bool,
     interactive: bool,
+    tty_out: bool,
 }
 
 impl Default for Shell {
@@ -31,12 +33,18 @@ impl Shell {
             color_out: !no_color && console::colors_enabled(),
             color_err: !no_color && console::colors_enabled_stderr(),
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            tty_out: std::io::stdout().is_terminal(),
         }
     }
 
     /// Whether a person is at the keyboard: stdin and stderr are both terminals.
     pub fn is_interactive(&self) -> bool {
         self.interactive
+    }
+
+    /// Whether stdout is a terminal (progress bars) rather than a pipe or file (plain lines).
+    pub fn is_tty_out(&self) -> bool {
+        self.tty_out
     }
 
     /// A plain line of result output on stdout.

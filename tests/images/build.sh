@@ -12,8 +12,8 @@
 # entrypoint, ...) and, for mongo, the python image it is built on. An image whose hashed tag
 # exists is left alone, so changing a definition is all it takes to get it rebuilt.
 #
-# Caches: the images themselves; rootfs tarballs and downloaded .debs under $CACHE_DIR, so that
-# after `docker rmi` an image comes back with a `docker import` of a few seconds.
+# Caches: the images themselves; under $CACHE_DIR downloaded .debs, rootfs tarballs and the saved
+# mongo image, so that after `docker rmi` an image comes back with a `docker load` of seconds.
 # Runs are serialised with flock, so concurrent callers (test harness, .ci/run) are safe.
 # Prints progress lines to stderr and nothing to stdout.
 set -euo pipefail
@@ -66,13 +66,14 @@ new_work_dir() {
 
 definition_hash() { sha256sum | cut -c1-12; }
 
-# Prints name, mode and content of every file of an image's directory (part of its definition).
+# Prints name, mode and content of the files of an image's directory (part of its definition;
+# hidden files and Python bytecode excluded).
 image_files() {
 	local file
 	while IFS= read -r file; do
 		printf '== %s %s\n' "$file" "$(stat -c %a "$file")"
 		cat -- "$file"
-	done < <(find "$1" -type f ! -name '*.pyc' | LC_ALL=C sort)
+	done < <(find "$1" -type f ! -name '*.pyc' ! -path '*/.*' | LC_ALL=C sort)
 }
 
 image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null; }
@@ -143,10 +144,10 @@ require_debootstrap() {
 	say "installing debootstrap with apt-get (log: $log)"
 	export DEBIAN_FRONTEND=noninteractive
 	local install=(apt-get install -y -q --no-install-recommends debootstrap)
-	if ! "${install[@]}" >"$log" 2>&1; then
-		# Stale package lists are the usual cause; refresh them once.
-		apt-get update -q >>"$log" 2>&1 && "${install[@]}" >>"$log" 2>&1 ||
-			die "could not install debootstrap with apt-get; see $log"
+	"${install[@]}" >"$log" 2>&1 && return
+	# Stale package lists are the usual cause; refresh them once.
+	if ! { apt-get update -q && "${install[@]}"; } >>"$log" 2>&1; then
+		die "could not install debootstrap with apt-get; see $log"
 	fi
 }
 
@@ -190,7 +191,8 @@ build_rootfs() {
 
 	tar --numeric-owner -C "$work/rootfs" --exclude='./dev/*' --exclude='./proc/*' \
 		--exclude='./sys/*' -cf "$work/rootfs.tar" .
-	find "$CACHE_DIR/rootfs" -name "$name-*.tar" -delete
+	find "$CACHE_DIR/rootfs" -name "$name-*" -delete
+	sha256sum <"$work/rootfs.tar" | cut -d' ' -f1 >"$tarball.sha256"
 	mv "$work/rootfs.tar" "$tarball"
 	remove_tree "$work"
 	say "$name: rootfs built in $(seconds_since "$start") ($(du -m "$tarball" | cut -f1) MB tarball)"
@@ -201,18 +203,63 @@ rootfs_definition() {
 	local name=$1
 	declare -p SUITE
 	declare -f trim_rootfs build_rootfs "${name}_rootfs_setup"
-	image_files "$name"
+	cat "$name/packages.txt"
 }
 
-# ensure_rootfs_image NAME ALIAS: the image made of the rootfs of NAME (imported) and the
-# Dockerfile instructions printed by NAME_image_config (applied by a `docker build` FROM it).
+# load_rootfs_image NAME REF HASH TARBALL: loads image REF, made of two layers: TARBALL and the
+# files listed by NAME_image_files (kept out of the rootfs so that changing them costs seconds,
+# not a debootstrap), with the container configuration printed by NAME_image_config (JSON members
+# of an image config's "config": Env, Cmd, StopSignal, ...).
+# Assembling the archive for `docker load` ourselves takes one step and no container, where
+# `docker import --change` cannot set StopSignal and every instruction of a `docker build` costs
+# seconds on fuse-overlayfs.
+load_rootfs_image() {
+	local name=$1 ref=$2 hash=$3 tarball=$4 work source target mode
+	work=$(new_work_dir "load-$name")
+	TEMP_DIRS+=("$work")
+	ln "$tarball" "$work/rootfs.tar"
+	mkdir "$work/files"
+	while read -r source target mode; do
+		install -D -m "$mode" "$name/$source" "$work/files/$target"
+	done < <("${name}_image_files")
+	tar --numeric-owner --owner=0 --group=0 -C "$work/files" -cf "$work/files.tar" .
+
+	local arch created rootfs_diff_id files_diff_id
+	arch=$(docker version --format '{{.Server.Arch}}')
+	created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	rootfs_diff_id=$(<"$tarball.sha256")
+	files_diff_id=$(sha256sum <"$work/files.tar" | cut -d' ' -f1)
+	cat >"$work/config.json" <<-EOF
+		{
+		"architecture": "$arch", "os": "linux", "created": "$created",
+		"config": {
+		$("${name}_image_config"),
+		"Labels": {"$DEFINITION_LABEL": "$hash"}
+		},
+		"rootfs": {"type": "layers", "diff_ids": ["sha256:$rootfs_diff_id", "sha256:$files_diff_id"]},
+		"history": [
+		  {"created": "$created", "created_by": "tests/images/build.sh: debootstrap $SUITE + $name/packages.txt"},
+		  {"created": "$created", "created_by": "tests/images/build.sh: ${name}_image_files"}
+		]
+		}
+	EOF
+	cat >"$work/manifest.json" <<-EOF
+		[{"Config": "config.json", "RepoTags": ["$ref"], "Layers": ["rootfs.tar", "files.tar"]}]
+	EOF
+	tar -C "$work" -cf - manifest.json config.json rootfs.tar files.tar | docker load --quiet >/dev/null ||
+		die "$name: docker load failed (configuration: $work/config.json)"
+	remove_tree "$work"
+}
+
+# ensure_rootfs_image NAME ALIAS: the image defined by NAME/ and the NAME_* functions.
 # Sets REF to its hashed reference.
 ensure_rootfs_image() {
 	local name=$1 alias=$2 rootfs_hash image_hash
 	rootfs_hash=$(rootfs_definition "$name" | definition_hash)
 	image_hash=$({
 		echo "rootfs $rootfs_hash"
-		declare -f ensure_rootfs_image "${name}_image_config"
+		declare -f ensure_rootfs_image load_rootfs_image "${name}_image_files" "${name}_image_config"
+		image_files "$name"
 	} | definition_hash)
 	local ref="$alias-$image_hash"
 	REF=$ref
@@ -223,23 +270,12 @@ ensure_rootfs_image() {
 		return
 	fi
 
-	local tarball="$CACHE_DIR/rootfs/$name-$rootfs_hash.tar"
-	[[ -f $tarball ]] || build_rootfs "$name" "$tarball"
-
-	local rootfs_id log="$CACHE_DIR/logs/docker-build-$name.log" start=$EPOCHREALTIME
-	rootfs_id=$(docker import --message "rootfs of $alias, built by tests/images/build.sh" "$tarball")
-	# The rootfs image stays untagged, as the parent of the configured one.
-	if ! {
-		echo "FROM $rootfs_id"
-		"${name}_image_config"
-		echo "LABEL $DEFINITION_LABEL=$image_hash"
-	} | DOCKER_BUILDKIT=0 docker build --quiet --tag "$ref" - >"$log" 2>&1; then
-		docker rmi "$rootfs_id" >/dev/null 2>&1 || true
-		tail -n 5 "$log" | sed 's/^/    /' >&2
-		die "$name: docker build of the image configuration failed; full log: $log"
-	fi
+	local tarball="$CACHE_DIR/rootfs/$name-$rootfs_hash.tar" start
+	[[ -f $tarball && -f $tarball.sha256 ]] || build_rootfs "$name" "$tarball"
+	start=$EPOCHREALTIME
+	load_rootfs_image "$name" "$ref" "$image_hash" "$tarball"
 	docker tag "$ref" "$alias"
-	say "$alias: imported $ref in $(seconds_since "$start")"
+	say "$alias: loaded $ref in $(seconds_since "$start")"
 	prune_outdated_tags "$alias" "$ref"
 }
 
@@ -254,12 +290,13 @@ python_rootfs_setup() {
 	rm -f "$rootfs"/usr/lib/python3*/EXTERNALLY-MANAGED
 }
 
+python_image_files() { :; }
+
 python_image_config() {
 	cat <<'EOF'
-ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-ENV LANG=C.UTF-8
-WORKDIR /
-CMD ["python3"]
+"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"],
+"WorkingDir": "/",
+"Cmd": ["python3"]
 EOF
 }
 
@@ -281,23 +318,28 @@ postgres_rootfs_setup() {
 	grep -q "^listen_addresses = '\*'" "$sample" || die "postgres: could not set listen_addresses in $sample"
 	# The official image's locale.
 	chroot "$rootfs" localedef -i en_US -c -f UTF-8 -A /usr/share/locale/locale.alias en_US.UTF-8
-	install -m 0755 postgres/docker-entrypoint.sh "$rootfs/usr/local/bin/docker-entrypoint.sh"
 	install -d -m 0755 "$rootfs/docker-entrypoint-initdb.d"
 	chroot "$rootfs" install -d -o postgres -g postgres -m 1777 /var/lib/postgresql/data
 	chroot "$rootfs" install -d -o postgres -g postgres -m 3777 /var/run/postgresql
 }
 
+# Lines "SOURCE (in postgres/) TARGET (in the image) MODE".
+postgres_image_files() {
+	echo "docker-entrypoint.sh usr/local/bin/docker-entrypoint.sh 0755"
+}
+
 postgres_image_config() {
 	cat <<'EOF'
-ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-ENV LANG=en_US.utf8
-ENV PG_MAJOR=15
-ENV PGDATA=/var/lib/postgresql/data
-VOLUME /var/lib/postgresql/data
-EXPOSE 5432
-STOPSIGNAL SIGINT
-ENTRYPOINT ["docker-entrypoint.sh"]
-CMD ["postgres"]
+"Env": [
+  "PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  "LANG=en_US.utf8", "PG_MAJOR=15", "PGDATA=/var/lib/postgresql/data"
+],
+"WorkingDir": "/",
+"Volumes": {"/var/lib/postgresql/data": {}},
+"ExposedPorts": {"5432/tcp": {}},
+"StopSignal": "SIGINT",
+"Entrypoint": ["docker-entrypoint.sh"],
+"Cmd": ["postgres"]
 EOF
 }
 
@@ -305,25 +347,13 @@ EOF
 # nx-27017 (PyPI), a MongoDB wire-protocol server on SQLite, since mongod cannot be obtained here.
 # Built FROM the python image with mongo/Dockerfile: pip runs in a builder stage that trusts the
 # host's CA bundle (needed behind a TLS-intercepting proxy); the final image only gets the venv.
+# The result is also saved under $CACHE_DIR/images, to come back with a `docker load` after a
+# `docker rmi` instead of a build that downloads from PyPI.
 
-# ensure_mongo_image BASE_REF
-ensure_mongo_image() {
-	local base_ref=$1 hash
-	hash=$({
-		echo "base $base_ref"
-		declare -f ensure_mongo_image
-		image_files mongo
-	} | definition_hash)
-	local ref="$MONGO_IMAGE-$hash"
-
-	if image_id "$ref" >/dev/null; then
-		ensure_alias "$ref" "$MONGO_IMAGE"
-		say "$MONGO_IMAGE is up to date ($ref)"
-		return
-	fi
-
+# build_mongo_image BASE_REF REF HASH
+build_mongo_image() {
+	local base_ref=$1 ref=$2 hash=$3 context log="$CACHE_DIR/logs/docker-build-mongo.log"
 	[[ -r $HOST_CA_BUNDLE ]] || die "mongo: cannot read the CA bundle $HOST_CA_BUNDLE (pip in the build needs it)"
-	local context log="$CACHE_DIR/logs/docker-build-mongo.log" start=$EPOCHREALTIME
 	mkdir -p "$CACHE_DIR/logs"
 	context=$(new_work_dir mongo-context)
 	TEMP_DIRS+=("$context")
@@ -338,8 +368,37 @@ ensure_mongo_image() {
 	fi
 	# The builder stage (the one holding the CA bundle) is not needed after the build.
 	docker image prune --force --filter label=org.labforge.test.stage=mongo-builder >/dev/null
+	remove_tree "$context"
+}
+
+# ensure_mongo_image BASE_REF
+ensure_mongo_image() {
+	local base_ref=$1 hash
+	hash=$({
+		echo "base $base_ref"
+		declare -f ensure_mongo_image build_mongo_image
+		image_files mongo
+	} | definition_hash)
+	local ref="$MONGO_IMAGE-$hash"
+
+	if image_id "$ref" >/dev/null; then
+		ensure_alias "$ref" "$MONGO_IMAGE"
+		say "$MONGO_IMAGE is up to date ($ref)"
+		return
+	fi
+
+	local archive="$CACHE_DIR/images/mongo-$hash.tar" start=$EPOCHREALTIME
+	if [[ -f $archive ]] && docker load --quiet <"$archive" >/dev/null 2>&1; then
+		say "$MONGO_IMAGE: loaded $ref from $archive in $(seconds_since "$start")"
+	else
+		build_mongo_image "$base_ref" "$ref" "$hash"
+		say "$MONGO_IMAGE: built $ref in $(seconds_since "$start")"
+		mkdir -p "$CACHE_DIR/images"
+		find "$CACHE_DIR/images" -name 'mongo-*' -delete
+		docker save "$ref" >"$archive.partial"
+		mv "$archive.partial" "$archive"
+	fi
 	docker tag "$ref" "$MONGO_IMAGE"
-	say "$MONGO_IMAGE: built $ref in $(seconds_since "$start")"
 	prune_outdated_tags "$MONGO_IMAGE" "$ref"
 }
 

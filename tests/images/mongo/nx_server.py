@@ -44,8 +44,19 @@ AUTH_DB = "admin"
 USERS_FILE = ".labforge-root-user.json"
 # Commands mongod runs on unauthenticated connections (handshake, authentication, liveness).
 PRE_AUTH_COMMANDS = frozenset(
-    {"hello", "Hello", "isMaster", "ismaster", "saslStart", "saslContinue", "ping",
-     "buildInfo", "buildinfo", "endSessions", "logout"}
+    {
+        "hello",
+        "Hello",
+        "isMaster",
+        "ismaster",
+        "saslStart",
+        "saslContinue",
+        "ping",
+        "buildInfo",
+        "buildinfo",
+        "endSessions",
+        "logout",
+    }
 )
 # mechanism -> (hash name, PBKDF2 iterations (mongod's defaults), salt length)
 MECHANISMS = {
@@ -210,8 +221,12 @@ class AuthenticatingHandler(NeoSQLiteHandler):
         db = db or command.get("$db", AUTH_DB)
         mechanism = command.get("mechanism", "")
         if mechanism not in MECHANISMS:
-            return {"ok": 0, "errmsg": f"Received authentication for mechanism {mechanism} which is not enabled",
-                    "code": 334, "codeName": "MechanismUnavailable"}
+            return {
+                "ok": 0,
+                "errmsg": f"Received authentication for mechanism {mechanism} which is not enabled",
+                "code": 334,
+                "codeName": "MechanismUnavailable",
+            }
         client_first = bytes(command.get("payload", b"")).decode()
         gs2_header, _, client_first_bare = client_first.partition(",,")
         attributes = _scram_attributes(client_first_bare)
@@ -258,7 +273,9 @@ class AuthenticatingHandler(NeoSQLiteHandler):
 
         hash_name = MECHANISMS[conversation.mechanism][0]
         stored = self._credentials[conversation.mechanism]
-        auth_message = f"{conversation.client_first_bare},{conversation.server_first},{without_proof}".encode()
+        auth_message = (
+            f"{conversation.client_first_bare},{conversation.server_first},{without_proof}".encode()
+        )
         stored_key = base64.b64decode(stored["storedKey"])
         client_signature = _hmac(hash_name, stored_key, auth_message)
         try:
@@ -279,23 +296,36 @@ class AuthenticatingHandler(NeoSQLiteHandler):
             else:
                 conversation.server_signature = server_signature
         payload = f"v={_b64(server_signature)}".encode()
-        return {"conversationId": conversation_id, "done": conversation.skip_empty_exchange,
-                "payload": payload, "ok": 1}
+        return {
+            "conversationId": conversation_id,
+            "done": conversation.skip_empty_exchange,
+            "payload": payload,
+            "ok": 1,
+        }
 
 
 def parse_mongod_arguments(argv: list[str]) -> argparse.Namespace:
     """The mongod options that matter here; others are reported and ignored."""
     parser = argparse.ArgumentParser(prog="mongod (nx-27017 stand-in)", allow_abbrev=False)
     parser.add_argument("--port", type=int, default=27017)
-    parser.add_argument("--bind_ip", default="0.0.0.0",
-                        help="first address of a comma-separated list; 0.0.0.0 by default (as --bind_ip_all)")
+    parser.add_argument(
+        "--bind_ip",
+        default="0.0.0.0",
+        help="first address of a comma-separated list; 0.0.0.0 by default (as --bind_ip_all)",
+    )
     parser.add_argument("--bind_ip_all", action="store_true")
     parser.add_argument("--dbpath", default="/data/db")
-    parser.add_argument("--auth", action="store_true", help="require authentication without the env variables")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log every command (nx-27017's INFO log)")
+    parser.add_argument(
+        "--auth", action="store_true", help="require authentication without the env variables"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log every command (nx-27017's INFO log)"
+    )
     args, ignored = parser.parse_known_args(argv)
     if ignored:
-        logger.warning("ignoring mongod arguments not supported by the nx-27017 stand-in: %s", " ".join(ignored))
+        logger.warning(
+            "ignoring mongod arguments not supported by the nx-27017 stand-in: %s", " ".join(ignored)
+        )
     if args.bind_ip_all:
         args.bind_ip = "0.0.0.0"
     args.bind_ip = args.bind_ip.split(",")[0].strip()
@@ -303,19 +333,27 @@ def parse_mongod_arguments(argv: list[str]) -> argparse.Namespace:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     args = parse_mongod_arguments(sys.argv[1:])
     logging.getLogger("nx_27017").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    # neosqlite warns whenever it falls back from one aggregation strategy to another.
+    logging.getLogger("neosqlite").setLevel(logging.INFO if args.verbose else logging.ERROR)
     os.makedirs(args.dbpath, exist_ok=True)
 
     credentials = load_credentials(args.dbpath)
     require_auth = args.auth or bool(os.environ.get("MONGO_INITDB_ROOT_USERNAME"))
     if require_auth and credentials is None:
-        sys.exit("error: --auth without a root user; set MONGO_INITDB_ROOT_USERNAME and MONGO_INITDB_ROOT_PASSWORD")
+        sys.exit(
+            "error: --auth without a root user; set MONGO_INITDB_ROOT_USERNAME and MONGO_INITDB_ROOT_PASSWORD"
+        )
     if credentials and os.environ.get("MONGO_INITDB_ROOT_USERNAME") not in (None, credentials["user"]):
-        logger.warning("%s already has root user %r; MONGO_INITDB_ROOT_USERNAME is ignored",
-                       args.dbpath, credentials["user"])
+        logger.warning(
+            "%s already has root user %r; MONGO_INITDB_ROOT_USERNAME is ignored",
+            args.dbpath,
+            credentials["user"],
+        )
 
     handler = AuthenticatingHandler(
         ":memory:",

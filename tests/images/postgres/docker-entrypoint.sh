@@ -41,6 +41,16 @@ psql_as_superuser() {
 	psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --username "$POSTGRES_USER" "$@"
 }
 
+# run_initdb HOST_AUTH_METHOD [INITDB_ARGUMENTS...]
+run_initdb() {
+	local auth_method=$1 extra_args
+	shift
+	read -ra extra_args <<<"${POSTGRES_INITDB_ARGS:-}"
+	# Local (socket) connections are trusted so that initialisation needs no password.
+	initdb --username="$POSTGRES_USER" --auth-local=trust --auth-host="$auth_method" \
+		"${extra_args[@]}" "$@" --pgdata="$PGDATA"
+}
+
 initialise_pgdata() {
 	local auth_method=${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}
 	if [[ -z $POSTGRES_PASSWORD && $auth_method != trust ]]; then
@@ -55,14 +65,11 @@ initialise_pgdata() {
 		exit 1
 	fi
 
-	local initdb_args
-	read -ra initdb_args <<<"${POSTGRES_INITDB_ARGS:-}"
 	if [[ -n $POSTGRES_PASSWORD ]]; then
-		initdb_args+=(--pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD"))
+		run_initdb "$auth_method" --pwfile=<(printf '%s\n' "$POSTGRES_PASSWORD")
+	else
+		run_initdb "$auth_method"
 	fi
-	# Local (socket) connections are trusted so that initialisation needs no password.
-	initdb --username="$POSTGRES_USER" --auth-local=trust --auth-host="$auth_method" \
-		"${initdb_args[@]}" --pgdata="$PGDATA"
 	printf '\nhost all all all %s\n' "$auth_method" >>"$PGDATA/pg_hba.conf"
 
 	# A temporary server on the unix socket only, so nobody connects before initialisation is done.
@@ -77,6 +84,7 @@ initialise_pgdata() {
 		case $script in
 		*.sh)
 			echo "docker-entrypoint.sh: running $script"
+			# shellcheck source=/dev/null
 			if [[ -x $script ]]; then "$script"; else . "$script"; fi
 			;;
 		*.sql)

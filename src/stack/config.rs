@@ -1,0 +1,144 @@
+//! What the user's machine adds to a project's stack: image overrides for offline workshops and
+//! private mirrors, and extra CA certificates for builds behind TLS-inspecting proxies. Reads
+//! files and environment variables only; no Docker here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::Error;
+use super::spec::ServiceKind;
+
+/// Environment variables that replace an image, per service kind. `PYTHON` replaces the app's
+/// base image (its `PYTHON_IMAGE` build argument).
+pub const IMAGE_ENV: [(&str, ImageKey); 3] = [
+    ("LABFORGE_IMAGE_POSTGRES", ImageKey::Postgres),
+    ("LABFORGE_IMAGE_MONGO", ImageKey::Mongo),
+    ("LABFORGE_IMAGE_PYTHON", ImageKey::Python),
+];
+
+/// Environment variables a CA bundle for builds is taken from, in order, when `--ca-cert` is not
+/// given: the ones pip, OpenSSL and requests already honour.
+pub const CA_ENV: [&str; 3] = ["PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"];
+
+/// Which image an override replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageKey {
+    Postgres,
+    Mongo,
+    Python,
+}
+
+impl std::fmt::Display for ImageKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ImageKey::Postgres => "postgres",
+            ImageKey::Mongo => "mongo",
+            ImageKey::Python => "python (the app's base)",
+        })
+    }
+}
+
+impl ImageKey {
+    /// The override key for a service of `kind`: the database image, or the app's base image.
+    pub fn for_kind(kind: ServiceKind) -> ImageKey {
+        match kind {
+            ServiceKind::Postgres => ImageKey::Postgres,
+            ServiceKind::Mongo => ImageKey::Mongo,
+            ServiceKind::App => ImageKey::Python,
+        }
+    }
+}
+
+/// `~/.config/labforge/config.yaml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigSpec {
+    #[serde(default)]
+    images: BTreeMap<ImageKey, String>,
+}
+
+/// The user's settings that apply to every project.
+#[derive(Debug, Default, Clone)]
+pub struct UserConfig {
+    /// Image replacements, environment over config file.
+    pub images: BTreeMap<ImageKey, String>,
+    /// Where each image replacement came from, for `doctor` and messages.
+    pub image_sources: BTreeMap<ImageKey, String>,
+}
+
+impl UserConfig {
+    /// The config file's path: `$LABFORGE_CONFIG`, else `$XDG_CONFIG_HOME/labforge/config.yaml`,
+    /// else `~/.config/labforge/config.yaml`.
+    pub fn path() -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os("LABFORGE_CONFIG").filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(p));
+        }
+        let base = std::env::var_os("XDG_CONFIG_HOME")
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+        Some(base.join("labforge/config.yaml"))
+    }
+
+    /// Reads the config file (if any) and the environment.
+    pub fn load() -> Result<UserConfig, Error> {
+        let mut config = UserConfig::default();
+        if let Some(path) = Self::path()
+            && path.exists()
+        {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+            let spec: ConfigSpec = serde_saphyr::from_str(&text).map_err(|e| {
+                Error::Config(crate::scaffold::yaml_error(&path.display().to_string(), &e))
+            })?;
+            for (key, image) in spec.images {
+                config.image_sources.insert(key, path.display().to_string());
+                config.images.insert(key, image);
+            }
+        }
+        for (var, key) in IMAGE_ENV {
+            if let Ok(image) = std::env::var(var)
+                && !image.trim().is_empty()
+            {
+                config.images.insert(key, image.trim().to_string());
+                config.image_sources.insert(key, var.to_string());
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// Finds the CA bundle to trust in builds: `--ca-cert`, else the first of [`CA_ENV`] that names
+/// a readable file. Returns its path and contents.
+pub fn ca_bundle(flag: Option<&Path>) -> Result<Option<(PathBuf, Vec<u8>)>, Error> {
+    let candidates: Vec<(PathBuf, String)> = match flag {
+        Some(path) => vec![(path.to_path_buf(), "--ca-cert".to_string())],
+        None => CA_ENV
+            .iter()
+            .filter_map(|var| {
+                std::env::var_os(var)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (PathBuf::from(v), var.to_string()))
+            })
+            .collect(),
+    };
+    let Some((path, source)) = candidates.into_iter().next() else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&path).map_err(|e| {
+        Error::Config(format!(
+            "cannot read the CA certificate {} (from {source}): {e}",
+            path.display()
+        ))
+    })?;
+    if !String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::Config(format!(
+            "{} (from {source}) holds no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(Some((path, bytes)))
+}

@@ -1,0 +1,424 @@
+//! A project's stack, resolved: `labforge.yaml` plus `.env`, the user's overrides and the run
+//! mode, turned into the exact containers to run, each with a config hash. Pure apart from
+//! reading the project's files; no Docker here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::Error;
+use super::config::{ImageKey, UserConfig};
+use super::spec::{self, Port, ServiceKind, StackSpec};
+
+/// Labels on every Docker object labforge creates.
+pub const LABEL_PROJECT: &str = "io.labforge.project";
+pub const LABEL_SERVICE: &str = "io.labforge.service";
+pub const LABEL_CONFIG_HASH: &str = "io.labforge.config-hash";
+
+/// How the app runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Source bind-mounted, reloading server, image rebuilt only when dependencies change.
+    Dev,
+    /// The production image built from the whole project, as the Dockerfile says.
+    Prod,
+}
+
+/// Where a service's image comes from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ImageSource {
+    /// An image reference, pulled if absent.
+    Pull(String),
+    /// Built from the project; `tag` is filled in once the context is hashed.
+    Build {
+        context: PathBuf,
+        dockerfile: String,
+        args: BTreeMap<String, String>,
+        rebuild_on: Vec<String>,
+    },
+}
+
+/// A Docker healthcheck with parsed durations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Healthcheck {
+    pub test: Vec<String>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub start_period: Duration,
+}
+
+/// One container to run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Service {
+    pub name: String,
+    pub kind: ServiceKind,
+    pub image: ImageSource,
+    pub command: Option<Vec<String>>,
+    pub working_dir: Option<String>,
+    #[serde(skip)]
+    pub env: BTreeMap<String, String>,
+    pub ports: Vec<Port>,
+    /// (Docker volume name, path in the container).
+    pub volumes: Vec<(String, String)>,
+    /// (host path, path in the container): the source in development mode.
+    pub binds: Vec<(PathBuf, String)>,
+    pub depends_on: Vec<String>,
+    pub healthcheck: Option<Healthcheck>,
+    pub ready_path: String,
+}
+
+/// A project's whole stack.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub dir: PathBuf,
+    pub mode: Mode,
+    /// Services in start order: every service after the ones it depends on.
+    pub services: Vec<Service>,
+}
+
+impl Project {
+    /// Reads `labforge.yaml` and `.env` from `dir` and resolves them for `mode`.
+    pub fn load(dir: &Path, mode: Mode, user: &UserConfig) -> Result<Project, Error> {
+        let path = dir.join(spec::FILE_NAME);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::Config(format!(
+                    "no {} in {} (run labforge in a project made by `labforge new`, or pass `--dir`)",
+                    spec::FILE_NAME,
+                    dir.display()
+                ))
+            } else {
+                Error::Config(format!("cannot read {}: {e}", path.display()))
+            }
+        })?;
+        let shown = path.display().to_string();
+        let spec = StackSpec::parse(&shown, &text).map_err(Error::Spec)?;
+        let dotenv = match std::fs::read_to_string(dir.join(".env")) {
+            Ok(text) => parse_dotenv(&text),
+            Err(_) => BTreeMap::new(),
+        };
+        resolve(&spec, &shown, dir, mode, user, &dotenv)
+    }
+
+    pub fn network_name(&self) -> String {
+        format!("labforge_{}", self.name)
+    }
+
+    pub fn container_name(&self, service: &str) -> String {
+        format!("{}-{service}", self.name)
+    }
+
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name == name)
+    }
+}
+
+fn resolve(
+    spec: &StackSpec,
+    path: &str,
+    dir: &Path,
+    mode: Mode,
+    user: &UserConfig,
+    dotenv: &BTreeMap<String, String>,
+) -> Result<Project, Error> {
+    let project = spec.project.value.clone();
+    let lookup = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .or_else(|| dotenv.get(name).cloned())
+    };
+    let mut problems = Vec::new();
+    let mut services = Vec::new();
+    for (name, s) in &spec.services {
+        let mut env = BTreeMap::new();
+        if let Some(file) = &s.env_file {
+            match std::fs::read_to_string(dir.join(file)) {
+                Ok(text) => env.extend(parse_dotenv(&text)),
+                Err(e) => problems.push(format!("{path}: service `{name}`: env_file {file}: {e}")),
+            }
+        }
+        for (key, value) in &s.environment {
+            match interpolate(value, &lookup) {
+                Ok(v) => {
+                    env.insert(key.clone(), v);
+                }
+                Err(var) => problems.push(format!(
+                    "{path}: service `{name}`: environment {key} uses ${{{var}}}, which is not set (add `{var}=...` to .env)"
+                )),
+            }
+        }
+        let override_image = user.images.get(&ImageKey::for_kind(s.kind)).cloned();
+        let image = match (&s.build, &s.image) {
+            (Some(build), _) => {
+                let mut args = build.args.clone();
+                if let Some(python) = override_image.filter(|_| s.kind == ServiceKind::App) {
+                    args.insert("PYTHON_IMAGE".to_string(), python);
+                }
+                ImageSource::Build {
+                    context: dir.join(&build.context),
+                    dockerfile: build.dockerfile.clone(),
+                    args,
+                    rebuild_on: s
+                        .dev
+                        .as_ref()
+                        .map(|d| d.rebuild_on.clone())
+                        .unwrap_or_default(),
+                }
+            }
+            (None, Some(image)) => {
+                ImageSource::Pull(override_image.unwrap_or_else(|| image.value.clone()))
+            }
+            (None, None) => unreachable!("the spec validation requires image or build"),
+        };
+        let mut command = s.command.clone();
+        let mut working_dir = None;
+        let mut binds = Vec::new();
+        if let (Mode::Dev, Some(dev)) = (mode, &s.dev) {
+            command = Some(dev.command.clone());
+            working_dir = Some(dev.mount.clone());
+            binds.push((dir.to_path_buf(), dev.mount.clone()));
+            env.insert(
+                "PYTHONPATH".to_string(),
+                format!("{}/src", dev.mount.trim_end_matches('/')),
+            );
+        }
+        let healthcheck = s.healthcheck.as_ref().map(|h| {
+            let d = |v: &Option<serde_saphyr::Spanned<String>>, default: u64| {
+                v.as_ref()
+                    .and_then(|d| spec::parse_duration(&d.value).ok())
+                    .unwrap_or(Duration::from_secs(default))
+            };
+            Healthcheck {
+                test: h.test.clone(),
+                interval: d(&h.interval, 30),
+                timeout: d(&h.timeout, 30),
+                retries: h.retries.unwrap_or(3),
+                start_period: d(&h.start_period, 0),
+            }
+        });
+        services.push(Service {
+            name: name.clone(),
+            kind: s.kind,
+            image,
+            command,
+            working_dir,
+            env,
+            ports: s
+                .ports
+                .iter()
+                .filter_map(|p| spec::parse_port(&p.value).ok())
+                .collect(),
+            volumes: s
+                .volumes
+                .iter()
+                .filter_map(|v| spec::parse_volume(&v.value).ok())
+                .map(|(vol, at)| (format!("{project}_{vol}"), at.to_string()))
+                .collect(),
+            binds,
+            depends_on: s.depends_on.iter().map(|d| d.value.clone()).collect(),
+            healthcheck,
+            ready_path: s.ready_path.clone().unwrap_or_else(|| "/ready".to_string()),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(Error::Spec(problems));
+    }
+    Ok(Project {
+        name: project,
+        dir: dir.to_path_buf(),
+        mode,
+        services: start_order(services),
+    })
+}
+
+/// Orders services so each comes after its dependencies (the spec has no cycles), keeping the
+/// file's order otherwise.
+fn start_order(mut pending: Vec<Service>) -> Vec<Service> {
+    let mut ordered: Vec<Service> = Vec::with_capacity(pending.len());
+    while !pending.is_empty() {
+        let next = pending
+            .iter()
+            .position(|s| {
+                s.depends_on
+                    .iter()
+                    .all(|d| ordered.iter().any(|o| &o.name == d))
+            })
+            .unwrap_or(0);
+        ordered.push(pending.remove(next));
+    }
+    ordered
+}
+
+impl Service {
+    /// A hash of everything that defines the container. A container whose label differs is
+    /// recreated; one that matches is left alone. The host port is not part of it when it was
+    /// chosen automatically: only what the file asks for is.
+    pub fn config_hash(&self, image_id: &str) -> String {
+        let mut h = Sha256::new();
+        let body = serde_json::json!({
+            "service": self,
+            "env": self.env,
+            "image_id": image_id,
+        });
+        h.update(body.to_string().as_bytes());
+        hex(&h.finalize()[..8])
+    }
+
+    /// The `VAR` of this service's environment, or `default`.
+    pub fn env_or(&self, key: &str, default: &str) -> String {
+        self.env
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Replaces `${VAR}` and `${VAR:-default}`; `$$` is a literal `$`. `Err` names an unset variable.
+pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(body) = after.strip_prefix('{')
+            && let Some(end) = body.find('}')
+        {
+            let expr = &body[..end];
+            let (name, default) = match expr.split_once(":-") {
+                Some((n, d)) => (n, Some(d)),
+                None => (expr, None),
+            };
+            match (lookup(name).filter(|v| !v.is_empty()), default) {
+                (Some(v), _) => out.push_str(&v),
+                (None, Some(d)) => out.push_str(d),
+                (None, None) => return Err(name.to_string()),
+            }
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// `KEY=VALUE` lines; `#` comments, blank lines, `export ` prefixes and matching quotes allowed.
+pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix("export ").unwrap_or(l).split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let unquoted = ['"', '\'']
+                .iter()
+                .find_map(|q| v.strip_prefix(*q).and_then(|s| s.strip_suffix(*q)))
+                .unwrap_or(v);
+            (k.trim().to_string(), unquoted.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolates_variables_defaults_and_dollars() {
+        let lookup = |n: &str| (n == "USER").then(|| "shop".to_string());
+        assert_eq!(
+            interpolate("postgresql://${USER}:${PW:-x}@h/$$db", &lookup).unwrap(),
+            "postgresql://shop:x@h/$db"
+        );
+        assert_eq!(interpolate("${MISSING}", &lookup).unwrap_err(), "MISSING");
+        assert_eq!(interpolate("cost: $5", &lookup).unwrap(), "cost: $5");
+    }
+
+    #[test]
+    fn dotenv_understands_comments_quotes_and_export() {
+        let env = parse_dotenv("# c\nA=1\nexport B=\"two words\"\n\nC='x=y'\n");
+        assert_eq!(env["A"], "1");
+        assert_eq!(env["B"], "two words");
+        assert_eq!(env["C"], "x=y");
+    }
+
+    #[test]
+    fn services_start_after_their_dependencies() {
+        let text = "version: 1\nproject: p\nservices:\n  app:\n    kind: app\n    image: x\n    depends_on: [db]\n  db:\n    kind: postgres\n    image: y\n";
+        let spec = StackSpec::parse("labforge.yaml", text).unwrap();
+        let project = resolve(
+            &spec,
+            "labforge.yaml",
+            Path::new("."),
+            Mode::Dev,
+            &UserConfig::default(),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let order: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(order, ["db", "app"]);
+    }
+
+    #[test]
+    fn user_overrides_replace_images_and_the_python_base() {
+        let text = "version: 1\nproject: p\nservices:\n  db:\n    kind: postgres\n    image: postgres:17\n  app:\n    kind: app\n    build: { args: { PYTHON_IMAGE: python:3.12-slim } }\n";
+        let spec = StackSpec::parse("labforge.yaml", text).unwrap();
+        let mut user = UserConfig::default();
+        user.images
+            .insert(ImageKey::Postgres, "mirror/pg:15".into());
+        user.images
+            .insert(ImageKey::Python, "mirror/py:3.11".into());
+        let project = resolve(
+            &spec,
+            "labforge.yaml",
+            Path::new("."),
+            Mode::Dev,
+            &user,
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            project.service("db").unwrap().image,
+            ImageSource::Pull("mirror/pg:15".into())
+        );
+        let ImageSource::Build { args, .. } = &project.service("app").unwrap().image else {
+            panic!()
+        };
+        assert_eq!(args["PYTHON_IMAGE"], "mirror/py:3.11");
+    }
+
+    #[test]
+    fn an_unset_variable_is_named_with_the_fix() {
+        let text = "version: 1\nproject: p\nservices:\n  db:\n    kind: postgres\n    image: x\n    environment: { POSTGRES_PASSWORD: \"${PG_PW}\" }\n";
+        let spec = StackSpec::parse("labforge.yaml", text).unwrap();
+        let err = resolve(
+            &spec,
+            "labforge.yaml",
+            Path::new("."),
+            Mode::Dev,
+            &UserConfig::default(),
+            &BTreeMap::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("uses ${PG_PW}, which is not set (add `PG_PW=...` to .env)"),
+            "{err}"
+        );
+    }
+}

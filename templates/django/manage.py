@@ -1,0 +1,19 @@
+#!/usr/bin/env python
+"""Django's command line for this project: `python manage.py migrate`, `runserver`, `shell`, ..."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault(
+        "DJANGO_SETTINGS_MODULE",
+        "{{ project.package }}.settings",
+    )
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

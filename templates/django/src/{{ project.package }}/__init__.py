@@ -1,0 +1,1 @@
+"""{{ project.title }}: a Django REST API."""

@@ -1,0 +1,1 @@
+"""{{ project.title }}: a FastAPI service scaffolded by labforge."""

@@ -1,0 +1,119 @@
+{% set jwt = auth == "jwt" %}
+{% set oauth = "oauth" in extras %}
+{% set pkg = project.package %}
+{% set id_type = "str" if db == "mongo" else "int" %}
+{% if oauth %}
+{% set read_guard = "can_read_items" %}
+{% set write_guard = "can_write_items" %}
+{% elif jwt %}
+{% set read_guard = "" %}
+{% set write_guard = "Depends(get_current_user)" %}
+{% else %}
+{% set read_guard = "" %}
+{% set write_guard = "" %}
+{% endif %}
+{% if oauth %}
+"""The items resource: reading needs the `items:read` scope, writing `items:write`."""
+{% elif jwt %}
+"""The items resource: anyone may read; writing needs a signed-in user."""
+{% else %}
+"""The items resource: create, list, read, update and delete."""
+{% endif %}
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, {{ "Depends, " if jwt and not oauth else "" }}HTTPException, Query, Request, Response, status
+
+{% if oauth %}
+from {{ pkg }}.dependencies import ItemsDep, can_read_items, can_write_items
+{% elif jwt %}
+from {{ pkg }}.dependencies import ItemsDep, get_current_user
+{% else %}
+from {{ pkg }}.dependencies import ItemsDep
+{% endif %}
+from {{ pkg }}.models import Item
+from {{ pkg }}.schemas import ItemCreate, ItemRead, ItemUpdate
+
+router = APIRouter(prefix="/items", tags=["items"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No item has this id"}}
+
+
+def _not_found() -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, "Item not found")
+
+
+@router.get(
+    "",
+    response_model=list[ItemRead],
+{% if read_guard %}
+    dependencies=[{{ read_guard }}],
+{% endif %}
+)
+async def list_items(
+    items: ItemsDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[Item]:
+    """The items, oldest first, a page at a time."""
+    return await items.get_many(offset=offset, limit=limit)
+
+
+@router.post(
+    "",
+    response_model=ItemRead,
+    status_code=status.HTTP_201_CREATED,
+{% if write_guard %}
+    dependencies=[{{ write_guard }}],
+{% endif %}
+)
+async def create_item(
+    data: ItemCreate, items: ItemsDep, request: Request, response: Response
+) -> Item:
+    item = await items.create(data)
+    response.headers["Location"] = str(request.url_for("get_item", item_id=item.id))
+    return item
+
+
+@router.get(
+    "/{item_id}",
+    response_model=ItemRead,
+    responses=NOT_FOUND,
+{% if read_guard %}
+    dependencies=[{{ read_guard }}],
+{% endif %}
+)
+async def get_item(item_id: {{ id_type }}, items: ItemsDep) -> Item:
+    item = await items.get(item_id)
+    if item is None:
+        raise _not_found()
+    return item
+
+
+@router.patch(
+    "/{item_id}",
+    response_model=ItemRead,
+    responses=NOT_FOUND,
+{% if write_guard %}
+    dependencies=[{{ write_guard }}],
+{% endif %}
+)
+async def update_item(item_id: {{ id_type }}, changes: ItemUpdate, items: ItemsDep) -> Item:
+    """Changes the fields the body gives; the others keep their value."""
+    item = await items.update(item_id, changes.model_dump(exclude_unset=True))
+    if item is None:
+        raise _not_found()
+    return item
+
+
+@router.delete(
+    "/{item_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=NOT_FOUND,
+{% if write_guard %}
+    dependencies=[{{ write_guard }}],
+{% endif %}
+)
+async def delete_item(item_id: {{ id_type }}, items: ItemsDep) -> None:
+    if not await items.delete(item_id):
+        raise _not_found()

@@ -1,0 +1,83 @@
+{% set pkg = project.package %}
+{% if db == "postgres" %}
+"""Brings the database schema up to date: `python -m {{ pkg }}.migrate`.
+
+The container runs this before the server starts (Kubernetes: an init container). The Alembic
+migrations ship inside the package (`{{ pkg }}/migrations`), so it needs no alembic.ini. After
+changing `models.py`, write the next migration with `alembic revision --autogenerate -m "..."`
+(the `alembic` command reads `[tool.alembic]` in pyproject.toml and DATABASE_URL).
+"""
+
+import logging
+
+from alembic import command
+from alembic.config import Config
+
+from {{ pkg }}.config import Settings
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "{{ pkg }}:migrations")
+    config.attributes["database_url"] = database_url  # read by migrations/env.py
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    upgrade(settings.sqlalchemy_url)
+{% elif db == "mongo" %}
+"""Creates the MongoDB indexes: `python -m {{ pkg }}.migrate`.
+
+The container runs this before the server starts (Kubernetes: an init container). The app also
+creates them at startup; both are safe to repeat, since MongoDB skips indexes that exist.
+"""
+
+import asyncio
+import logging
+
+from {{ pkg }}.config import Settings
+from {{ pkg }}.database import MongoDatabase
+
+logger = logging.getLogger(__name__)
+
+
+async def create_indexes(settings: Settings) -> None:
+    database = MongoDatabase(settings.mongo_url, settings.mongo_db)
+    try:
+        await database.create_indexes()
+    finally:
+        await database.close()
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(create_indexes(settings))
+    logger.info("Indexes are in place in database %r", settings.mongo_db)
+{% else %}
+"""Schema migrations: `python -m {{ pkg }}.migrate`.
+
+This service keeps its data in memory, so there is nothing to migrate. The command exists because
+every labforge project's container runs it before the server starts (Kubernetes: an init
+container); give it real work when the service gets a database.
+"""
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logger.info("Nothing to migrate: the data lives in memory")
+{% endif %}
+
+
+if __name__ == "__main__":
+    main()

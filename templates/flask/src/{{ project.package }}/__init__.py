@@ -1,0 +1,1 @@
+"""{{ project.title }}: a Flask REST API."""

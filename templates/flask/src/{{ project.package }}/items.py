@@ -1,0 +1,64 @@
+"""The `items` resource: list, create, read, update and delete."""
+
+from flask import Blueprint, abort, url_for
+from flask.typing import ResponseReturnValue
+
+{% if auth == "jwt" %}
+from .auth import login_required
+{% endif %}
+from .schemas import ItemCreate, ItemRead, ItemUpdate, ListParams
+from .store import Item, item_store
+from .validation import parse_body, parse_query
+
+bp = Blueprint("items", __name__, url_prefix="/items")
+
+
+@bp.get("")
+def list_items() -> ResponseReturnValue:
+    params = parse_query(ListParams)
+    items = item_store().page(limit=params.limit, offset=params.offset)
+    return [_to_json(item) for item in items]
+
+
+@bp.post("")
+{% if auth == "jwt" %}
+@login_required
+{% endif %}
+def create_item() -> ResponseReturnValue:
+    item = item_store().create(parse_body(ItemCreate))
+    return _to_json(item), 201, {"Location": url_for("items.get_item", item_id=item.id)}
+
+
+@bp.get("/<int:item_id>")
+def get_item(item_id: int) -> ResponseReturnValue:
+    return _to_json(_get_or_404(item_id))
+
+
+@bp.patch("/<int:item_id>")
+{% if auth == "jwt" %}
+@login_required
+{% endif %}
+def update_item(item_id: int) -> ResponseReturnValue:
+    item = _get_or_404(item_id)
+    changes = parse_body(ItemUpdate).model_dump(exclude_unset=True)
+    return _to_json(item_store().update(item, changes))
+
+
+@bp.delete("/<int:item_id>")
+{% if auth == "jwt" %}
+@login_required
+{% endif %}
+def delete_item(item_id: int) -> ResponseReturnValue:
+    item_store().delete(_get_or_404(item_id))
+    return "", 204
+
+
+def _get_or_404(item_id: int) -> Item:
+    item = item_store().get(item_id)
+    if item is None:
+        abort(404, description=f"Item {item_id} not found")
+    return item
+
+
+def _to_json(item: Item) -> dict[str, object]:
+    return ItemRead.model_validate(item).model_dump(mode="json")

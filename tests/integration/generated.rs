@@ -1,0 +1,207 @@
+//! Generated projects, checked for real: third-party validators on the Dockerfile, the workflow
+//! and every Kubernetes manifest; and, per combination, a fresh venv with the project's pinned
+//! dependencies from PyPI, `ruff check`, `ruff format --check` and the project's own pytest suite.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+
+use labforge::stack::spec::StackSpec;
+
+use crate::support::python::{check_project, run_ok, tool};
+use crate::support::{Combo, matrix};
+
+/// Renders every combination into one scratch folder.
+fn render_all() -> (tempfile::TempDir, Vec<(Combo, PathBuf)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let projects = matrix()
+        .into_iter()
+        .map(|combo| {
+            let path = dir.path().join(combo.slug());
+            combo.generate("shop", &path);
+            (combo, path)
+        })
+        .collect();
+    (dir, projects)
+}
+
+#[test]
+fn generated_files_pass_third_party_validators() {
+    let (_dir, projects) = render_all();
+    let mut dockerfiles = Vec::new();
+    let mut workflows = Vec::new();
+    let mut manifests = Vec::new();
+    for (combo, path) in &projects {
+        dockerfiles.push(path.join("Dockerfile"));
+        workflows.push(path.join(".github/workflows/ci.yml"));
+        let k8s: Vec<PathBuf> = std::fs::read_dir(path.join("k8s"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        let expected = if combo.db == "none" { 4 } else { 5 };
+        assert_eq!(
+            k8s.len(),
+            expected,
+            "{}: Deployment, Service, ConfigMap, Secret and the database",
+            combo.slug()
+        );
+        manifests.extend(k8s);
+        let stack = std::fs::read_to_string(path.join("labforge.yaml")).unwrap();
+        if let Err(problems) = StackSpec::parse("labforge.yaml", &stack) {
+            panic!(
+                "{}: labforge.yaml does not match its schema:\n{}",
+                combo.slug(),
+                problems.join("\n")
+            );
+        }
+    }
+    run_ok(
+        tool("hadolint")
+            .arg("--failure-threshold")
+            .arg("style")
+            .args(&dockerfiles),
+        "hadolint the Dockerfiles",
+    );
+    run_ok(
+        tool("actionlint").args(&workflows),
+        "actionlint the workflows",
+    );
+    run_ok(
+        tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .args(&workflows),
+        "check the workflows against the GitHub workflow schema",
+    );
+    let out = run_ok(
+        tool("kubernetes-validate")
+            .args(["--strict", "--kubernetes-version", "1.37.0"])
+            .args(&manifests),
+        "kubernetes-validate the manifests",
+    );
+    let passed = String::from_utf8_lossy(&out.stdout)
+        .matches("passed")
+        .count()
+        + String::from_utf8_lossy(&out.stderr)
+            .matches("passed")
+            .count();
+    assert!(
+        passed >= manifests.len(),
+        "every manifest validated ({passed} of {})",
+        manifests.len()
+    );
+}
+
+#[test]
+fn kubernetes_manifests_follow_the_security_and_probe_rules() {
+    let (_dir, projects) = render_all();
+    for (combo, path) in &projects {
+        let deployment = std::fs::read_to_string(path.join("k8s/deployment.yaml")).unwrap();
+        for needle in [
+            "path: /ready",
+            "path: /health",
+            "runAsNonRoot: true",
+            "allowPrivilegeEscalation: false",
+            "limits:",
+            "requests:",
+        ] {
+            assert!(
+                deployment.contains(needle),
+                "{}: deployment lacks {needle}",
+                combo.slug()
+            );
+        }
+        let image = deployment
+            .lines()
+            .find(|l| l.trim_start().starts_with("image:"))
+            .unwrap();
+        assert!(
+            !image.ends_with(":latest") && image.contains(':'),
+            "{}: image tag must be explicit and never latest: {image}",
+            combo.slug()
+        );
+        let dockerfile = std::fs::read_to_string(path.join("Dockerfile")).unwrap();
+        for needle in [
+            "ARG PYTHON_IMAGE=python:3.12-slim",
+            "AS build",
+            "USER 10001",
+            "HEALTHCHECK",
+        ] {
+            assert!(
+                dockerfile.contains(needle),
+                "{}: Dockerfile lacks {needle}",
+                combo.slug()
+            );
+        }
+    }
+}
+
+/// Checks every combination of one template and database with real installs and tests.
+fn python_suite(framework: &str, db: &str) {
+    let combos: Vec<Combo> = matrix()
+        .into_iter()
+        .filter(|c| c.framework == framework && c.db == db)
+        .collect();
+    assert!(
+        !combos.is_empty(),
+        "{framework} × {db} is not a listed combination"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    for combo in combos {
+        let path = dir.path().join(combo.slug());
+        combo.generate("shop", &path);
+        match check_project(&path) {
+            Ok(check) => eprintln!(
+                "{}: install {:.1}s, pytest {:.1}s: {}",
+                combo.slug(),
+                check.install.as_secs_f64(),
+                check.pytest.as_secs_f64(),
+                check.pytest_summary
+            ),
+            Err(e) => failures.push(format!("{}: {e}", combo.slug())),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+macro_rules! python_suites {
+    ($($name:ident: $framework:literal / $db:literal,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                python_suite($framework, $db);
+            }
+        )*
+
+        #[test]
+        fn python_suites_cover_every_listed_combination() {
+            let covered: BTreeSet<(String, String)> = [$(($framework.to_string(), $db.to_string())),*].into_iter().collect();
+            let listed: BTreeSet<(String, String)> = matrix().into_iter().map(|c| (c.framework, c.db)).collect();
+            assert_eq!(covered, listed, "add a python_suites! line for each template × database");
+        }
+    };
+}
+
+python_suites! {
+    python_fastapi_postgres: "fastapi" / "postgres",
+    python_fastapi_mongo: "fastapi" / "mongo",
+    python_fastapi_none: "fastapi" / "none",
+    python_flask_postgres: "flask" / "postgres",
+    python_flask_none: "flask" / "none",
+    python_django_postgres: "django" / "postgres",
+    python_django_none: "django" / "none",
+}
+
+#[test]
+fn host_python_is_new_enough() {
+    let out = Command::new(crate::support::python::host_python())
+        .args(["-c", "import sys; print(sys.version_info >= (3, 11))"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "True",
+        "the generated projects need Python 3.11+"
+    );
+}

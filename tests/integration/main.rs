@@ -1,0 +1,9 @@
+//! labforge's integration tests: one binary, the real `labforge` executable, real tools.
+
+mod bad_input;
+mod generated;
+mod new;
+mod prompts;
+mod snapshots;
+mod support;
+mod templates;
