@@ -22,8 +22,13 @@ pub fn run(args: UpArgs, shell: &Shell) -> Result<Outcome, Error> {
     super::runtime().block_on(async {
         let engine = super::docker().await?;
         let interrupt = Interrupt::install(shell);
+        let shell = if args.json {
+            shell.for_json()
+        } else {
+            shell.clone()
+        };
         let (outcome, _) =
-            bring_up(&engine, &project, &options, shell, &interrupt, args.json).await?;
+            bring_up(&engine, &project, &options, &shell, &interrupt, args.json).await?;
         Ok(outcome)
     })
 }

@@ -36,7 +36,15 @@ fn call(what: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> Docke
 fn reason(e: &bollard::errors::Error) -> String {
     match e {
         bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
-        other => other.to_string(),
+        other => {
+            // The innermost cause says what happened ("Connection refused"); the outer layers
+            // only say which client noticed.
+            let mut innermost: &dyn std::error::Error = other;
+            while let Some(source) = innermost.source() {
+                innermost = source;
+            }
+            innermost.to_string()
+        }
     }
 }
 

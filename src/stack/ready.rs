@@ -140,7 +140,13 @@ impl Probe {
                 Ok(response) if response.status().is_success() => Ok(()),
                 Ok(response) => Err(format!("{url} answered {}", response.status())),
                 Err(e) if e.is_connect() => Err(format!("{url}: connection refused")),
-                Err(e) => Err(format!("{url}: {e}")),
+                Err(e) => {
+                    let mut cause: &dyn std::error::Error = &e;
+                    while let Some(source) = cause.source() {
+                        cause = source;
+                    }
+                    Err(format!("{url}: {cause}"))
+                }
             },
         }
     }

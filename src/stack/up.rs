@@ -25,6 +25,10 @@ use crate::ui::progress::{BuildProgress, PullProgress};
 
 /// How often a starting service is probed.
 const PROBE_EVERY: Duration = Duration::from_millis(150);
+/// How often a starting app's log is searched for a crash.
+const CRASH_CHECK_EVERY: Duration = Duration::from_millis(1000);
+/// How far back a starting app's log is searched for a traceback.
+const CRASH_LOG_LINES: usize = 300;
 /// How many log lines a failure report shows.
 const FAILURE_LOG_LINES: usize = 40;
 
@@ -55,8 +59,10 @@ pub enum Action {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum Readiness {
+    /// Proven ready `seconds` after its wait began; `at_ms` is when (Unix time, milliseconds).
     Ready {
         seconds: f64,
+        at_ms: u128,
     },
     Failed {
         reason: String,
@@ -76,8 +82,20 @@ pub struct ServiceReport {
     pub container: String,
     pub action: Action,
     /// (container port, host port on 127.0.0.1).
+    #[serde(serialize_with = "ports_as_objects")]
     pub ports: Vec<(u16, u16)>,
     pub readiness: Readiness,
+}
+
+fn ports_as_objects<S: serde::Serializer>(ports: &[(u16, u16)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(ports.len()))?;
+    for (container, host) in ports {
+        seq.serialize_element(
+            &serde_json::json!({ "container": container, "host": host, "host_ip": "127.0.0.1" }),
+        )?;
+    }
+    seq.end()
 }
 
 /// The outcome of `up`.
@@ -311,9 +329,13 @@ pub async fn up<E: Engine>(
         });
         let results = join_all(waits).await;
         for ((i, _), result) in waiting.iter().zip(results) {
-            let name = plans[*i].service.name.clone();
+            let plan = &plans[*i];
+            let name = plan.service.name.clone();
             match &result {
-                Readiness::Ready { seconds } => {
+                Readiness::Ready { .. } if plan.action == Action::Unchanged => {
+                    shell.status("Ready", format_args!("{name} (unchanged)"))
+                }
+                Readiness::Ready { seconds, .. } => {
                     shell.status("Ready", format_args!("{name} in {seconds:.1}s"))
                 }
                 Readiness::Skipped { .. } => interrupted = true,
@@ -686,7 +708,12 @@ async fn wait_ready<E: Engine>(
     }
     let mut tick = tokio::time::interval(PROBE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // A reloading development server survives its app's crash and waits for an edit, so the
+    // container never dies: the crash shows only in the log.
+    let mut crash_check = tokio::time::interval(CRASH_CHECK_EVERY);
+    crash_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = String::from("no answer yet");
+    let mut crash_seen = 0;
     loop {
         tokio::select! {
             () = interrupt.wait() => return Readiness::Skipped { reason: "interrupted while waiting".into() },
@@ -704,21 +731,50 @@ async fn wait_ready<E: Engine>(
                     return failed(engine, id, "the container's healthcheck reports unhealthy".into()).await;
                 }
                 Ok(Event::Health { service: s, healthy: true }) if s == service.name && probe.is_none() => {
-                    return Readiness::Ready { seconds: started.elapsed().as_secs_f64() };
+                    return ready(started);
                 }
                 _ => {}
             },
+            _ = crash_check.tick(), if service.kind == ServiceKind::App => {
+                // Tracebacks through importlib run to dozens of lines: look further back than
+                // the report shows.
+                let logs = engine.logs(id, CRASH_LOG_LINES).await.unwrap_or_default();
+                if let Some(at) = logs.iter().rposition(|l| l.starts_with("Traceback (most recent call last)")) {
+                    // A traceback after the server last started is this start's crash.
+                    let restarted = logs[at..].iter().any(|l| l.contains("Application startup complete") || l.contains("Booting worker"));
+                    crash_seen = if restarted { 0 } else { crash_seen + 1 };
+                    // Seen on two checks in a row while the probe still fails: not a passing
+                    // traceback the app logged and survived.
+                    if crash_seen >= 2 {
+                        let reason = "the app crashed while starting (its traceback is below)".to_string();
+                        let diagnosis = diagnose(&logs, &reason).map(str::to_string);
+                        let shown = logs[logs.len().saturating_sub(FAILURE_LOG_LINES)..].to_vec();
+                        return Readiness::Failed { reason, diagnosis, logs: shown };
+                    }
+                }
+            }
             _ = tick.tick() => match &probe {
                 Some(probe) => match probe.check().await {
-                    Ok(()) => return Readiness::Ready { seconds: started.elapsed().as_secs_f64() },
+                    Ok(()) => return ready(started),
                     Err(e) => last = e,
                 },
                 // Without a published port, a running container with no healthcheck is the best
                 // evidence there is.
-                None if service.healthcheck.is_none() => return Readiness::Ready { seconds: started.elapsed().as_secs_f64() },
+                None if service.healthcheck.is_none() => return ready(started),
                 None => {}
             },
         }
+    }
+}
+
+fn ready(started: Instant) -> Readiness {
+    let at_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    Readiness::Ready {
+        seconds: started.elapsed().as_secs_f64(),
+        at_ms,
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Shell {
     color_err: bool,
     interactive: bool,
     tty_out: bool,
+    /// Progress goes to stderr, keeping stdout for a JSON document.
+    status_to_stderr: bool,
 }
 
 impl Default for Shell {
@@ -34,6 +36,7 @@ impl Shell {
             color_err: !no_color && console::colors_enabled_stderr(),
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             tty_out: std::io::stdout().is_terminal(),
+            status_to_stderr: false,
         }
     }
 
@@ -54,11 +57,35 @@ impl Shell {
         let _ = writeln!(out, "{text}");
     }
 
+    /// The same shell with progress (status lines, warnings, bars) on stderr, for commands
+    /// whose stdout is a JSON document.
+    pub fn for_json(&self) -> Shell {
+        Shell {
+            status_to_stderr: true,
+            tty_out: false,
+            ..self.clone()
+        }
+    }
+
     /// A progress or result line with a right-aligned, coloured verb, cargo-style.
     pub fn status(&self, verb: &str, text: impl Display) {
         let verb = format!("{verb:>10}");
-        let verb = self.paint_out(&verb, Style::new().green().bold());
-        self.line(format_args!("{verb} {text}"));
+        if self.status_to_stderr {
+            let verb = self.paint_err(&verb, Style::new().green().bold());
+            let _ = writeln!(std::io::stderr().lock(), "{verb} {text}");
+        } else {
+            let verb = self.paint_out(&verb, Style::new().green().bold());
+            self.line(format_args!("{verb} {text}"));
+        }
+    }
+
+    /// A line of progress detail (build output, pull status): stdout, or stderr in JSON mode.
+    pub fn detail(&self, text: impl Display) {
+        if self.status_to_stderr {
+            let _ = writeln!(std::io::stderr().lock(), "{text}");
+        } else {
+            self.line(text);
+        }
     }
 
     /// Emphasis for a word inside an output line.

@@ -56,7 +56,7 @@ impl PullProgress {
             None => {
                 // One line per change of status, not per byte.
                 if self.last.get(id).map(String::as_str) != Some(status) {
-                    self.shell.line(format_args!("  {id}: {status}"));
+                    self.shell.detail(format_args!("  {id}: {status}"));
                     self.last.insert(id.to_string(), status.to_string());
                 }
             }
@@ -68,7 +68,7 @@ impl PullProgress {
             Some(multi) => {
                 let _ = multi.println(format!("  {text}"));
             }
-            None => self.shell.line(format_args!("  {text}")),
+            None => self.shell.detail(format_args!("  {text}")),
         }
     }
 
@@ -106,7 +106,7 @@ impl BuildProgress {
     pub fn line(&mut self, text: &str) {
         match &self.spinner {
             Some(bar) => bar.set_message(text.to_string()),
-            None => self.shell.line(format_args!("  │ {text}")),
+            None => self.shell.detail(format_args!("  │ {text}")),
         }
     }
 

@@ -5,5 +5,6 @@ mod generated;
 mod new;
 mod prompts;
 mod snapshots;
+mod stack;
 mod support;
 mod templates;

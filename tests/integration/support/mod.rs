@@ -3,6 +3,7 @@
 //! the suite checks generated projects with.
 
 pub mod python;
+pub mod stack;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

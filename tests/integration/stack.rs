@@ -1,0 +1,514 @@
+//! `labforge up / down / status / logs / doctor` against the real Docker daemon, with the stand-in
+//! images (PostgreSQL from Debian, MongoDB from nx-27017, the app built FROM a Debian python image).
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::stack::{StackProject, docker, eventually, exclusive, http, labelled, text};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Item names in the project's PostgreSQL, read directly, not through the app.
+fn postgres_items(project: &StackProject) -> Vec<String> {
+    let port = project.host_port("postgres", 5432);
+    let (user, password, db) = (
+        project.env("POSTGRES_USER"),
+        project.env("POSTGRES_PASSWORD"),
+        project.env("POSTGRES_DB"),
+    );
+    runtime().block_on(async {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host("127.0.0.1")
+            .port(port)
+            .user(&user)
+            .password(&password)
+            .dbname(&db);
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .expect("connect to PostgreSQL");
+        tokio::spawn(connection);
+        let rows = client
+            .query("SELECT name FROM items ORDER BY name", &[])
+            .await
+            .expect("query items");
+        rows.iter().map(|r| r.get::<_, String>(0)).collect()
+    })
+}
+
+/// Item names in the project's MongoDB, read directly.
+fn mongo_items(project: &StackProject) -> Vec<String> {
+    use mongodb::bson::Document;
+    let port = project.host_port("mongo", 27017);
+    let url = format!(
+        "mongodb://{}:{}@127.0.0.1:{port}/?authSource=admin&directConnection=true",
+        project.env("MONGO_INITDB_ROOT_USERNAME"),
+        project.env("MONGO_INITDB_ROOT_PASSWORD")
+    );
+    let db = project.env("MONGO_DB");
+    runtime().block_on(async {
+        let client = mongodb::Client::with_uri_str(&url)
+            .await
+            .expect("connect to MongoDB");
+        let mut cursor = client
+            .database(&db)
+            .collection::<Document>("items")
+            .find(Document::new())
+            .await
+            .expect("find items");
+        let mut names = Vec::new();
+        while cursor.advance().await.expect("read items") {
+            let doc = cursor.deserialize_current().expect("an item");
+            names.push(doc.get_str("name").expect("a name").to_string());
+        }
+        names.sort();
+        names
+    })
+}
+
+fn create_item(project: &StackProject, name: &str) {
+    let port = project.host_port("app", 8000);
+    let body = format!(r#"{{"name": "{name}", "quantity": 3}}"#);
+    let (status, answer) = http(port, "POST", "/items", Some(&body)).expect("the app answers");
+    assert_eq!(status, 201, "create item: {answer}");
+}
+
+/// The whole life of a stack: up, prove it works, up again (no change), down, up (data kept),
+/// down --volumes (data gone).
+fn lifecycle(project: &StackProject, db_service: &str, items: fn(&StackProject) -> Vec<String>) {
+    let first = project.up_ok(&[]);
+    assert!(
+        first.contains(&format!("Ready {db_service} in")) && first.contains("Ready app in"),
+        "{first}"
+    );
+    for secret in ["POSTGRES_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD"] {
+        if let Ok(env) = std::fs::read_to_string(project.dir.join(".env"))
+            && env.contains(secret)
+        {
+            assert!(!first.contains(&project.env(secret)), "up printed {secret}");
+        }
+    }
+    // Every published port is on loopback.
+    for container in labelled("container", &project.name) {
+        let bindings = docker(&[
+            "inspect",
+            "--format",
+            "{{json .HostConfig.PortBindings}}",
+            &container,
+        ]);
+        assert!(
+            !bindings.contains("0.0.0.0") && bindings.contains("127.0.0.1"),
+            "{container}: {bindings}"
+        );
+    }
+
+    create_item(project, "kettle");
+    create_item(project, "teapot");
+    assert_eq!(
+        items(project),
+        ["kettle", "teapot"],
+        "items created through the API are in the database"
+    );
+
+    let ids_before = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=io.labforge.project={}", project.name),
+    ]);
+    let started = Instant::now();
+    let out = project.run(&["up", "--json"]);
+    let no_op = started.elapsed();
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("up --json");
+    for service in report["services"].as_array().unwrap() {
+        assert_eq!(
+            service["action"], "unchanged",
+            "a second up must recreate nothing: {service}"
+        );
+    }
+    assert!(no_op < Duration::from_secs(1), "a no-op up took {no_op:?}");
+    let ids_after = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=io.labforge.project={}", project.name),
+    ]);
+    assert_eq!(ids_before, ids_after);
+
+    let down = project.run(&["down"]);
+    assert!(down.status.success(), "{}", text(&down));
+    assert!(
+        labelled("container", &project.name).is_empty(),
+        "down leaves no labelled container"
+    );
+    assert!(
+        labelled("network", &project.name).is_empty(),
+        "down leaves no labelled network"
+    );
+    assert_eq!(
+        labelled("volume", &project.name).len(),
+        1,
+        "down keeps the data volume"
+    );
+
+    project.up_ok(&[]);
+    assert_eq!(
+        items(project),
+        ["kettle", "teapot"],
+        "data survives down and up"
+    );
+
+    let down = project.run(&["down", "--volumes"]);
+    assert!(down.status.success(), "{}", text(&down));
+    assert!(
+        labelled("volume", &project.name).is_empty(),
+        "down --volumes removes the data"
+    );
+}
+
+#[test]
+fn fastapi_postgres_stack_lifecycle() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-pg", &["--db", "postgres", "--auth", "none"]);
+    lifecycle(&project, "postgres", postgres_items);
+}
+
+#[test]
+fn fastapi_mongo_stack_lifecycle() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-mongo", &["--db", "mongo", "--auth", "none"]);
+    lifecycle(&project, "mongo", mongo_items);
+}
+
+#[test]
+fn development_mode_serves_edits_without_a_rebuild_and_rebuilds_once_for_dependencies() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-dev", &["--db", "none", "--auth", "none"]);
+    project.up_ok(&[]);
+    let port = project.host_port("app", 8000);
+    let image = docker(&["inspect", "--format", "{{.Image}}", "lf-dev-app"]);
+
+    let health = project.dir.join("src/lf_dev/api/health.py");
+    let source = std::fs::read_to_string(&health).unwrap();
+    std::fs::write(
+        &health,
+        source.replace(
+            r#"return {"status": "ok"}"#,
+            r#"return {"status": "edited"}"#,
+        ),
+    )
+    .unwrap();
+    let edited = Instant::now();
+    eventually(Duration::from_secs(2), "the edit is served", || {
+        http(port, "GET", "/health", None).filter(|(_, body)| body.contains("edited"))
+    });
+    eprintln!("edit served after {:?}", edited.elapsed());
+    assert_eq!(
+        docker(&["inspect", "--format", "{{.Image}}", "lf-dev-app"]),
+        image,
+        "no rebuild, no new container"
+    );
+    let again = project.up_ok(&[]);
+    assert!(
+        !again.contains("Building"),
+        "a source edit must not rebuild the image:\n{again}"
+    );
+
+    // A dependency change: exactly one rebuild, then none.
+    let pyproject = project.dir.join("pyproject.toml");
+    let text = std::fs::read_to_string(&pyproject).unwrap();
+    std::fs::write(
+        &pyproject,
+        text.replacen(
+            "dependencies = [",
+            "dependencies = [\n    \"six==1.16.0\",",
+            1,
+        ),
+    )
+    .unwrap();
+    let rebuilt = project.up_ok(&[]);
+    assert_eq!(
+        rebuilt.matches("Building labforge/lf-dev-app:").count(),
+        1,
+        "{rebuilt}"
+    );
+    assert!(rebuilt.contains("Recreated lf-dev-app"), "{rebuilt}");
+    let after = project.up_ok(&[]);
+    assert!(!after.contains("Building"), "{after}");
+}
+
+#[test]
+fn production_mode_runs_the_built_image() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-prod", &["--db", "postgres", "--auth", "none"]);
+    let out = project.up_ok(&["--prod"]);
+    assert!(out.contains("Ready app in"), "{out}");
+    let mounts = docker(&["inspect", "--format", "{{json .Mounts}}", "lf-prod-app"]);
+    assert!(
+        !mounts.contains("\"bind\""),
+        "production mode mounts no source: {mounts}"
+    );
+    let user = docker(&["inspect", "--format", "{{.Config.User}}", "lf-prod-app"]);
+    assert_eq!(
+        user.trim(),
+        "10001:10001",
+        "the app runs as the unprivileged user"
+    );
+    create_item(&project, "mug");
+    assert_eq!(
+        postgres_items(&project),
+        ["mug"],
+        "the entrypoint applied the migrations"
+    );
+}
+
+#[test]
+fn a_busy_port_is_replaced_and_strict_ports_refuses() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-port", &["--db", "none", "--auth", "none"]);
+    let yaml = project.dir.join("labforge.yaml");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = listener.local_addr().unwrap().port();
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(
+        &yaml,
+        text.replace("\"8000:8000\"", &format!("\"{busy}:8000\"")),
+    )
+    .unwrap();
+
+    let strict = project.run(&["up", "--strict-ports"]);
+    assert_eq!(
+        strict.status.code(),
+        Some(2),
+        "{}",
+        crate::support::stack::text(&strict)
+    );
+    assert!(
+        crate::support::stack::text(&strict).contains(&format!("port {busy} for `app` is in use"))
+    );
+    assert!(
+        labelled("container", &project.name).is_empty(),
+        "--strict-ports fails before creating anything"
+    );
+
+    let out = project.up_ok(&[]);
+    assert!(
+        out.contains(&format!(
+            "port {busy} is in use: `app` is published on 127.0.0.1:"
+        )),
+        "{out}"
+    );
+    let chosen = project.host_port("app", 8000);
+    assert_ne!(chosen, busy);
+    assert_eq!(
+        http(chosen, "GET", "/health", None).map(|(s, _)| s),
+        Some(200)
+    );
+    drop(listener);
+}
+
+#[test]
+fn an_app_that_crashes_on_start_shows_its_log_and_exits_1() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-crash", &["--db", "none", "--auth", "none"]);
+    let main = project.dir.join("src/lf_crash/main.py");
+    let source = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(
+        &main,
+        format!("raise RuntimeError(\"boom: the app refuses to start\")\n{source}"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = project.run(&["up", "--timeout", "60"]);
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("app failed"), "{all}");
+    assert!(
+        all.contains("RuntimeError: boom: the app refuses to start"),
+        "the app's log lines appear:\n{all}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "a crash is reported without waiting for the deadline"
+    );
+}
+
+#[test]
+fn docker_unreachable_exits_2_at_once() {
+    let project_dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(crate::support::labforge_bin())
+        .args(["new", "shop", "--yes", "--dir"])
+        .arg(project_dir.path().join("shop"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    for host in ["tcp://127.0.0.1:1", "unix:///nonexistent/docker.sock"] {
+        let started = Instant::now();
+        let out = std::process::Command::new(crate::support::labforge_bin())
+            .args(["up"])
+            .current_dir(project_dir.path().join("shop"))
+            .env("DOCKER_HOST", host)
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("cannot reach the Docker daemon at {host}")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("DOCKER_HOST"),
+            "says how to fix it: {stderr}"
+        );
+        assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    }
+}
+
+#[test]
+fn sigint_during_up_leaves_a_state_the_next_up_continues_from() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-sigint", &["--db", "postgres", "--auth", "none"]);
+    let mut child = project
+        .command(&["up"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Interrupt while PostgreSQL is starting: after its container exists, before it is ready.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("up reports creating postgres");
+        if line.contains("Created lf-sigint-postgres") {
+            break;
+        }
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::INT,
+    )
+    .unwrap();
+    let status = eventually(Duration::from_secs(15), "up exits after SIGINT", || {
+        child.try_wait().unwrap()
+    });
+    assert_eq!(status.code(), Some(130));
+
+    let down = project.run(&["down"]);
+    assert!(down.status.success(), "{}", text(&down));
+    assert!(
+        labelled("container", &project.name).is_empty(),
+        "no orphans after down"
+    );
+    assert!(labelled("network", &project.name).is_empty());
+    let out = project.up_ok(&[]);
+    assert!(out.contains("Ready app in"), "{out}");
+}
+
+#[test]
+fn malformed_stack_files_are_reported_with_their_location_before_anything_is_created() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-bad", &["--db", "postgres", "--auth", "none"]);
+    let yaml = project.dir.join("labforge.yaml");
+    let good = std::fs::read_to_string(&yaml).unwrap();
+    let cases = [
+        ("services: [unclosed\n".to_string(), "labforge.yaml:1:"),
+        (
+            good.replacen(
+                "    kind: postgres",
+                "    kind: postgres\n    imagee: typo",
+                1,
+            ),
+            "unknown field `imagee`",
+        ),
+        (
+            good.replacen("depends_on: [postgres]", "depends_on: [database]", 1),
+            "depends on `database`, which is not defined",
+        ),
+        (
+            good.replacen(
+                "    kind: postgres",
+                "    kind: postgres\n    depends_on: [app]",
+                1,
+            ),
+            "depends_on forms a cycle",
+        ),
+    ];
+    for (text, expected) in cases {
+        std::fs::write(&yaml, &text).unwrap();
+        let out = project.run(&["up"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in: {stderr}"
+        );
+        assert!(
+            stderr.contains("labforge.yaml:"),
+            "names the file and line: {stderr}"
+        );
+        assert!(
+            labelled("container", &project.name).is_empty()
+                && labelled("network", &project.name).is_empty()
+        );
+    }
+}
+
+#[test]
+fn doctor_checks_docker_and_the_tools() {
+    let out = std::process::Command::new(crate::support::labforge_bin())
+        .arg("doctor")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .starts_with("✓ Docker reachable at"),
+        "{stdout}"
+    );
+    for needle in [
+        "Engine API 1.41 or newer",
+        "port 5432",
+        "kind",
+        "kubectl",
+        "gh",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle}: {stdout}");
+    }
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.starts_with("✓ ") || l.starts_with("✗ ")),
+        "one ✓/✗ line per check:\n{stdout}"
+    );
+    let out = std::process::Command::new(crate::support::labforge_bin())
+        .arg("doctor")
+        .env("DOCKER_HOST", "tcp://127.0.0.1:1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("✗ cannot reach the Docker daemon at tcp://127.0.0.1:1")
+    );
+}

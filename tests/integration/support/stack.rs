@@ -1,0 +1,230 @@
+//! Real-Docker test support: the stand-in images (built by `tests/images/build.sh`, selected with
+//! the same `LABFORGE_IMAGE_*` overrides users have), a project in a scratch folder that is torn
+//! down even when a test fails, and one-at-a-time access to the daemon.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::labforge_bin;
+
+pub const PYTHON_IMAGE: &str = "labforge-test/python:3.11";
+pub const POSTGRES_IMAGE: &str = "labforge-test/postgres:15";
+pub const MONGO_IMAGE: &str = "labforge-test/mongo:nx";
+
+/// Builds the stand-in images once per test run (a no-op when they exist).
+pub fn images() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/images/build.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .expect("run tests/images/build.sh");
+        assert!(
+            out.status.success(),
+            "tests/images/build.sh failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// Docker tests run one at a time: they publish the same default ports and build the same images.
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The CA bundle builds must trust here: pip's, else the system's.
+pub fn ca_bundle() -> String {
+    std::env::var("PIP_CERT").unwrap_or_else(|_| "/etc/ssl/certs/ca-certificates.crt".to_string())
+}
+
+/// A generated project in a scratch folder, whose stack is removed (volumes too) on drop.
+pub struct StackProject {
+    _root: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+impl StackProject {
+    /// `labforge new NAME ARGS...` into a scratch folder.
+    pub fn new(name: &str, args: &[&str]) -> StackProject {
+        images();
+        let root = tempfile::Builder::new()
+            .prefix("labforge-stack-")
+            .tempdir()
+            .unwrap();
+        let dir = root.path().join(name);
+        let out = Command::new(labforge_bin())
+            .args(["new", name, "--yes", "--dir"])
+            .arg(&dir)
+            .args(args)
+            .env_remove("LABFORGE_TEMPLATES")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "labforge new failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let project = StackProject {
+            _root: root,
+            dir,
+            name: name.to_string(),
+        };
+        // A stack left over from an earlier, killed run of this test goes first.
+        project.run(&["down", "--volumes"]);
+        project
+    }
+
+    /// A labforge command in the project folder, with the stand-in images and no colour.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(labforge_bin());
+        cmd.args(args)
+            .current_dir(&self.dir)
+            .env("NO_COLOR", "1")
+            .env("LABFORGE_IMAGE_POSTGRES", POSTGRES_IMAGE)
+            .env("LABFORGE_IMAGE_MONGO", MONGO_IMAGE)
+            .env("LABFORGE_IMAGE_PYTHON", PYTHON_IMAGE)
+            .env("PIP_CERT", ca_bundle())
+            .env("LABFORGE_CONFIG", self.dir.join("no-user-config.yaml"))
+            .env_remove("DOCKER_HOST");
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run labforge")
+    }
+
+    /// `labforge up ARGS`, asserting it succeeded; returns stdout + stderr.
+    pub fn up_ok(&self, args: &[&str]) -> String {
+        let mut all = vec!["up"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        let text = text(&out);
+        assert!(
+            out.status.success(),
+            "labforge up failed ({:?}):\n{text}",
+            out.status.code()
+        );
+        text
+    }
+
+    /// The host port a service's container port is published on, from `labforge status --json`.
+    pub fn host_port(&self, service: &str, container_port: u16) -> u16 {
+        let out = self.run(&["status", "--json"]);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("status --json: {}", text(&out)));
+        doc["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == service)
+            .and_then(|s| {
+                s["ports"]
+                    .as_array()?
+                    .iter()
+                    .find(|p| p["container"] == container_port)
+            })
+            .and_then(|p| p["host"].as_u64())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no published port {container_port} for {service}:\n{}",
+                    text(&out)
+                )
+            }) as u16
+    }
+
+    /// A value from the project's .env.
+    pub fn env(&self, key: &str) -> String {
+        crate::new::secret_value(
+            &std::fs::read_to_string(self.dir.join(".env")).unwrap(),
+            key,
+        )
+    }
+}
+
+impl Drop for StackProject {
+    fn drop(&mut self) {
+        let _ = self.run(&["down", "--volumes"]);
+    }
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// `docker` CLI output for assertions about the daemon's state (labforge itself never shells
+/// out to docker).
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Names of the objects of `kind` (container, network, volume) labelled with `project`.
+pub fn labelled(kind: &str, project: &str) -> Vec<String> {
+    let filter = format!("label=io.labforge.project={project}");
+    let args: Vec<&str> = match kind {
+        "container" => vec!["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"],
+        "network" => vec![
+            "network",
+            "ls",
+            "--filter",
+            &filter,
+            "--format",
+            "{{.Name}}",
+        ],
+        _ => vec!["volume", "ls", "--filter", &filter, "--format", "{{.Name}}"],
+    };
+    docker(&args).lines().map(str::to_string).collect()
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics after `deadline`.
+pub fn eventually<T>(deadline: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "{what}: not within {deadline:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A plain HTTP/1.1 request to 127.0.0.1; returns (status, body).
+pub fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Option<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
