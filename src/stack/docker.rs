@@ -32,6 +32,20 @@ fn call(what: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> Docke
     }
 }
 
+/// `Ok(None)` for the daemon's 404: an absent object is an answer, not an error.
+fn absent_ok<T>(
+    result: Result<T, bollard::errors::Error>,
+    what: impl Into<String>,
+) -> Result<Option<T>, DockerError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(call(what)(e)),
+    }
+}
+
 /// The daemon's message without bollard's wrapping.
 fn reason(e: &bollard::errors::Error) -> String {
     match e {
@@ -309,16 +323,12 @@ impl Engine for Docker {
     }
 
     async fn inspect(&self, id: &str) -> Result<Option<Container>, DockerError> {
-        let c = match self
+        let inspected = self
             .client
             .inspect_container(id, None::<q::InspectContainerOptions>)
-            .await
-        {
-            Ok(c) => c,
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => return Ok(None),
-            Err(e) => return Err(call(format!("inspect container {id}"))(e)),
+            .await;
+        let Some(c) = absent_ok(inspected, format!("inspect container {id}"))? else {
+            return Ok(None);
         };
         let state = c.state.unwrap_or_default();
         let mut ports = Vec::new();
@@ -355,17 +365,11 @@ impl Engine for Docker {
     }
 
     async fn network_exists(&self, name: &str) -> Result<bool, DockerError> {
-        match self
+        let inspected = self
             .client
             .inspect_network(name, None::<q::InspectNetworkOptions>)
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(false),
-            Err(e) => Err(call(format!("inspect network {name}"))(e)),
-        }
+            .await;
+        Ok(absent_ok(inspected, format!("inspect network {name}"))?.is_some())
     }
 
     async fn create_network(
@@ -387,13 +391,11 @@ impl Engine for Docker {
     }
 
     async fn remove_network(&self, name: &str) -> Result<(), DockerError> {
-        match self.client.remove_network(name).await {
-            Ok(())
-            | Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(()),
-            Err(e) => Err(call(format!("remove network {name}"))(e)),
-        }
+        absent_ok(
+            self.client.remove_network(name).await,
+            format!("remove network {name}"),
+        )
+        .map(drop)
     }
 
     async fn project_networks(&self, project: &str) -> Result<Vec<String>, DockerError> {
@@ -426,13 +428,11 @@ impl Engine for Docker {
     }
 
     async fn volume_exists(&self, name: &str) -> Result<bool, DockerError> {
-        match self.client.inspect_volume(name).await {
-            Ok(_) => Ok(true),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(false),
-            Err(e) => Err(call(format!("inspect volume {name}"))(e)),
-        }
+        Ok(absent_ok(
+            self.client.inspect_volume(name).await,
+            format!("inspect volume {name}"),
+        )?
+        .is_some())
     }
 
     async fn create_volume(
@@ -453,27 +453,16 @@ impl Engine for Docker {
     }
 
     async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
-        match self
+        let removed = self
             .client
             .remove_volume(name, None::<q::RemoveVolumeOptions>)
-            .await
-        {
-            Ok(())
-            | Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(()),
-            Err(e) => Err(call(format!("remove volume {name}"))(e)),
-        }
+            .await;
+        absent_ok(removed, format!("remove volume {name}")).map(drop)
     }
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>, DockerError> {
-        match self.client.inspect_image(reference).await {
-            Ok(image) => Ok(image.id),
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(None),
-            Err(e) => Err(call(format!("inspect image {reference}"))(e)),
-        }
+        let inspected = self.client.inspect_image(reference).await;
+        Ok(absent_ok(inspected, format!("inspect image {reference}"))?.and_then(|image| image.id))
     }
 
     async fn pull(
@@ -655,13 +644,8 @@ impl Engine for Docker {
             .force(true)
             .v(true)
             .build();
-        match self.client.remove_container(id, Some(options)).await {
-            Ok(())
-            | Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(()),
-            Err(e) => Err(call(format!("remove container {id}"))(e)),
-        }
+        let removed = self.client.remove_container(id, Some(options)).await;
+        absent_ok(removed, format!("remove container {id}")).map(drop)
     }
 
     async fn logs(&self, id: &str, tail: usize) -> Result<Vec<String>, DockerError> {

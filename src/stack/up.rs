@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::context::{self, CA_PATH};
 use super::diagnose::diagnose;
@@ -24,7 +24,7 @@ use crate::ui::Shell;
 use crate::ui::progress::{BuildProgress, PullProgress};
 
 /// How often a starting service is probed.
-const PROBE_EVERY: Duration = Duration::from_millis(150);
+const PROBE_EVERY: Duration = Duration::from_millis(100);
 /// How often a starting app's log is searched for a crash.
 const CRASH_CHECK_EVERY: Duration = Duration::from_millis(1000);
 /// How far back a starting app's log is searched for a traceback.
@@ -198,7 +198,7 @@ pub async fn up<E: Engine>(
         images.insert(service.name.clone(), image);
     }
 
-    let mut plans: Vec<Planned> = project
+    let plans: Vec<Planned> = project
         .services
         .iter()
         .map(|service| {
@@ -249,122 +249,101 @@ pub async fn up<E: Engine>(
         }
     });
 
-    let mut readiness: HashMap<String, Readiness> = HashMap::new();
-    let mut interrupted = false;
-    // Waves: every service whose dependencies are ready starts now; their readiness is awaited
-    // together; then the next wave.
-    loop {
-        let wave: Vec<usize> = plans
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !readiness.contains_key(&p.service.name))
-            .filter(|(_, p)| {
-                p.service
-                    .depends_on
-                    .iter()
-                    .all(|d| readiness.contains_key(d))
-            })
-            .map(|(i, _)| i)
-            .collect();
-        if wave.is_empty() {
-            break;
-        }
-        let mut waiting = Vec::new();
-        for i in wave {
-            let plan = &mut plans[i];
-            let name = plan.service.name.clone();
-            if let Some(dep) = plan
-                .service
-                .depends_on
-                .iter()
-                .find(|d| !matches!(readiness.get(*d), Some(Readiness::Ready { .. })))
-            {
-                plan.action = Action::Skipped;
-                readiness.insert(
-                    name,
-                    Readiness::Skipped {
-                        reason: format!("`{dep}` is not ready"),
-                    },
-                );
-                continue;
-            }
-            if interrupted || interrupt.is_set() {
-                interrupted = true;
-                plan.action = Action::Skipped;
-                readiness.insert(
-                    name,
-                    Readiness::Skipped {
-                        reason: "interrupted before it started".into(),
-                    },
-                );
-                continue;
-            }
-            match apply(engine, project, plan, &images[&name], shell).await {
-                Ok(id) => waiting.push((i, id)),
-                Err(e) => {
-                    let reason = e.to_string();
-                    let diagnosis = diagnose(&[], &reason).map(str::to_string);
-                    readiness.insert(
-                        name,
-                        Readiness::Failed {
-                            reason,
-                            diagnosis,
-                            logs: Vec::new(),
-                        },
-                    );
+    // Every container that needs creating is created at once; each service then starts the moment
+    // its own dependencies answer, and reports as soon as it is ready itself.
+    let outcomes: Vec<watch::Sender<Option<bool>>> =
+        plans.iter().map(|_| watch::channel(None).0).collect();
+    let index: HashMap<&str, usize> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.service.name.as_str(), i))
+        .collect();
+    let runs = plans.iter().enumerate().map(|(i, plan)| {
+        let outcomes = &outcomes;
+        let index = &index;
+        let events = events_tx.subscribe();
+        let image = &images[&plan.service.name];
+        async move {
+            let prepared = prepare(engine, project, plan, image).await;
+            let mut blocked = None;
+            for dep in &plan.service.depends_on {
+                let mut rx = outcomes[index[dep.as_str()]].subscribe();
+                let ready = rx
+                    .wait_for(Option::is_some)
+                    .await
+                    .map(|v| *v == Some(true))
+                    .unwrap_or(false);
+                if !ready && blocked.is_none() {
+                    blocked = Some(format!("`{dep}` is not ready"));
                 }
             }
-        }
-        let waits = waiting.iter().map(|(i, id)| {
-            let plan = &plans[*i];
-            wait_ready(
-                engine,
-                plan.service,
-                &plan.ports,
-                id,
-                events_tx.subscribe(),
-                opts.timeout,
-                interrupt,
-            )
-        });
-        let results = join_all(waits).await;
-        for ((i, _), result) in waiting.iter().zip(results) {
-            let plan = &plans[*i];
-            let name = plan.service.name.clone();
-            match &result {
-                Readiness::Ready { .. } if plan.action == Action::Unchanged => {
-                    shell.status("Ready", format_args!("{name} (unchanged)"))
-                }
-                Readiness::Ready { seconds, .. } => {
-                    shell.status("Ready", format_args!("{name} in {seconds:.1}s"))
-                }
-                Readiness::Skipped { .. } => interrupted = true,
-                Readiness::Failed { .. } => {}
+            if blocked.is_none() && interrupt.is_set() {
+                blocked = Some("interrupted before it started".to_string());
             }
-            readiness.insert(name, result);
+            let result = match (blocked, prepared) {
+                (Some(reason), _) => (Action::Skipped, Readiness::Skipped { reason }),
+                (None, Err(e)) => (plan.action, failed_to_start(&e)),
+                (None, Ok(id)) => match start(engine, project, plan, id, shell).await {
+                    Err(e) => (plan.action, failed_to_start(&e)),
+                    Ok(id) => {
+                        let readiness = wait_ready(
+                            engine,
+                            plan.service,
+                            &plan.ports,
+                            &id,
+                            events,
+                            opts.timeout,
+                            interrupt,
+                        )
+                        .await;
+                        let name = &plan.service.name;
+                        match &readiness {
+                            Readiness::Ready { .. } if plan.action == Action::Unchanged => {
+                                shell.status("Ready", format_args!("{name} (unchanged)"))
+                            }
+                            Readiness::Ready { seconds, .. } => {
+                                shell.status("Ready", format_args!("{name} in {seconds:.1}s"))
+                            }
+                            _ => {}
+                        }
+                        (plan.action, readiness)
+                    }
+                },
+            };
+            outcomes[i].send_replace(Some(matches!(result.1, Readiness::Ready { .. })));
+            result
         }
-    }
+    });
+    let results = join_all(runs).await;
     events_task.abort();
 
+    let interrupted = interrupt.is_set() || results.iter().any(|(_, r)| matches!(r, Readiness::Skipped { reason } if reason.starts_with("interrupted")));
     let services = plans
         .into_iter()
-        .map(|p| ServiceReport {
+        .zip(results)
+        .map(|(p, (action, readiness))| ServiceReport {
             name: p.service.name.clone(),
             kind: p.service.kind,
             container: project.container_name(&p.service.name),
-            action: p.action,
+            action,
             ports: p.ports,
-            readiness: readiness
-                .remove(&p.service.name)
-                .unwrap_or(Readiness::Skipped {
-                    reason: "not reached".into(),
-                }),
+            readiness,
         })
         .collect();
     Ok(UpReport {
         services,
-        interrupted: interrupted || interrupt.is_set(),
+        interrupted,
     })
+}
+
+fn failed_to_start(e: &Error) -> Readiness {
+    let reason = e.to_string();
+    let diagnosis = diagnose(&[], &reason).map(str::to_string);
+    Readiness::Failed {
+        reason,
+        diagnosis,
+        logs: Vec::new(),
+    }
 }
 
 fn skipped_report(project: &Project, reason: &str, interrupted: bool) -> UpReport {
@@ -560,28 +539,22 @@ async fn resolve_image<E: Engine>(
     }
 }
 
-/// Makes the planned container exist and run; returns its id.
-async fn apply<E: Engine>(
+/// Makes the planned container exist, stopped or running as it is; returns its id. A container
+/// to recreate is removed first. Nothing is started here.
+async fn prepare<E: Engine>(
     engine: &E,
     project: &Project,
     plan: &Planned<'_>,
     image: &Image,
-    shell: &Shell,
 ) -> Result<String, Error> {
     let service = plan.service;
-    let name = project.container_name(&service.name);
     match (plan.action, &plan.existing) {
-        (Action::Unchanged, Some(c)) => return Ok(c.id.clone()),
-        (Action::Started, Some(c)) => {
-            engine.start(&c.id).await?;
-            shell.status("Started", &name);
-            return Ok(c.id.clone());
-        }
+        (Action::Unchanged | Action::Started, Some(c)) => return Ok(c.id.clone()),
         (Action::Recreated, Some(c)) => engine.remove(&c.id, Duration::from_secs(10)).await?,
         _ => {}
     }
     let spec = ContainerSpec {
-        name: name.clone(),
+        name: project.container_name(&service.name),
         image: image.reference.clone(),
         cmd: service.command.clone(),
         working_dir: service.working_dir.clone(),
@@ -602,11 +575,27 @@ async fn apply<E: Engine>(
         aliases: vec![service.name.clone()],
         healthcheck: service.healthcheck.clone(),
     };
-    let id = engine.create(&spec).await?;
+    Ok(engine.create(&spec).await?)
+}
+
+/// Starts a prepared container (an unchanged one already runs) and reports it.
+async fn start<E: Engine>(
+    engine: &E,
+    project: &Project,
+    plan: &Planned<'_>,
+    id: String,
+    shell: &Shell,
+) -> Result<String, Error> {
+    let name = project.container_name(&plan.service.name);
+    if plan.action == Action::Unchanged {
+        return Ok(id);
+    }
     if let Err(e) = engine.start(&id).await {
         // A container that cannot start (its port was taken meanwhile, say) is removed again, so
         // the next `up` starts clean.
-        let _ = engine.remove(&id, Duration::from_secs(1)).await;
+        if plan.action != Action::Started {
+            let _ = engine.remove(&id, Duration::from_secs(1)).await;
+        }
         return Err(e.into());
     }
     let published: Vec<String> = plan
@@ -614,10 +603,10 @@ async fn apply<E: Engine>(
         .iter()
         .map(|(c, h)| format!("{c} → 127.0.0.1:{h}"))
         .collect();
-    let verb = if plan.action == Action::Recreated {
-        "Recreated"
-    } else {
-        "Created"
+    let verb = match plan.action {
+        Action::Recreated => "Recreated",
+        Action::Started => "Started",
+        _ => "Created",
     };
     if published.is_empty() {
         shell.status(verb, &name);

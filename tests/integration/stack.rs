@@ -512,3 +512,50 @@ fn doctor_checks_docker_and_the_tools() {
             .contains("✗ cannot reach the Docker daemon at tcp://127.0.0.1:1")
     );
 }
+
+#[test]
+fn quickstart_scaffolds_the_default_project_and_brings_it_up() {
+    let _docker = exclusive();
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("demo");
+    let cleanup = |dir: &std::path::Path| {
+        let _ = std::process::Command::new(crate::support::labforge_bin())
+            .args(["down", "--volumes", "--dir"])
+            .arg(dir)
+            .output();
+    };
+    let mut cmd = std::process::Command::new(crate::support::labforge_bin());
+    cmd.args(["quickstart", "demo", "--dir"]).arg(&dir);
+    for (key, value) in [
+        (
+            "LABFORGE_IMAGE_POSTGRES",
+            crate::support::stack::POSTGRES_IMAGE,
+        ),
+        ("LABFORGE_IMAGE_MONGO", crate::support::stack::MONGO_IMAGE),
+        ("LABFORGE_IMAGE_PYTHON", crate::support::stack::PYTHON_IMAGE),
+    ] {
+        cmd.env(key, value);
+    }
+    crate::support::stack::images();
+    let out = cmd
+        .env("PIP_CERT", crate::support::stack::ca_bundle())
+        .env("NO_COLOR", "1")
+        .env_remove("LABFORGE_TEMPLATES")
+        .output()
+        .unwrap();
+    let all = text(&out);
+    cleanup(&dir);
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("Created demo with fastapi (db=postgres auth=jwt)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("Ready postgres in") && all.contains("Ready app in"),
+        "{all}"
+    );
+    assert!(
+        all.contains("The app answers on http://127.0.0.1:"),
+        "{all}"
+    );
+}

@@ -49,3 +49,35 @@ fn json_lists_combinations_that_new_accepts() {
     assert_eq!(db["flag"], "--db");
     assert_eq!(db["default"], "postgres");
 }
+
+#[test]
+fn every_template_file_is_tracked_by_git() {
+    // A template's own .gitignore once hid `.env` from git: a clean clone then lacked it.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("git")
+        .args([
+            "ls-files",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "templates",
+            "labs",
+        ])
+        .current_dir(root)
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ignored: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.contains("__pycache__") && !l.ends_with(".pyc"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        ignored.is_empty(),
+        "git ignores template files, so a clean clone would lack them: {ignored:?}"
+    );
+}
