@@ -136,21 +136,21 @@ pub struct ContainerSpec {
 
 /// An Engine event about one of a project's containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    Start {
-        service: String,
-    },
-    Die {
-        service: String,
-        exit_code: Option<i64>,
-    },
-    Oom {
-        service: String,
-    },
-    Health {
-        service: String,
-        healthy: bool,
-    },
+pub struct Event {
+    /// The container's id: a recreated service has a new one, and its old container's `die`
+    /// must not be taken for the new one's.
+    pub container: String,
+    pub service: String,
+    pub kind: EventKind,
+}
+
+/// What happened to the container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    Start,
+    Die { exit_code: Option<i64> },
+    Oom,
+    Health { healthy: bool },
 }
 
 /// A line of image pull or build progress.
@@ -700,23 +700,26 @@ impl Engine for Docker {
                     Err(e) => return Some(Err(call("read events")(e))),
                 };
                 let actor = message.actor?;
+                let container = actor.id?;
                 let attributes = actor.attributes.unwrap_or_default();
                 let service = attributes.get(super::project::LABEL_SERVICE)?.clone();
                 let action = message.action?;
-                let event = match action.as_str() {
-                    "start" => Event::Start { service },
-                    "die" => Event::Die {
-                        service,
+                let kind = match action.as_str() {
+                    "start" => EventKind::Start,
+                    "die" => EventKind::Die {
                         exit_code: attributes.get("exitCode").and_then(|c| c.parse().ok()),
                     },
-                    "oom" => Event::Oom { service },
-                    a if a.starts_with("health_status") => Event::Health {
-                        service,
+                    "oom" => EventKind::Oom,
+                    a if a.starts_with("health_status") => EventKind::Health {
                         healthy: a.ends_with("healthy") && !a.ends_with("unhealthy"),
                     },
                     _ => return None,
                 };
-                Some(Ok(event))
+                Some(Ok(Event {
+                    container,
+                    service,
+                    kind,
+                }))
             })
             .boxed()
     }

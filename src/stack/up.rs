@@ -12,7 +12,9 @@ use tokio::sync::{broadcast, watch};
 
 use super::context::{self, CA_PATH};
 use super::diagnose::diagnose;
-use super::docker::{Container, ContainerSpec, DockerError, Engine, Event, Progress, State};
+use super::docker::{
+    Container, ContainerSpec, DockerError, Engine, Event, EventKind, Progress, State,
+};
 use super::project::{
     ImageSource, LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_SERVICE, Mode, Project, Service,
 };
@@ -709,19 +711,15 @@ async fn wait_ready<E: Engine>(
             () = tokio::time::sleep_until(deadline) => {
                 return failed(engine, id, format!("not ready after {}s (last probe: {last})", timeout.as_secs())).await;
             }
-            event = events.recv() => match event {
-                Ok(Event::Die { service: s, exit_code }) if s == service.name => {
+            event = events.recv() => match event.map(|e| (e.container == id).then_some(e.kind)) {
+                Ok(Some(EventKind::Die { exit_code })) => {
                     return failed(engine, id, format!("the container exited with code {}", exit_code.unwrap_or(-1))).await;
                 }
-                Ok(Event::Oom { service: s }) if s == service.name => {
-                    return failed(engine, id, "the container ran out of memory".into()).await;
-                }
-                Ok(Event::Health { service: s, healthy: false }) if s == service.name => {
+                Ok(Some(EventKind::Oom)) => return failed(engine, id, "the container ran out of memory".into()).await,
+                Ok(Some(EventKind::Health { healthy: false })) => {
                     return failed(engine, id, "the container's healthcheck reports unhealthy".into()).await;
                 }
-                Ok(Event::Health { service: s, healthy: true }) if s == service.name && probe.is_none() => {
-                    return ready(started);
-                }
+                Ok(Some(EventKind::Health { healthy: true })) if probe.is_none() => return ready(started),
                 _ => {}
             },
             _ = crash_check.tick(), if service.kind == ServiceKind::App => {

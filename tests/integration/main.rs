@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod generated;
+mod install;
 mod new;
 mod prompts;
 mod snapshots;

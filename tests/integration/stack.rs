@@ -143,6 +143,63 @@ fn lifecycle(project: &StackProject, db_service: &str, items: fn(&StackProject) 
     ]);
     assert_eq!(ids_before, ids_after);
 
+    // A changed service is recreated alone.
+    let yaml = project.dir.join("labforge.yaml");
+    let stack = std::fs::read_to_string(&yaml).unwrap();
+    std::fs::write(
+        &yaml,
+        stack.replacen(
+            "      APP_ENV: development",
+            "      APP_ENV: development\n      LOG_LEVEL: DEBUG",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = project.run(&["up", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("up --json");
+    for service in report["services"].as_array().unwrap() {
+        let expected = if service["name"] == "app" {
+            "recreated"
+        } else {
+            "unchanged"
+        };
+        assert_eq!(service["action"], expected, "{service}");
+    }
+
+    // status and logs show the stack without revealing a secret.
+    let status = project.run(&["status"]);
+    let status_text = text(&status);
+    assert!(status.status.success(), "{status_text}");
+    assert!(
+        status_text.contains(&format!("{db_service}  "))
+            && status_text.contains("running")
+            && status_text.contains(":***@"),
+        "{status_text}"
+    );
+    let logs = text(&project.run(&["logs", "app", "--tail", "5"]));
+    assert!(
+        logs.lines().count() <= 5 && logs.contains("HTTP/1.1"),
+        "the app's last lines:\n{logs}"
+    );
+    let all_logs = text(&project.run(&["logs", "--tail", "3"]));
+    assert!(
+        all_logs.lines().any(|l| l.starts_with("app "))
+            && all_logs.lines().any(|l| l.starts_with(db_service)),
+        "{all_logs}"
+    );
+    for secret in ["POSTGRES_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD"] {
+        if std::fs::read_to_string(project.dir.join(".env"))
+            .unwrap()
+            .contains(secret)
+        {
+            assert!(
+                !status_text.contains(&project.env(secret)),
+                "status printed {secret}"
+            );
+        }
+    }
+
     let down = project.run(&["down"]);
     assert!(down.status.success(), "{}", text(&down));
     assert!(
@@ -192,6 +249,19 @@ fn fastapi_mongo_stack_lifecycle() {
 fn development_mode_serves_edits_without_a_rebuild_and_rebuilds_once_for_dependencies() {
     let _docker = exclusive();
     let project = StackProject::new("lf-dev", &["--db", "none", "--auth", "none"]);
+    // Images an earlier run built would make a rebuild unnecessary, and this test counts them.
+    let old: std::collections::BTreeSet<String> =
+        docker(&["images", "--quiet", "labforge/lf-dev-app"])
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+    if !old.is_empty() {
+        let _ = std::process::Command::new("docker")
+            .arg("rmi")
+            .arg("--force")
+            .args(&old)
+            .output();
+    }
     project.up_ok(&[]);
     let port = project.host_port("app", 8000);
     let image = docker(&["inspect", "--format", "{{.Image}}", "lf-dev-app"]);
@@ -501,6 +571,33 @@ fn doctor_checks_docker_and_the_tools() {
             .all(|l| l.starts_with("✓ ") || l.starts_with("✗ ")),
         "one ✓/✗ line per check:\n{stdout}"
     );
+    // Image replacements from the user's config file, and the environment over the file.
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        config.path(),
+        "images:\n  postgres: mirror.example/postgres:17\n  mongo: mirror.example/mongo:8\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(crate::support::labforge_bin())
+        .arg("doctor")
+        .env("LABFORGE_CONFIG", config.path())
+        .env("LABFORGE_IMAGE_MONGO", "local/mongo:test")
+        .env_remove("LABFORGE_IMAGE_POSTGRES")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "postgres image replaced by mirror.example/postgres:17 (from {})",
+            config.path().display()
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mongo image replaced by local/mongo:test (from LABFORGE_IMAGE_MONGO)"),
+        "{stdout}"
+    );
+
     let out = std::process::Command::new(crate::support::labforge_bin())
         .arg("doctor")
         .env("DOCKER_HOST", "tcp://127.0.0.1:1")
