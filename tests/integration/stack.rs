@@ -656,3 +656,35 @@ fn quickstart_scaffolds_the_default_project_and_brings_it_up() {
         "{all}"
     );
 }
+
+#[test]
+fn an_absent_image_is_pulled_with_progress_per_layer() {
+    let _docker = exclusive();
+    let registry = crate::support::stack::Registry::start();
+    let reference = registry.publish_fresh(crate::support::stack::POSTGRES_IMAGE, "lf/postgres:15");
+    let project = StackProject::new("lf-pull", &["--db", "postgres", "--auth", "none"]);
+    let out = project
+        .command(&["up"])
+        .env("LABFORGE_IMAGE_POSTGRES", &reference)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    project.run(&["down", "--volumes"]);
+    let _ = std::process::Command::new("docker")
+        .args(["rmi", &reference])
+        .output();
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains(&format!("Pulling {reference}")), "{all}");
+    // Without a terminal: a plain line per layer and status change, no progress bar escapes.
+    assert!(
+        all.lines()
+            .any(|l| l.trim_start().ends_with(": Pull complete")),
+        "per-layer lines:\n{all}"
+    );
+    assert!(all.contains(&format!("Pulled {reference} in")), "{all}");
+    assert!(
+        !all.contains('\u{1b}'),
+        "no terminal escapes in plain output"
+    );
+    assert!(all.contains("Ready postgres in"), "{all}");
+}

@@ -228,3 +228,95 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Option<(
         .unwrap_or_default();
     Some((status, body))
 }
+
+/// A private registry on 127.0.0.1 (Debian's `docker-registry`, installed when missing), for the
+/// one thing the machines have no registry for: pulling. Stops when dropped.
+pub struct Registry {
+    child: std::process::Child,
+    _storage: tempfile::TempDir,
+    pub address: String,
+}
+
+impl Registry {
+    pub fn start() -> Registry {
+        if Command::new("docker-registry")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            let out = Command::new("apt-get")
+                .args(["install", "-y", "-qq", "docker-registry"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .output()
+                .expect("apt-get");
+            assert!(
+                out.status.success(),
+                "installing docker-registry: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let storage = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("127.0.0.1:{port}");
+        let config = storage.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {address}\n",
+                storage.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let registry = Registry {
+            child,
+            _storage: storage,
+            address,
+        };
+        eventually(Duration::from_secs(20), "the registry answers", || {
+            http(port, "GET", "/v2/", None).filter(|(s, _)| *s == 200)
+        });
+        registry
+    }
+
+    /// Publishes `base` plus one fresh layer as `name`, then deletes every local copy of that
+    /// layer, so using the reference means a real pull with a layer to download.
+    pub fn publish_fresh(&self, base: &str, name: &str) -> String {
+        let reference = format!("{}/{name}", self.address);
+        let context = tempfile::tempdir().unwrap();
+        let token = format!("{:?}", std::time::SystemTime::now());
+        std::fs::write(context.path().join("token"), token).unwrap();
+        std::fs::write(
+            context.path().join("Dockerfile"),
+            format!("FROM {base}\nCOPY token /labforge-pull-test\n"),
+        )
+        .unwrap();
+        docker(&[
+            "build",
+            "--quiet",
+            "--tag",
+            &reference,
+            context.path().to_str().unwrap(),
+        ]);
+        docker(&["push", &reference]);
+        docker(&["rmi", &reference]);
+        reference
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
