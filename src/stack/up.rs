@@ -526,7 +526,8 @@ async fn resolve_image<E: Engine>(
                     &reference,
                     dockerfile,
                     &args,
-                    &labels(project, Some(&service.name), None),
+                    // One label: the classic builder adds a layer per label.
+                    &labels(project, None, None),
                     &mut sink,
                 )
                 .await;

@@ -16,12 +16,18 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Item names in the project's PostgreSQL, read directly, not through the app.
 fn postgres_items(project: &StackProject) -> Vec<String> {
+    postgres_names(project, "items")
+}
+
+/// The `name` column of `table`, sorted, read with the project's own credentials.
+fn postgres_names(project: &StackProject, table: &str) -> Vec<String> {
     let port = project.host_port("postgres", 5432);
     let (user, password, db) = (
         project.env("POSTGRES_USER"),
         project.env("POSTGRES_PASSWORD"),
         project.env("POSTGRES_DB"),
     );
+    let sql = format!("SELECT name FROM {table} ORDER BY name");
     runtime().block_on(async {
         let mut config = tokio_postgres::Config::new();
         config
@@ -35,10 +41,7 @@ fn postgres_items(project: &StackProject) -> Vec<String> {
             .await
             .expect("connect to PostgreSQL");
         tokio::spawn(connection);
-        let rows = client
-            .query("SELECT name FROM items ORDER BY name", &[])
-            .await
-            .expect("query items");
+        let rows = client.query(&sql, &[]).await.expect("query items");
         rows.iter().map(|r| r.get::<_, String>(0)).collect()
     })
 }
@@ -687,4 +690,32 @@ fn an_absent_image_is_pulled_with_progress_per_layer() {
         "no terminal escapes in plain output"
     );
     assert!(all.contains("Ready postgres in"), "{all}");
+}
+
+#[test]
+fn flask_and_django_stacks_come_up_and_keep_their_items_in_postgres() {
+    let _docker = exclusive();
+    for (framework, name, table) in [
+        ("flask", "lf-flask", "items"),
+        ("django", "lf-django", "lf_django_item"),
+    ] {
+        let project = StackProject::new(
+            name,
+            &[
+                "--framework",
+                framework,
+                "--db",
+                "postgres",
+                "--auth",
+                "none",
+            ],
+        );
+        let out = project.up_ok(&[]);
+        assert!(
+            out.contains("Ready postgres in") && out.contains("Ready app in"),
+            "{framework}: {out}"
+        );
+        create_item(&project, "kettle");
+        assert_eq!(postgres_names(&project, table), ["kettle"], "{framework}");
+    }
 }
