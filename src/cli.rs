@@ -9,12 +9,7 @@ use clap::{Args, Parser, Subcommand};
 /// labforge scaffolds production-grade FastAPI, Flask and Django projects with tests, lint
 /// configuration, a Dockerfile, Kubernetes manifests and a GitHub Actions workflow.
 #[derive(Debug, Parser)]
-#[command(
-    name = "labforge",
-    version,
-    propagate_version = true,
-    max_term_width = 100
-)]
+#[command(name = "labforge", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -137,12 +132,7 @@ pub struct NewArgs {
     pub name: String,
 
     /// Web framework (a built-in template); see `labforge templates`
-    #[arg(
-        long,
-        short = 'f',
-        value_name = "NAME",
-        conflicts_with = "template_dir"
-    )]
+    #[arg(long, short = 'f', value_name = "NAME", conflicts_with = "template_dir")]
     pub framework: Option<String>,
 
     /// Database: postgres, mongo or none (what the template supports)

@@ -20,9 +20,7 @@ impl Interrupt {
             if tokio::signal::ctrl_c().await.is_err() {
                 return;
             }
-            shell.warn(
-                "interrupted: stopping at the next safe point (press Ctrl-C again to quit at once)",
-            );
+            shell.warn("interrupted: stopping at the next safe point (press Ctrl-C again to quit at once)");
             let _ = tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);

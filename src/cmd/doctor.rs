@@ -8,8 +8,7 @@ use crate::ui::Shell;
 use crate::{Error, Outcome};
 
 /// Ports the default stack publishes.
-const DEFAULT_PORTS: [(u16, &str); 3] =
-    [(5432, "PostgreSQL"), (27017, "MongoDB"), (8000, "the app")];
+const DEFAULT_PORTS: [(u16, &str); 3] = [(5432, "PostgreSQL"), (27017, "MongoDB"), (8000, "the app")];
 /// Below this, image builds start failing.
 const MIN_FREE_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
@@ -28,20 +27,14 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
             let api_ok = api_at_least(&info.api_version, (1, 41));
             check(
                 true,
-                format!(
-                    "Docker reachable at {} (Engine {}, API {})",
-                    info.endpoint, info.version, info.api_version
-                ),
+                format!("Docker reachable at {} (Engine {}, API {})", info.endpoint, info.version, info.api_version),
             );
             check(
                 api_ok,
                 if api_ok {
                     "Engine API 1.41 or newer".into()
                 } else {
-                    format!(
-                        "Engine API {} is older than 1.41: upgrade Docker",
-                        info.api_version
-                    )
+                    format!("Engine API {} is older than 1.41: upgrade Docker", info.api_version)
                 },
             );
             required_ok &= api_ok;
@@ -78,18 +71,13 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
             if free {
                 format!("port {port} ({what}) is free")
             } else {
-                format!(
-                    "port {port} ({what}) is in use: `labforge up` will choose another (or stop the other process)"
-                )
+                format!("port {port} ({what}) is in use: `labforge up` will choose another (or stop the other process)")
             },
         );
     }
 
     match ca_bundle(None) {
-        Ok(Some((path, _))) => check(
-            true,
-            format!("builds will trust the CA bundle {}", path.display()),
-        ),
+        Ok(Some((path, _))) => check(true, format!("builds will trust the CA bundle {}", path.display())),
         Ok(None) => check(
             true,
             format!(
@@ -105,13 +93,7 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
     match UserConfig::load() {
         Ok(config) => {
             for (key, image) in &config.images {
-                check(
-                    true,
-                    format!(
-                        "{key} image replaced by {image} (from {})",
-                        config.image_sources[key]
-                    ),
-                );
+                check(true, format!("{key} image replaced by {image} (from {})", config.image_sources[key]));
             }
         }
         Err(e) => {
@@ -121,26 +103,10 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
     }
 
     for (tool, why, how) in [
-        (
-            "python3",
-            "generated projects run their tests with it",
-            "install Python 3.11+ from your package manager",
-        ),
-        (
-            "kind",
-            "local Kubernetes clusters",
-            "https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
-        ),
-        (
-            "kubectl",
-            "inspecting clusters",
-            "https://kubernetes.io/docs/tasks/tools/",
-        ),
-        (
-            "gh",
-            "GitHub sign-in for CI set-up",
-            "https://cli.github.com",
-        ),
+        ("python3", "generated projects run their tests with it", "install Python 3.11+ from your package manager"),
+        ("kind", "local Kubernetes clusters", "https://kind.sigs.k8s.io/docs/user/quick-start/#installation"),
+        ("kubectl", "inspecting clusters", "https://kubernetes.io/docs/tasks/tools/"),
+        ("gh", "GitHub sign-in for CI set-up", "https://cli.github.com"),
     ] {
         match which(tool) {
             Some(path) => check(true, format!("{tool} found at {} ({why})", path.display())),
@@ -150,11 +116,7 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
     if !docker_ok {
         return Ok(Outcome::Unreachable);
     }
-    Ok(if required_ok {
-        Outcome::Success
-    } else {
-        Outcome::Failed
-    })
+    Ok(if required_ok { Outcome::Success } else { Outcome::Failed })
 }
 
 fn api_at_least(version: &str, min: (u32, u32)) -> bool {
@@ -169,7 +131,5 @@ fn free_bytes(path: &Path) -> Option<u64> {
 
 fn which(tool: &str) -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(tool))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).map(|dir| dir.join(tool)).find(|p| p.is_file())
 }

@@ -19,10 +19,7 @@ pub const DOCKER_DEADLINE: Duration = Duration::from_millis(900);
 
 /// A single-threaded tokio runtime: labforge's concurrency is waiting, not computing.
 pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime starts")
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts")
 }
 
 /// Connects to the Docker daemon, or explains why not.

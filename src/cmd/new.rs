@@ -13,10 +13,7 @@ use crate::{Error, Outcome};
 
 pub fn run(args: NewArgs, shell: &Shell) -> Result<Outcome, Error> {
     let project = ProjectName::parse(&args.name).map_err(scaffold::Error::from)?;
-    let target = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&project.name));
+    let target = args.dir.clone().unwrap_or_else(|| PathBuf::from(&project.name));
     // Refuse a non-empty target before asking anything.
     let state = TargetState::inspect(&target, args.force)?;
     let given = given(&args)?;
@@ -36,23 +33,14 @@ pub fn run(args: NewArgs, shell: &Shell) -> Result<Outcome, Error> {
         (None, None) => match terminal.as_mut() {
             Some(prompt) => {
                 let names = scaffold::builtin_names();
-                let default = names
-                    .iter()
-                    .position(|n| n == scaffold::DEFAULT_TEMPLATE)
-                    .unwrap_or(0);
-                let pick = prompt
-                    .select("Framework", &names, default)
-                    .map_err(scaffold::Error::from)?;
+                let default = names.iter().position(|n| n == scaffold::DEFAULT_TEMPLATE).unwrap_or(0);
+                let pick = prompt.select("Framework", &names, default).map_err(scaffold::Error::from)?;
                 Template::builtin(&names[pick])?
             }
             None => Template::builtin(scaffold::DEFAULT_TEMPLATE)?,
         },
     };
-    let answers = Answers::resolve(
-        &template,
-        given,
-        terminal.as_mut().map(|t| t as &mut dyn Prompter),
-    )?;
+    let answers = Answers::resolve(&template, given, terminal.as_mut().map(|t| t as &mut dyn Prompter))?;
     let plan = scaffold::render(&template, &project, &answers, &Secrets::generate()?)?;
 
     if args.dry_run {
@@ -62,19 +50,9 @@ pub fn run(args: NewArgs, shell: &Shell) -> Result<Outcome, Error> {
     plan.write(&target, state)?;
     shell.status(
         "Created",
-        format_args!(
-            "{} with {} ({})",
-            shell.bold(&project.name),
-            template.name(),
-            answers.summary()
-        ),
+        format_args!("{} with {} ({})", shell.bold(&project.name), template.name(), answers.summary()),
     );
-    shell.line(format_args!(
-        "{:>10} {} files in {}",
-        "",
-        plan.files.len(),
-        target.display()
-    ));
+    shell.line(format_args!("{:>10} {} files in {}", "", plan.files.len(), target.display()));
     if let Some(steps) = plan.values.get("next_steps").and_then(|v| v.as_array()) {
         shell.line("");
         shell.line("Next steps:");
@@ -91,15 +69,9 @@ fn given(args: &NewArgs) -> Result<Given, scaffold::Error> {
     let mut given = Given::default();
     for pair in &args.set {
         let Some((key, value)) = pair.split_once('=') else {
-            return Err(scaffold::Error::Answer(format!(
-                "`--set {pair}` needs the form KEY=VALUE"
-            )));
+            return Err(scaffold::Error::Answer(format!("`--set {pair}` needs the form KEY=VALUE")));
         };
-        given.set(
-            key.trim(),
-            &format!("--set {}", key.trim()),
-            GivenValue::One(value.to_string()),
-        );
+        given.set(key.trim(), &format!("--set {}", key.trim()), GivenValue::One(value.to_string()));
     }
     if let Some(db) = &args.db {
         given.set("db", "--db", GivenValue::One(db.clone()));
@@ -128,29 +100,18 @@ fn print_plan(shell: &Shell, plan: &Plan, target: &Path, template: &Template, an
             FileAction::Create => "create",
             FileAction::Overwrite => "overwrite",
         };
-        shell.line(format_args!(
-            "  {verb:<9} {:<width$}  {:>8}",
-            file.path,
-            human_size(file.contents.len())
-        ));
+        shell.line(format_args!("  {verb:<9} {:<width$}  {:>8}", file.path, human_size(file.contents.len())));
     }
     shell.line("Nothing was written (--dry-run).");
 }
 
 fn human_size(bytes: usize) -> String {
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
-    }
+    if bytes < 1024 { format!("{bytes} B") } else { format!("{:.1} KiB", bytes as f64 / 1024.0) }
 }
 
 fn shell_path(path: &Path) -> String {
     let text = path.display().to_string();
-    if text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
-    {
+    if text.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
         text
     } else {
         crate::scaffold::shell_quote(&text)

@@ -15,10 +15,7 @@ use crate::ui::Shell;
 use crate::{Error, Outcome};
 
 pub fn run(args: QuickstartArgs, shell: &Shell) -> Result<Outcome, Error> {
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(&args.name));
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from(&args.name));
     if dir.join(FILE_NAME).is_file() {
         shell.status("Using", format_args!("the project in {}", dir.display()));
     } else {
@@ -54,10 +51,7 @@ pub fn run(args: QuickstartArgs, shell: &Shell) -> Result<Outcome, Error> {
         shell.line("");
         let app = report.services.iter().find(|s| s.kind == ServiceKind::App);
         if let (Some(app), Some(service)) = (app, app.and_then(|a| project.service(&a.name))) {
-            shell.line(format_args!(
-                "The app answers on {}",
-                endpoints::address(service, &app.ports)
-            ));
+            shell.line(format_args!("The app answers on {}", endpoints::address(service, &app.ports)));
         }
         shell.line(format_args!(
             "Edit {}/src and the running app reloads. Stop with `labforge down --dir {}`.",

@@ -22,13 +22,8 @@ pub fn run(args: UpArgs, shell: &Shell) -> Result<Outcome, Error> {
     super::runtime().block_on(async {
         let engine = super::docker().await?;
         let interrupt = Interrupt::install(shell);
-        let shell = if args.json {
-            shell.for_json()
-        } else {
-            shell.clone()
-        };
-        let (outcome, _) =
-            bring_up(&engine, &project, &options, &shell, &interrupt, args.json).await?;
+        let shell = if args.json { shell.for_json() } else { shell.clone() };
+        let (outcome, _) = bring_up(&engine, &project, &options, &shell, &interrupt, args.json).await?;
         Ok(outcome)
     })
 }
@@ -52,10 +47,6 @@ pub async fn bring_up(
         shell.line("interrupted: what started is left running; `labforge up` continues, `labforge down` removes it");
         return Err(Error::Interrupted);
     }
-    let outcome = if report.all_ready() {
-        Outcome::Success
-    } else {
-        Outcome::Failed
-    };
+    let outcome = if report.all_ready() { Outcome::Success } else { Outcome::Failed };
     Ok((outcome, report))
 }

@@ -25,8 +25,7 @@ impl Given {
     /// Records `value` for variable `var`, given as `flag` (e.g. `--db`).
     pub fn set(&mut self, var: &str, flag: &str, value: GivenValue) {
         self.entries.retain(|(name, _, _)| name != var);
-        self.entries
-            .push((var.to_string(), flag.to_string(), value));
+        self.entries.push((var.to_string(), flag.to_string(), value));
     }
 
     fn take(&mut self, var: &str) -> Option<(String, GivenValue)> {
@@ -55,19 +54,14 @@ impl Answers {
         let mut answers = Answers::default();
         for var in &manifest.variables {
             let applies = match &var.when {
-                Some(when) => manifest
-                    .conditions
-                    .eval(when, &answers.condition_context(&values))
-                    .map_err(Error::Answer)?,
+                Some(when) => {
+                    manifest.conditions.eval(when, &answers.condition_context(&values)).map_err(Error::Answer)?
+                }
                 None => true,
             };
             let value = match (given.take(&var.name), applies) {
                 (Some((flag, _)), false) => {
-                    let when = var
-                        .when
-                        .as_ref()
-                        .map(|w| w.source.as_str())
-                        .unwrap_or_default();
+                    let when = var.when.as_ref().map(|w| w.source.as_str()).unwrap_or_default();
                     return Err(Error::Answer(format!(
                         "`{flag}` does not apply to template `{}` when {} (it needs {when})",
                         manifest.name,
@@ -88,11 +82,7 @@ impl Answers {
             return Err(Error::Answer(format!(
                 "template `{}` has no option for `{flag}` (its options: {})",
                 manifest.name,
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
             )));
         }
         template.check_rules(&answers).map_err(Error::Answer)?;
@@ -137,22 +127,13 @@ impl Answers {
             .filter_map(|(name, value)| match value {
                 Value::String(s) if !s.is_empty() => Some(format!("{name}={s}")),
                 Value::Bool(b) => Some(format!("{name}={b}")),
-                Value::Array(items) if !items.is_empty() => Some(format!(
-                    "{name}={}",
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                )),
+                Value::Array(items) if !items.is_empty() => {
+                    Some(format!("{name}={}", items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")))
+                }
                 _ => None,
             })
             .collect();
-        if parts.is_empty() {
-            "the defaults".to_string()
-        } else {
-            parts.join(" ")
-        }
+        if parts.is_empty() { "the defaults".to_string() } else { parts.join(" ") }
     }
 }
 
@@ -166,10 +147,7 @@ fn check(template: &str, var: &Variable, flag: &str, value: GivenValue) -> Resul
     match &var.kind {
         VarKind::Choice { choices, .. } => {
             let [one] = items.as_slice() else {
-                return fail(format!(
-                    "`{flag}` takes one value (one of: {})",
-                    choices.join(", ")
-                ));
+                return fail(format!("`{flag}` takes one value (one of: {})", choices.join(", ")));
             };
             if !choices.contains(one) {
                 return fail(format!(
@@ -183,11 +161,7 @@ fn check(template: &str, var: &Variable, flag: &str, value: GivenValue) -> Resul
             let mut chosen: Vec<String> = Vec::new();
             for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
                 if !choices.iter().any(|c| c == item) {
-                    let supported = if choices.is_empty() {
-                        "none".to_string()
-                    } else {
-                        choices.join(", ")
-                    };
+                    let supported = if choices.is_empty() { "none".to_string() } else { choices.join(", ") };
                     return fail(format!(
                         "template `{template}` does not support `{flag} {item}` (it supports: {supported})"
                     ));
@@ -213,14 +187,8 @@ fn check(template: &str, var: &Variable, flag: &str, value: GivenValue) -> Resul
             if let Some(re) = regex
                 && !re.is_match(&text)
             {
-                let pattern = re
-                    .as_str()
-                    .trim_start_matches("^(?:")
-                    .trim_end_matches(")$");
-                return fail(format!(
-                    "`{flag}` value `{}` must match `{pattern}`",
-                    text.escape_default()
-                ));
+                let pattern = re.as_str().trim_start_matches("^(?:").trim_end_matches(")$");
+                return fail(format!("`{flag}` value `{}` must match `{pattern}`", text.escape_default()));
             }
             Ok(Value::from(text))
         }
@@ -237,12 +205,7 @@ fn ask(prompter: &mut dyn Prompter, var: &Variable) -> Result<Value, Error> {
         VarKind::Multichoice { choices, default } => {
             let checked: Vec<bool> = choices.iter().map(|c| default.contains(c)).collect();
             let picked = prompter.multi_select(&var.help, choices, &checked)?;
-            Value::from(
-                picked
-                    .into_iter()
-                    .map(|i| choices[i].clone())
-                    .collect::<Vec<_>>(),
-            )
+            Value::from(picked.into_iter().map(|i| choices[i].clone()).collect::<Vec<_>>())
         }
         VarKind::Bool { default } => Value::from(prompter.confirm(&var.help, *default)?),
         VarKind::String { default, regex } => {

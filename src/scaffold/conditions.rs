@@ -26,28 +26,14 @@ impl std::fmt::Debug for Conditions {
 impl Conditions {
     /// Parses `source`; the error says what is wrong with it.
     pub fn add(&mut self, source: &str) -> Result<Expr, String> {
-        if source.contains("{%")
-            || source.contains("%}")
-            || source.contains("{{")
-            || source.contains("}}")
-        {
-            return Err(format!(
-                "`{source}` must be a bare expression, without `{{%` or `{{{{` delimiters"
-            ));
+        if source.contains("{%") || source.contains("%}") || source.contains("{{") || source.contains("}}") {
+            return Err(format!("`{source}` must be a bare expression, without `{{%` or `{{{{` delimiters"));
         }
         let id = format!("condition-{}", self.tera.get_template_names().count());
         self.tera
             .add_raw_template(&id, &format!("{{% if {source} %}}1{{% endif %}}"))
-            .map_err(|e| {
-                format!(
-                    "`{source}` is not a valid expression: {}",
-                    first_line(&e.to_string())
-                )
-            })?;
-        Ok(Expr {
-            id,
-            source: source.to_string(),
-        })
+            .map_err(|e| format!("`{source}` is not a valid expression: {}", first_line(&e.to_string())))?;
+        Ok(Expr { id, source: source.to_string() })
     }
 
     /// Evaluates `expr` against `context`.
@@ -55,21 +41,12 @@ impl Conditions {
         self.tera
             .render(&expr.id, context)
             .map(|out| out == "1")
-            .map_err(|e| {
-                format!(
-                    "`{}` cannot be evaluated: {}",
-                    expr.source,
-                    first_line(&e.to_string())
-                )
-            })
+            .map_err(|e| format!("`{}` cannot be evaluated: {}", expr.source, first_line(&e.to_string())))
     }
 }
 
 fn first_line(text: &str) -> &str {
-    text.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(text)
-        .trim()
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text).trim()
 }
 
 #[cfg(test)]
@@ -91,15 +68,7 @@ mod tests {
     #[test]
     fn rejects_delimiters_and_syntax_errors() {
         let mut c = Conditions::default();
-        assert!(
-            c.add("x %}{{ secrets }}{% if y")
-                .unwrap_err()
-                .contains("bare expression")
-        );
-        assert!(
-            c.add("db ==")
-                .unwrap_err()
-                .contains("not a valid expression")
-        );
+        assert!(c.add("x %}{{ secrets }}{% if y").unwrap_err().contains("bare expression"));
+        assert!(c.add("db ==").unwrap_err().contains("not a valid expression"));
     }
 }

@@ -70,14 +70,8 @@ mod tests {
     #[test]
     fn quotes_hostile_strings_for_each_format() {
         let hostile = "a\"b'c\n$(rm -rf /)";
-        assert_eq!(
-            render("{{ v | yaml }}", hostile),
-            r#""a\"b'c\n$(rm -rf /)""#
-        );
-        assert_eq!(
-            render("{{ v | shell }}", hostile),
-            "'a\"b'\\''c\n$(rm -rf /)'"
-        );
+        assert_eq!(render("{{ v | yaml }}", hostile), r#""a\"b'c\n$(rm -rf /)""#);
+        assert_eq!(render("{{ v | shell }}", hostile), "'a\"b'\\''c\n$(rm -rf /)'");
         assert_eq!(render("{{ v | py }}", "x"), r#""x""#);
         assert_eq!(render(r#"{{ ["a", "b"] | json }}"#, ""), r#"["a", "b"]"#);
     }

@@ -109,21 +109,10 @@ pub struct Variable {
 /// A variable's type, choices and default.
 #[derive(Debug)]
 pub enum VarKind {
-    String {
-        default: String,
-        regex: Option<Regex>,
-    },
-    Bool {
-        default: bool,
-    },
-    Choice {
-        choices: Vec<String>,
-        default: String,
-    },
-    Multichoice {
-        choices: Vec<String>,
-        default: Vec<String>,
-    },
+    String { default: String, regex: Option<Regex> },
+    Bool { default: bool },
+    Choice { choices: Vec<String>, default: String },
+    Multichoice { choices: Vec<String>, default: Vec<String> },
 }
 
 impl VarKind {
@@ -171,8 +160,7 @@ impl Manifest {
     /// Parses and validates a manifest; `Err` holds every problem found, each a one-line message
     /// prefixed with `path`.
     pub fn parse(path: &str, text: &str) -> Result<Manifest, Vec<String>> {
-        let spec: ManifestSpec =
-            serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
+        let spec: ManifestSpec = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
         let mut problems = Vec::new();
         let mut conditions = Conditions::default();
         let mut problem = |what: String| problems.push(format!("{path}: {what}"));
@@ -188,32 +176,20 @@ impl Manifest {
         for var in spec.variables {
             let at = format!("variable `{}`", var.name);
             if !valid_identifier(&var.name) {
-                problem(format!(
-                    "{at}: names are lowercase letters, digits and `_`, starting with a letter"
-                ));
+                problem(format!("{at}: names are lowercase letters, digits and `_`, starting with a letter"));
             }
             if RESERVED.contains(&var.name.as_str()) {
-                problem(format!(
-                    "{at}: the name is reserved (labforge provides {})",
-                    RESERVED.join(", ")
-                ));
+                problem(format!("{at}: the name is reserved (labforge provides {})", RESERVED.join(", ")));
             }
             if variables.iter().any(|v: &Variable| v.name == var.name) {
                 problem(format!("{at}: defined twice"));
             }
-            let when = var.when.as_deref().and_then(|w| {
-                conditions
-                    .add(w)
-                    .map_err(|e| problem(format!("{at}: when {e}")))
-                    .ok()
-            });
+            let when = var
+                .when
+                .as_deref()
+                .and_then(|w| conditions.add(w).map_err(|e| problem(format!("{at}: when {e}"))).ok());
             match build_kind(&var) {
-                Ok(kind) => variables.push(Variable {
-                    name: var.name,
-                    help: var.help,
-                    kind,
-                    when,
-                }),
+                Ok(kind) => variables.push(Variable { name: var.name, help: var.help, kind, when }),
                 Err(e) => problem(format!("{at}: {e}")),
             }
         }
@@ -221,18 +197,12 @@ impl Manifest {
         let mut rules = Vec::new();
         for (i, rule) in spec.rules.into_iter().enumerate() {
             let at = format!("rules[{i}]");
-            let when = rule.when.as_deref().and_then(|w| {
-                conditions
-                    .add(w)
-                    .map_err(|e| problem(format!("{at}: when {e}")))
-                    .ok()
-            });
+            let when = rule
+                .when
+                .as_deref()
+                .and_then(|w| conditions.add(w).map_err(|e| problem(format!("{at}: when {e}"))).ok());
             match conditions.add(&rule.require) {
-                Ok(require) => rules.push(Rule {
-                    when,
-                    require,
-                    message: rule.message,
-                }),
+                Ok(require) => rules.push(Rule { when, require, message: rule.message }),
                 Err(e) => problem(format!("{at}: require {e}")),
             }
         }
@@ -253,12 +223,10 @@ impl Manifest {
                     Err(e) => problem(format!("{at}: bad glob `{pattern}`: {e}")),
                 }
             }
-            let when = rule.when.as_deref().and_then(|w| {
-                conditions
-                    .add(w)
-                    .map_err(|e| problem(format!("{at}: when {e}")))
-                    .ok()
-            });
+            let when = rule
+                .when
+                .as_deref()
+                .and_then(|w| conditions.add(w).map_err(|e| problem(format!("{at}: when {e}"))).ok());
             match builder.build() {
                 Ok(globs) => files.push(FileRule {
                     patterns: rule.paths,
@@ -338,15 +306,9 @@ fn build_kind(var: &VariableSpec) -> Result<VarKind, String> {
                 Some(other) => return Err(format!("default {other} is not a string")),
             };
             if !var.choices.contains(&default) {
-                return Err(format!(
-                    "default `{default}` is not one of its choices ({})",
-                    var.choices.join(", ")
-                ));
+                return Err(format!("default `{default}` is not one of its choices ({})", var.choices.join(", ")));
             }
-            Ok(VarKind::Choice {
-                choices: var.choices.clone(),
-                default,
-            })
+            Ok(VarKind::Choice { choices: var.choices.clone(), default })
         }
         KindSpec::Multichoice => {
             if !has_choices {
@@ -356,33 +318,21 @@ fn build_kind(var: &VariableSpec) -> Result<VarKind, String> {
                 None => Vec::new(),
                 Some(Value::Array(items)) => items
                     .iter()
-                    .map(|v| {
-                        v.as_str()
-                            .map(str::to_string)
-                            .ok_or(format!("default item {v} is not a string"))
-                    })
+                    .map(|v| v.as_str().map(str::to_string).ok_or(format!("default item {v} is not a string")))
                     .collect::<Result<_, _>>()?,
                 Some(other) => return Err(format!("default {other} is not a list")),
             };
             if let Some(bad) = default.iter().find(|d| !var.choices.contains(d)) {
-                return Err(format!(
-                    "default `{bad}` is not one of its choices ({})",
-                    var.choices.join(", ")
-                ));
+                return Err(format!("default `{bad}` is not one of its choices ({})", var.choices.join(", ")));
             }
-            Ok(VarKind::Multichoice {
-                choices: var.choices.clone(),
-                default,
-            })
+            Ok(VarKind::Multichoice { choices: var.choices.clone(), default })
         }
     }
 }
 
 fn valid_identifier(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn one_line(text: &str) -> String {
@@ -444,9 +394,7 @@ files:
         let m = Manifest::parse("t.yaml", GOOD).unwrap();
         assert_eq!(m.version, "1.2.3");
         assert_eq!(m.variables.len(), 3);
-        assert!(
-            matches!(&m.variables[0].kind, VarKind::Choice { default, .. } if default == "postgres")
-        );
+        assert!(matches!(&m.variables[0].kind, VarKind::Choice { default, .. } if default == "postgres"));
         assert!(m.files[0].globs.is_match("db/models.py"));
     }
 
@@ -482,13 +430,8 @@ files:
 
     #[test]
     fn unknown_fields_are_errors_with_a_location() {
-        let problems =
-            Manifest::parse("t.yaml", "name: x\ndescription: y\nvariabels: []\n").unwrap_err();
+        let problems = Manifest::parse("t.yaml", "name: x\ndescription: y\nvariabels: []\n").unwrap_err();
         assert_eq!(problems.len(), 1);
-        assert!(
-            problems[0].starts_with("t.yaml:3:1: unknown field `variabels`"),
-            "{}",
-            problems[0]
-        );
+        assert!(problems[0].starts_with("t.yaml:3:1: unknown field `variabels`"), "{}", problems[0]);
     }
 }

@@ -20,7 +20,7 @@ pub use name::ProjectName;
 pub use plan::{FileAction, Mode, Plan, PlannedFile, TargetState};
 pub use render::{Recorded, render, safe_relative, strip_tag_lines};
 pub use secrets::Secrets;
-pub use source::builtin_names;
+pub use source::{builtin_names, read_tree};
 pub use template::{Combination, Template};
 
 use std::path::PathBuf;
@@ -39,10 +39,7 @@ pub enum Error {
     #[error("unknown template `{name}` (built-in templates: {known}; see `labforge templates`)")]
     UnknownTemplate { name: String, known: String },
     #[error("template `{template}` is invalid:\n{}", .problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
-    InvalidTemplate {
-        template: String,
-        problems: Vec<String>,
-    },
+    InvalidTemplate { template: String, problems: Vec<String> },
     #[error("{0}")]
     Answer(String),
     #[error(
@@ -54,17 +51,9 @@ pub enum Error {
     #[error("refusing to write {path}: {why}")]
     UnsafePath { path: String, why: String },
     #[error("template `{template}`: cannot render {file}:\n{message}")]
-    Render {
-        template: String,
-        file: String,
-        message: String,
-    },
+    Render { template: String, file: String, message: String },
     #[error("{what} {path}: {source}")]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { what: &'static str, path: PathBuf, source: std::io::Error },
     #[error("the operating system's random number generator failed: {0}")]
     Random(String),
     #[error("interrupted")]
@@ -74,10 +63,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(
-        what: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(std::io::Error) -> Error {
+    pub(crate) fn io(what: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { what, path, source }
     }

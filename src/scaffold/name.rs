@@ -39,17 +39,22 @@ const SHADOWED: &[&str] = &[
     "app",
     "argon2",
     "asyncio",
+    "bson",
     "django",
     "email",
     "fastapi",
     "flask",
+    "graphql",
     "gunicorn",
     "http",
     "httpx",
+    "jinja2",
     "jwt",
     "json",
+    "limits",
     "logging",
     "ninja",
+    "psycopg",
     "pydantic",
     "pymongo",
     "pytest",
@@ -60,6 +65,7 @@ const SHADOWED: &[&str] = &[
     "slowapi",
     "socket",
     "sqlalchemy",
+    "starlette",
     "string",
     "strawberry",
     "tests",
@@ -69,13 +75,13 @@ const SHADOWED: &[&str] = &[
     "typing",
     "uvicorn",
     "uuid",
+    "werkzeug",
 ];
 
 const PYTHON_KEYWORDS: &[&str] = &[
-    "false", "none", "true", "and", "as", "assert", "async", "await", "break", "class", "continue",
-    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
-    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
-    "with", "yield", "match", "case", "type",
+    "false", "none", "true", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
+    "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "match", "case", "type",
 ];
 
 impl ProjectName {
@@ -93,24 +99,15 @@ impl ProjectName {
         }
         let chars = raw.chars().count();
         if chars > MAX_LEN {
-            return fail(format!(
-                "the project name is {chars} characters long: use at most {MAX_LEN}"
-            ));
+            return fail(format!("the project name is {chars} characters long: use at most {MAX_LEN}"));
         }
         if let Some(bad) = raw.chars().find(|c| !c.is_ascii()) {
             return fail(format!(
                 "project name `{raw}` contains `{bad}`: use lowercase ASCII letters, digits, `-` and `_`"
             ));
         }
-        if let Some(bad) = raw
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        {
-            let shown = if bad == ' ' {
-                "a space".to_string()
-            } else {
-                format!("`{}`", bad.escape_default())
-            };
+        if let Some(bad) = raw.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_')) {
+            let shown = if bad == ' ' { "a space".to_string() } else { format!("`{}`", bad.escape_default()) };
             return fail(format!(
                 "project name `{}` contains {shown}: use lowercase ASCII letters, digits, `-` and `_` (e.g. `{}`)",
                 raw.escape_default(),
@@ -118,26 +115,17 @@ impl ProjectName {
             ));
         }
         if raw.chars().any(|c| c.is_ascii_uppercase()) {
-            return fail(format!(
-                "project name `{raw}` has uppercase letters: use `{}`",
-                raw.to_ascii_lowercase()
-            ));
+            return fail(format!("project name `{raw}` has uppercase letters: use `{}`", raw.to_ascii_lowercase()));
         }
         if !raw.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return fail(format!(
-                "project name `{raw}` must start with a letter (e.g. `app-{raw}`)"
-            ));
+            return fail(format!("project name `{raw}` must start with a letter (e.g. `app-{raw}`)"));
         }
         if raw.ends_with(['-', '_']) {
-            return fail(format!(
-                "project name `{raw}` must end with a letter or digit"
-            ));
+            return fail(format!("project name `{raw}` must end with a letter or digit"));
         }
         let package = raw.replace('-', "_");
         if PYTHON_KEYWORDS.contains(&package.as_str()) {
-            return fail(format!(
-                "project name `{raw}` is a Python keyword: choose another, such as `{raw}-api`"
-            ));
+            return fail(format!("project name `{raw}` is a Python keyword: choose another, such as `{raw}-api`"));
         }
         if SHADOWED.contains(&package.as_str()) {
             return fail(format!(
@@ -149,18 +137,11 @@ impl ProjectName {
             .filter(|w| !w.is_empty())
             .map(|w| {
                 let mut cs = w.chars();
-                cs.next()
-                    .map(|c| c.to_ascii_uppercase().to_string() + cs.as_str())
-                    .unwrap_or_default()
+                cs.next().map(|c| c.to_ascii_uppercase().to_string() + cs.as_str()).unwrap_or_default()
             })
             .collect::<Vec<_>>()
             .join(" ");
-        Ok(ProjectName {
-            name: raw.to_string(),
-            package,
-            dns: raw.replace('_', "-"),
-            title,
-        })
+        Ok(ProjectName { name: raw.to_string(), package, dns: raw.replace('_', "-"), title })
     }
 }
 
@@ -175,11 +156,7 @@ fn suggest(raw: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').to_string();
-    if out.starts_with(|c: char| c.is_ascii_lowercase()) {
-        out
-    } else {
-        "my-service".to_string()
-    }
+    if out.starts_with(|c: char| c.is_ascii_lowercase()) { out } else { "my-service".to_string() }
 }
 
 #[cfg(test)]

@@ -57,25 +57,17 @@ impl TargetState {
             Ok(meta) => meta,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TargetState::Missing),
             Err(e) => {
-                return Err(Error::Io {
-                    what: "cannot read",
-                    path: target.into(),
-                    source: e,
-                });
+                return Err(Error::Io { what: "cannot read", path: target.into(), source: e });
             }
         };
         if !meta.is_dir() {
-            return Err(Error::TargetNotDir {
-                path: target.into(),
-            });
+            return Err(Error::TargetNotDir { path: target.into() });
         }
         let mut entries = fs::read_dir(target).map_err(Error::io("cannot read", target))?;
         match entries.next() {
             None => Ok(TargetState::Empty),
             Some(_) if force => Ok(TargetState::NotEmpty),
-            Some(_) => Err(Error::TargetNotEmpty {
-                path: target.into(),
-            }),
+            Some(_) => Err(Error::TargetNotEmpty { path: target.into() }),
         }
     }
 }
@@ -120,26 +112,19 @@ impl Plan {
     }
 
     fn write_fresh(&self, target: &Path) -> Result<(), Error> {
-        let name = target.file_name().ok_or_else(|| Error::TargetNotDir {
-            path: target.into(),
-        })?;
+        let name = target.file_name().ok_or_else(|| Error::TargetNotDir { path: target.into() })?;
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         fs::create_dir_all(&parent).map_err(Error::io("cannot create folder", &parent))?;
-        let staging = parent.join(format!(
-            ".{}.labforge-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let staging = parent.join(format!(".{}.labforge-{}", name.to_string_lossy(), std::process::id()));
         let result = (|| {
             fs::create_dir(&staging).map_err(Error::io("cannot create folder", &staging))?;
             for file in &self.files {
                 write_file(&staging, file)?;
             }
-            fs::rename(&staging, target)
-                .map_err(Error::io("cannot move the new project to", target))
+            fs::rename(&staging, target).map_err(Error::io("cannot move the new project to", target))
         })();
         if result.is_err() {
             let _ = fs::remove_dir_all(&staging);
@@ -158,12 +143,8 @@ impl Plan {
                     break;
                 };
                 let kind = meta.file_type();
-                let refuse = |why: &str| {
-                    Err(Error::UnsafePath {
-                        path: at.display().to_string(),
-                        why: why.to_string(),
-                    })
-                };
+                let refuse =
+                    |why: &str| Err(Error::UnsafePath { path: at.display().to_string(), why: why.to_string() });
                 if kind.is_symlink() && !last {
                     return refuse("it is a symlink, and labforge never writes through one");
                 }
@@ -184,12 +165,8 @@ fn write_file(root: &Path, file: &PlannedFile) -> Result<(), Error> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(Error::io("cannot create folder", dir))?;
     }
-    let tmp = path.with_file_name(format!(
-        ".{}.labforge-tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default()
-    ));
+    let tmp = path
+        .with_file_name(format!(".{}.labforge-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -202,10 +179,8 @@ fn write_file(root: &Path, file: &PlannedFile) -> Result<(), Error> {
         });
     }
     let _ = fs::remove_file(&tmp);
-    let result = options
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(&file.contents))
-        .and_then(|()| fs::rename(&tmp, &path));
+    let result =
+        options.open(&tmp).and_then(|mut f| f.write_all(&file.contents)).and_then(|()| fs::rename(&tmp, &path));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -220,11 +195,7 @@ mod tests {
         Plan {
             files: paths
                 .iter()
-                .map(|p| PlannedFile {
-                    path: p.to_string(),
-                    contents: b"new".to_vec(),
-                    mode: Mode::Normal,
-                })
+                .map(|p| PlannedFile { path: p.to_string(), contents: b"new".to_vec(), mode: Mode::Normal })
                 .collect(),
             values: Default::default(),
         }
@@ -234,15 +205,10 @@ mod tests {
     fn fresh_target_appears_complete_with_no_staging_left() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("deep/shop");
-        plan(&["a.txt", "src/b.py"])
-            .write(&target, TargetState::inspect(&target, false).unwrap())
-            .unwrap();
+        plan(&["a.txt", "src/b.py"]).write(&target, TargetState::inspect(&target, false).unwrap()).unwrap();
         assert_eq!(fs::read_to_string(target.join("src/b.py")).unwrap(), "new");
-        let leftovers: Vec<_> = fs::read_dir(dir.path().join("deep"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
+        let leftovers: Vec<_> =
+            fs::read_dir(dir.path().join("deep")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from("shop")]);
     }
 
@@ -252,10 +218,7 @@ mod tests {
         fs::write(dir.path().join("keep.txt"), "mine").unwrap();
         let err = TargetState::inspect(dir.path(), false).unwrap_err();
         assert!(err.to_string().contains("--force"), "{err}");
-        assert_eq!(
-            fs::read_to_string(dir.path().join("keep.txt")).unwrap(),
-            "mine"
-        );
+        assert_eq!(fs::read_to_string(dir.path().join("keep.txt")).unwrap(), "mine");
     }
 
     #[cfg(unix)]
@@ -267,19 +230,10 @@ mod tests {
         fs::create_dir(&target).unwrap();
         std::os::unix::fs::symlink(outside.path(), target.join("src")).unwrap();
         let state = TargetState::inspect(&target, true).unwrap();
-        let err = plan(&["a.txt", "src/b.py"])
-            .write(&target, state)
-            .unwrap_err();
+        let err = plan(&["a.txt", "src/b.py"]).write(&target, state).unwrap_err();
         assert!(err.to_string().contains("symlink"), "{err}");
-        assert_eq!(
-            fs::read_dir(outside.path()).unwrap().count(),
-            0,
-            "nothing written outside"
-        );
-        assert!(
-            !target.join("a.txt").exists(),
-            "preflight runs before any write"
-        );
+        assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0, "nothing written outside");
+        assert!(!target.join("a.txt").exists(), "preflight runs before any write");
     }
 
     #[cfg(unix)]
@@ -291,9 +245,7 @@ mod tests {
         let target = dir.path().join("shop");
         fs::create_dir(&target).unwrap();
         std::os::unix::fs::symlink(&victim, target.join("a.txt")).unwrap();
-        plan(&["a.txt"])
-            .write(&target, TargetState::NotEmpty)
-            .unwrap();
+        plan(&["a.txt"]).write(&target, TargetState::NotEmpty).unwrap();
         assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(fs::read_to_string(target.join("a.txt")).unwrap(), "new");
     }

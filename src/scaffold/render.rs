@@ -32,12 +32,7 @@ struct Source<'a> {
 }
 
 /// Renders every file `template` produces for these answers.
-pub fn render(
-    template: &Template,
-    project: &ProjectName,
-    answers: &Answers,
-    secrets: &Secrets,
-) -> Result<Plan, Error> {
+pub fn render(template: &Template, project: &ProjectName, answers: &Answers, secrets: &Secrets) -> Result<Plan, Error> {
     let fail = |file: &str, message: String| Error::Render {
         template: template.name().to_string(),
         file: file.to_string(),
@@ -66,16 +61,9 @@ pub fn render(
         let mut render = true;
         let mut mode = Mode::Normal;
         for manifest in template.manifests() {
-            for rule in manifest
-                .files
-                .iter()
-                .filter(|r| r.globs.is_match(source.rel))
-            {
+            for rule in manifest.files.iter().filter(|r| r.globs.is_match(source.rel)) {
                 if let Some(when) = &rule.when {
-                    included &= manifest
-                        .conditions
-                        .eval(when, &conditions)
-                        .map_err(|e| fail(source.rel, e))?;
+                    included &= manifest.conditions.eval(when, &conditions).map_err(|e| fail(source.rel, e))?;
                 }
                 render &= rule.render;
                 if rule.executable {
@@ -95,8 +83,7 @@ pub fn render(
             emitted.push((source, render && text.is_some(), mode));
         }
     }
-    tera.add_raw_templates(raw_templates)
-        .map_err(|e| fail("the template", e.to_string()))?;
+    tera.add_raw_templates(raw_templates).map_err(|e| fail("the template", e.to_string()))?;
 
     let mut context = Context::new();
     for (name, value) in answers.to_map() {
@@ -104,43 +91,26 @@ pub fn render(
     }
     context.insert("project", project);
     // Values may use the answers and project names, never secrets.
-    let values = render_values(&tera, Value::Object(values), &context)
-        .map_err(|e| fail("template.yaml values", e))?;
+    let values = render_values(&tera, Value::Object(values), &context).map_err(|e| fail("template.yaml values", e))?;
     context.insert("secrets", secrets);
     context.insert("values", &values);
-    context.insert(
-        "template",
-        &serde_json::json!({ "name": template.name(), "version": template.manifest.version }),
-    );
-    context.insert(
-        "labforge",
-        &serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }),
-    );
+    context.insert("template", &serde_json::json!({ "name": template.name(), "version": template.manifest.version }));
+    context.insert("labforge", &serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }));
 
     let mut files: Vec<PlannedFile> = Vec::with_capacity(emitted.len() + 1);
     for (source, render, mode) in emitted {
         let path = if source.rel.contains("{{") || source.rel.contains("{%") {
-            tera.render_str(source.rel, &context, false)
-                .map_err(|e| fail(source.rel, e.to_string()))?
+            tera.render_str(source.rel, &context, false).map_err(|e| fail(source.rel, e.to_string()))?
         } else {
             source.rel.to_string()
         };
-        let path = safe_relative(&path).map_err(|why| Error::UnsafePath {
-            path: path.clone(),
-            why,
-        })?;
+        let path = safe_relative(&path).map_err(|why| Error::UnsafePath { path: path.clone(), why })?;
         let contents = if render {
-            tera.render(source.rel, &context)
-                .map_err(|e| fail(source.rel, e.to_string()))?
-                .into_bytes()
+            tera.render(source.rel, &context).map_err(|e| fail(source.rel, e.to_string()))?.into_bytes()
         } else {
             source.bytes.to_vec()
         };
-        files.push(PlannedFile {
-            path,
-            contents,
-            mode,
-        });
+        files.push(PlannedFile { path, contents, mode });
     }
 
     let recorded = Recorded {
@@ -153,16 +123,16 @@ pub fn render(
     let yaml = serde_saphyr::to_string(&recorded).map_err(|e| fail(ANSWERS_FILE, e.to_string()))?;
     files.push(PlannedFile {
         path: ANSWERS_FILE.to_string(),
-        contents: format!("# Written by `labforge new`; later labforge commands read it. Secrets live in .env, not here.\n{yaml}").into_bytes(),
+        contents: format!(
+            "# Written by `labforge new`; later labforge commands read it. Secrets live in .env, not here.\n{yaml}"
+        )
+        .into_bytes(),
         mode: Mode::Normal,
     });
 
     files.sort_by(|a, b| a.path.cmp(&b.path));
     if let Some(pair) = files.windows(2).find(|w| w[0].path == w[1].path) {
-        return Err(fail(
-            &pair[0].path,
-            "two template files render to this same path".to_string(),
-        ));
+        return Err(fail(&pair[0].path, "two template files render to this same path".to_string()));
     }
     let values = match values {
         Value::Object(map) => map,
@@ -174,20 +144,14 @@ pub fn render(
 /// Renders every string inside `value` as a Tera template.
 fn render_values(tera: &Tera, value: Value, context: &Context) -> Result<Value, String> {
     Ok(match value {
-        Value::String(s) if s.contains("{{") || s.contains("{%") => Value::String(
-            tera.render_str(&s, context, false)
-                .map_err(|e| e.to_string())?,
-        ),
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| render_values(tera, v, context))
-                .collect::<Result<_, _>>()?,
-        ),
+        Value::String(s) if s.contains("{{") || s.contains("{%") => {
+            Value::String(tera.render_str(&s, context, false).map_err(|e| e.to_string())?)
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| render_values(tera, v, context)).collect::<Result<_, _>>()?)
+        }
         Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| Ok((k, render_values(tera, v, context)?)))
-                .collect::<Result<_, String>>()?,
+            map.into_iter().map(|(k, v)| Ok((k, render_values(tera, v, context)?))).collect::<Result<_, String>>()?,
         ),
         other => other,
     })
@@ -203,18 +167,13 @@ pub fn safe_relative(path: &str) -> Result<String, String> {
         return Err("file names may not contain backslashes or control characters".into());
     }
     if path.starts_with('/') {
-        return Err(
-            "absolute paths are not allowed; a template writes only inside the project".into(),
-        );
+        return Err("absolute paths are not allowed; a template writes only inside the project".into());
     }
     for part in path.split('/') {
         match part {
             "" => return Err("the path has an empty component".into()),
             "." | ".." => {
-                return Err(
-                    "`.` and `..` are not allowed; a template writes only inside the project"
-                        .into(),
-                );
+                return Err("`.` and `..` are not allowed; a template writes only inside the project".into());
             }
             ".git" => return Err("a template may not write inside .git".into()),
             _ => {}
@@ -257,12 +216,7 @@ pub fn strip_tag_lines(text: &str) -> String {
 
 fn is_tag(tag: &str, name: &str) -> bool {
     tag.starts_with("{%")
-        && tag
-            .trim_start_matches("{%")
-            .trim_start_matches('-')
-            .trim_end_matches("%}")
-            .trim_end_matches('-')
-            .trim()
+        && tag.trim_start_matches("{%").trim_start_matches('-').trim_end_matches("%}").trim_end_matches('-').trim()
             == name
 }
 
@@ -295,34 +249,19 @@ mod tests {
     #[test]
     fn tag_only_lines_vanish_with_their_indentation() {
         let src = "a:\n  {% if x %}\n  b: 1\n  {% endif %}\nc: 2 {% if y %}z{% endif %}\n";
-        assert_eq!(
-            strip_tag_lines(src),
-            "a:\n{% if x %}  b: 1\n{% endif %}c: 2 {% if y %}z{% endif %}\n"
-        );
+        assert_eq!(strip_tag_lines(src), "a:\n{% if x %}  b: 1\n{% endif %}c: 2 {% if y %}z{% endif %}\n");
     }
 
     #[test]
     fn raw_blocks_are_left_alone() {
         let src = "{% raw %}\n  {% keep %}\n{% endraw %}\nx\n";
-        assert_eq!(
-            strip_tag_lines(src),
-            "{% raw %}  {% keep %}\n{% endraw %}x\n"
-        );
+        assert_eq!(strip_tag_lines(src), "{% raw %}  {% keep %}\n{% endraw %}x\n");
     }
 
     #[test]
     fn output_paths_stay_inside_the_project() {
         assert!(safe_relative("src/app/main.py").is_ok());
-        for bad in [
-            "../x",
-            "a/../../x",
-            "/etc/passwd",
-            "a//b",
-            "./a",
-            ".git/hooks/pre-commit",
-            "a\\..\\b",
-            "",
-        ] {
+        for bad in ["../x", "a/../../x", "/etc/passwd", "a//b", "./a", ".git/hooks/pre-commit", "a\\..\\b", ""] {
             assert!(safe_relative(bad).is_err(), "{bad} should be refused");
         }
     }

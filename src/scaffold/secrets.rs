@@ -48,10 +48,7 @@ fn random_bytes(n: usize) -> Result<Vec<u8>, Error> {
 }
 
 fn hex(bytes: usize) -> Result<String, Error> {
-    Ok(random_bytes(bytes)?
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(random_bytes(bytes)?.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Uniform over [`ALPHANUMERIC`]: bytes at or above the largest multiple of 62 are rejected.
@@ -77,11 +74,7 @@ mod tests {
         let a = Secrets::generate().unwrap();
         let b = Secrets::generate().unwrap();
         assert_eq!(a.postgres_password.len(), 32);
-        assert!(
-            a.postgres_password
-                .bytes()
-                .all(|c| c.is_ascii_alphanumeric())
-        );
+        assert!(a.postgres_password.bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(a.jwt_secret.len(), 128, "64 bytes hex-encoded");
         assert!(a.secret_key.len() >= 64, "at least 32 bytes");
         assert_ne!(a.postgres_password, b.postgres_password);

@@ -31,9 +31,7 @@ pub enum Origin {
 impl Layer {
     /// The manifest's text, or `None` when the folder has no `template.yaml`.
     pub fn manifest_text(&self) -> Option<Result<&str, std::str::Utf8Error>> {
-        self.files
-            .get(MANIFEST)
-            .map(|bytes| std::str::from_utf8(bytes))
+        self.files.get(MANIFEST).map(|bytes| std::str::from_utf8(bytes))
     }
 
     /// A human name for where the manifest lives, for error messages.
@@ -50,9 +48,7 @@ impl Layer {
 pub const CATALOG_ENV: &str = "LABFORGE_TEMPLATES";
 
 fn catalog_dir() -> Option<PathBuf> {
-    std::env::var_os(CATALOG_ENV)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+    std::env::var_os(CATALOG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 /// Names of the built-in templates users can choose (layers starting with `_` are internal).
@@ -87,26 +83,15 @@ pub fn builtin(name: &str) -> Option<Layer> {
     let prefix = format!("{name}/");
     let files: BTreeMap<_, _> = embedded::TEMPLATES
         .iter()
-        .filter_map(|(path, bytes)| {
-            Some((
-                path.strip_prefix(&prefix)?.to_string(),
-                Cow::Borrowed(*bytes),
-            ))
-        })
+        .filter_map(|(path, bytes)| Some((path.strip_prefix(&prefix)?.to_string(), Cow::Borrowed(*bytes))))
         .collect();
-    (!files.is_empty()).then(|| Layer {
-        name: name.to_string(),
-        origin: Origin::Builtin,
-        files,
-    })
+    (!files.is_empty()).then(|| Layer { name: name.to_string(), origin: Origin::Builtin, files })
 }
 
 /// Files and folders that are build debris, never template content.
 pub fn is_debris(name: &str) -> bool {
-    matches!(
-        name,
-        "__pycache__" | ".ruff_cache" | ".pytest_cache" | ".mypy_cache" | ".DS_Store"
-    ) || name.ends_with(".pyc")
+    matches!(name, "__pycache__" | ".ruff_cache" | ".pytest_cache" | ".mypy_cache" | ".DS_Store")
+        || name.ends_with(".pyc")
 }
 
 /// Reads a template folder, refusing anything that could escape it. All problems are reported
@@ -114,38 +99,33 @@ pub fn is_debris(name: &str) -> bool {
 pub fn from_dir(dir: &Path) -> Result<Layer, Error> {
     let meta = fs::metadata(dir).map_err(Error::io("cannot read template folder", dir))?;
     if !meta.is_dir() {
-        return Err(Error::Answer(format!(
-            "--template-dir {} is not a folder",
-            dir.display()
-        )));
+        return Err(Error::Answer(format!("--template-dir {} is not a folder", dir.display())));
     }
     let name = dir
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "template".to_string());
+    let files = read_tree(dir)?;
+    if !files.contains_key(MANIFEST) {
+        return Err(Error::InvalidTemplate {
+            template: dir.display().to_string(),
+            problems: vec![format!("{MANIFEST} is missing: every template folder needs one")],
+        });
+    }
+    Ok(Layer { name, origin: Origin::Dir(dir.to_path_buf()), files })
+}
+
+/// Every regular file below `dir`, keyed by `/`-separated relative path. Symlinks, special files
+/// and non-UTF-8 names are refused, all of them reported together.
+pub fn read_tree(dir: &Path) -> Result<BTreeMap<String, Cow<'static, [u8]>>, Error> {
     let mut files = BTreeMap::new();
     let mut problems = Vec::new();
     walk(dir, dir, &mut files, &mut problems)?;
     if !problems.is_empty() {
-        return Err(Error::InvalidTemplate {
-            template: dir.display().to_string(),
-            problems,
-        });
+        return Err(Error::InvalidTemplate { template: dir.display().to_string(), problems });
     }
-    if !files.contains_key(MANIFEST) {
-        return Err(Error::InvalidTemplate {
-            template: dir.display().to_string(),
-            problems: vec![format!(
-                "{MANIFEST} is missing: every template folder needs one"
-            )],
-        });
-    }
-    Ok(Layer {
-        name,
-        origin: Origin::Dir(dir.to_path_buf()),
-        files,
-    })
+    Ok(files)
 }
 
 fn walk(
@@ -161,11 +141,7 @@ fn walk(
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
-        let shown = path
-            .strip_prefix(base)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
+        let shown = path.strip_prefix(base).unwrap_or(&path).display().to_string();
         let Some(file_name) = entry.file_name().to_str().map(str::to_string) else {
             problems.push(format!("{shown}: file name is not UTF-8"));
             continue;
@@ -176,20 +152,13 @@ fn walk(
         let meta = fs::symlink_metadata(&path).map_err(Error::io("cannot read", &path))?;
         let kind = meta.file_type();
         if kind.is_symlink() {
-            let target = fs::read_link(&path)
-                .map(|t| t.display().to_string())
-                .unwrap_or_default();
-            problems.push(format!(
-                "{shown}: is a symlink (to {target}); templates may not contain symlinks"
-            ));
+            let target = fs::read_link(&path).map(|t| t.display().to_string()).unwrap_or_default();
+            problems.push(format!("{shown}: is a symlink (to {target}); templates may not contain symlinks"));
         } else if kind.is_dir() {
             walk(base, &path, files, problems)?;
         } else if kind.is_file() {
             let rel = path.strip_prefix(base).unwrap_or(&path);
-            let rel: Vec<&str> = rel
-                .components()
-                .filter_map(|c| c.as_os_str().to_str())
-                .collect();
+            let rel: Vec<&str> = rel.components().filter_map(|c| c.as_os_str().to_str()).collect();
             let bytes = fs::read(&path).map_err(Error::io("cannot read", &path))?;
             files.insert(rel.join("/"), Cow::Owned(bytes));
         } else {
@@ -217,9 +186,6 @@ mod tests {
         fs::write(dir.path().join(MANIFEST), "name: x\n").unwrap();
         std::os::unix::fs::symlink("/etc/passwd", dir.path().join("leak.txt")).unwrap();
         let err = from_dir(dir.path()).unwrap_err().to_string();
-        assert!(
-            err.contains("leak.txt: is a symlink (to /etc/passwd)"),
-            "{err}"
-        );
+        assert!(err.contains("leak.txt: is a symlink (to /etc/passwd)"), "{err}");
     }
 }

@@ -30,10 +30,7 @@ pub struct Combination {
 impl Template {
     /// A built-in template by name.
     pub fn builtin(name: &str) -> Result<Template, Error> {
-        let unknown = || Error::UnknownTemplate {
-            name: name.to_string(),
-            known: source::builtin_names().join(", "),
-        };
+        let unknown = || Error::UnknownTemplate { name: name.to_string(), known: source::builtin_names().join(", ") };
         if name.starts_with('_') || name.contains('/') {
             return Err(unknown());
         }
@@ -48,27 +45,18 @@ impl Template {
 
     fn assemble(top: Layer) -> Result<Template, Error> {
         let template_name = top.name.clone();
-        let invalid = |problems| Error::InvalidTemplate {
-            template: template_name.clone(),
-            problems,
-        };
+        let invalid = |problems| Error::InvalidTemplate { template: template_name.clone(), problems };
         let manifest = parse_manifest(&top).map_err(invalid)?;
         let mut layers = Vec::new();
         let mut problems = Vec::new();
         for name in &manifest.layers {
             let Some(layer) = source::builtin(name) else {
-                problems.push(format!(
-                    "{}: layer `{name}` does not exist",
-                    top.manifest_path()
-                ));
+                problems.push(format!("{}: layer `{name}` does not exist", top.manifest_path()));
                 continue;
             };
             match parse_manifest(&layer) {
                 Ok(m) if !m.variables.is_empty() || !m.rules.is_empty() || !m.layers.is_empty() => {
-                    problems.push(format!(
-                        "{}: a layer may only declare files and values",
-                        layer.manifest_path()
-                    ));
+                    problems.push(format!("{}: a layer may only declare files and values", layer.manifest_path()));
                 }
                 Ok(m) => layers.push((layer, m)),
                 Err(mut more) => problems.append(&mut more),
@@ -77,11 +65,7 @@ impl Template {
         if !problems.is_empty() {
             return Err(invalid(problems));
         }
-        Ok(Template {
-            manifest,
-            files: top,
-            layers,
-        })
+        Ok(Template { manifest, files: top, layers })
     }
 
     pub fn name(&self) -> &str {
@@ -90,18 +74,12 @@ impl Template {
 
     /// Every manifest that governs this template's files, bottom-up, the template's own last.
     pub fn manifests(&self) -> impl Iterator<Item = &Manifest> {
-        self.layers
-            .iter()
-            .map(|(_, m)| m)
-            .chain(std::iter::once(&self.manifest))
+        self.layers.iter().map(|(_, m)| m).chain(std::iter::once(&self.manifest))
     }
 
     /// Every folder of files, bottom-up, the template's own last.
     pub fn folders(&self) -> impl Iterator<Item = &Layer> {
-        self.layers
-            .iter()
-            .map(|(l, _)| l)
-            .chain(std::iter::once(&self.files))
+        self.layers.iter().map(|(l, _)| l).chain(std::iter::once(&self.files))
     }
 
     /// Static values for templates: layer `values`, overridden by the template's own.
@@ -135,9 +113,7 @@ impl Template {
         let mut assignments: Vec<Answers> = vec![Answers::default()];
         for var in &self.manifest.variables {
             let options: Vec<Value> = match &var.kind {
-                VarKind::Choice { choices, .. } => {
-                    choices.iter().map(|c| Value::from(c.as_str())).collect()
-                }
+                VarKind::Choice { choices, .. } => choices.iter().map(|c| Value::from(c.as_str())).collect(),
                 VarKind::Bool { .. } => vec![Value::from(false), Value::from(true)],
                 other => vec![other.default_value()],
             };
@@ -145,19 +121,10 @@ impl Template {
                 .into_iter()
                 .flat_map(|base| {
                     let applies = var.when.as_ref().is_none_or(|w| {
-                        self.manifest
-                            .conditions
-                            .eval(w, &base.condition_context(&self.values()))
-                            .unwrap_or(false)
+                        self.manifest.conditions.eval(w, &base.condition_context(&self.values())).unwrap_or(false)
                     });
-                    let options = if applies {
-                        options.clone()
-                    } else {
-                        vec![var.kind.default_value()]
-                    };
-                    options
-                        .into_iter()
-                        .map(move |value| base.with(&var.name, value))
+                    let options = if applies { options.clone() } else { vec![var.kind.default_value()] };
+                    options.into_iter().map(move |value| base.with(&var.name, value))
                 })
                 .collect();
         }
@@ -173,10 +140,7 @@ impl Template {
                             let ok: Vec<Value> = choices
                                 .iter()
                                 .filter(|item| {
-                                    self.check_rules(
-                                        &answers.with(&var.name, Value::from(vec![item.as_str()])),
-                                    )
-                                    .is_ok()
+                                    self.check_rules(&answers.with(&var.name, Value::from(vec![item.as_str()]))).is_ok()
                                 })
                                 .map(|item| Value::from(item.as_str()))
                                 .collect();
@@ -190,10 +154,7 @@ impl Template {
                         VarKind::String { .. } => {}
                     }
                 }
-                Combination {
-                    answers: single,
-                    allows,
-                }
+                Combination { answers: single, allows }
             })
             .collect()
     }

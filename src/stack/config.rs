@@ -91,9 +91,8 @@ impl UserConfig {
         {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-            let spec: ConfigSpec = serde_saphyr::from_str(&text).map_err(|e| {
-                Error::Config(crate::scaffold::yaml_error(&path.display().to_string(), &e))
-            })?;
+            let spec: ConfigSpec = serde_saphyr::from_str(&text)
+                .map_err(|e| Error::Config(crate::scaffold::yaml_error(&path.display().to_string(), &e)))?;
             for (key, image) in spec.images {
                 config.image_sources.insert(key, path.display().to_string());
                 config.images.insert(key, image);
@@ -119,9 +118,7 @@ pub fn ca_bundle(flag: Option<&Path>) -> Result<Option<(PathBuf, Vec<u8>)>, Erro
         None => CA_ENV
             .iter()
             .filter_map(|var| {
-                std::env::var_os(var)
-                    .filter(|v| !v.is_empty())
-                    .map(|v| (PathBuf::from(v), var.to_string()))
+                std::env::var_os(var).filter(|v| !v.is_empty()).map(|v| (PathBuf::from(v), var.to_string()))
             })
             .collect(),
     };
@@ -129,16 +126,10 @@ pub fn ca_bundle(flag: Option<&Path>) -> Result<Option<(PathBuf, Vec<u8>)>, Erro
         return Ok(None);
     };
     let bytes = std::fs::read(&path).map_err(|e| {
-        Error::Config(format!(
-            "cannot read the CA certificate {} (from {source}): {e}",
-            path.display()
-        ))
+        Error::Config(format!("cannot read the CA certificate {} (from {source}): {e}", path.display()))
     })?;
     if !String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
-        return Err(Error::Config(format!(
-            "{} (from {source}) holds no PEM certificate",
-            path.display()
-        )));
+        return Err(Error::Config(format!("{} (from {source}) holds no PEM certificate", path.display())));
     }
     Ok(Some((path, bytes)))
 }

@@ -35,10 +35,7 @@ impl DockerIgnore {
                 Some(p) => (true, p.trim()),
                 None => (false, line),
             };
-            let pattern = pattern
-                .trim_start_matches("./")
-                .trim_start_matches('/')
-                .trim_end_matches('/');
+            let pattern = pattern.trim_start_matches("./").trim_start_matches('/').trim_end_matches('/');
             if pattern.is_empty() {
                 continue;
             }
@@ -97,15 +94,15 @@ pub fn pack(dir: &Path, extra: &[(&str, &[u8])]) -> Result<Context, Error> {
             continue;
         }
         let path = dir.join(rel);
-        let meta = fs::symlink_metadata(&path)
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        let meta =
+            fs::symlink_metadata(&path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
         let mut header = tar::Header::new_gnu();
         header.set_mtime(0);
         header.set_uid(0);
         header.set_gid(0);
         if meta.file_type().is_symlink() {
-            let target = fs::read_link(&path)
-                .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+            let target =
+                fs::read_link(&path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
             header.set_entry_type(tar::EntryType::Symlink);
             header.set_size(0);
             header.set_mode(0o777);
@@ -113,8 +110,7 @@ pub fn pack(dir: &Path, extra: &[(&str, &[u8])]) -> Result<Context, Error> {
                 .append_link(&mut header, rel, &target)
                 .map_err(|e| Error::Config(format!("cannot pack {rel}: {e}")))?;
         } else {
-            let bytes = fs::read(&path)
-                .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+            let bytes = fs::read(&path).map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
             header.set_size(bytes.len() as u64);
             header.set_mode(mode(&meta));
             builder
@@ -128,14 +124,10 @@ pub fn pack(dir: &Path, extra: &[(&str, &[u8])]) -> Result<Context, Error> {
         header.set_mtime(0);
         header.set_size(bytes.len() as u64);
         header.set_mode(0o644);
-        builder
-            .append_data(&mut header, rel, *bytes)
-            .map_err(|e| Error::Config(format!("cannot pack {rel}: {e}")))?;
+        builder.append_data(&mut header, rel, *bytes).map_err(|e| Error::Config(format!("cannot pack {rel}: {e}")))?;
         listed.push(rel.to_string());
     }
-    let tar = builder
-        .into_inner()
-        .map_err(|e| Error::Config(format!("cannot pack the build context: {e}")))?;
+    let tar = builder.into_inner().map_err(|e| Error::Config(format!("cannot pack the build context: {e}")))?;
     Ok(Context { tar, files: listed })
 }
 
@@ -150,27 +142,15 @@ fn mode(_: &fs::Metadata) -> u32 {
     0o644
 }
 
-fn walk(
-    base: &Path,
-    dir: &Path,
-    ignore: &DockerIgnore,
-    out: &mut Vec<String>,
-) -> Result<(), Error> {
-    let entries = fs::read_dir(dir)
-        .map_err(|e| Error::Config(format!("cannot read {}: {e}", dir.display())))?;
+fn walk(base: &Path, dir: &Path, ignore: &DockerIgnore, out: &mut Vec<String>) -> Result<(), Error> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::Config(format!("cannot read {}: {e}", dir.display())))?;
     for entry in entries.flatten() {
         let path = entry.path();
         let Ok(rel) = path.strip_prefix(base) else {
             continue;
         };
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        let kind = entry
-            .file_type()
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let kind = entry.file_type().map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
         // The Dockerfile and .dockerignore always go: the daemon needs them.
         let always = rel == "Dockerfile" || rel == ".dockerignore";
         if kind.is_dir() {
@@ -203,22 +183,13 @@ mod tests {
 
     #[test]
     fn dockerignore_follows_dockers_rules() {
-        let ignore = DockerIgnore::parse(
-            "# comment\n.git\n**/__pycache__\n*.md\n!README.md\n/k8s\ntests/\n",
-        )
-        .unwrap();
-        assert!(
-            ignore.excludes(".git/config"),
-            "a folder pattern excludes its contents"
-        );
+        let ignore = DockerIgnore::parse("# comment\n.git\n**/__pycache__\n*.md\n!README.md\n/k8s\ntests/\n").unwrap();
+        assert!(ignore.excludes(".git/config"), "a folder pattern excludes its contents");
         assert!(ignore.excludes("src/app/__pycache__/x.pyc"));
         assert!(ignore.excludes("NOTES.md"));
         assert!(!ignore.excludes("README.md"), "a later ! rule re-includes");
         assert!(!ignore.excludes("docs/guide.md"), "* does not cross /");
-        assert!(
-            ignore.excludes("k8s/deployment.yaml"),
-            "leading / is the context root"
-        );
+        assert!(ignore.excludes("k8s/deployment.yaml"), "leading / is the context root");
         assert!(ignore.excludes("tests/test_x.py"));
         assert!(!ignore.excludes("src/app/main.py"));
     }
@@ -238,15 +209,8 @@ mod tests {
             fs::write(path, text).unwrap();
         }
         let ctx = pack(dir.path(), &[(CA_PATH, b"-----BEGIN CERTIFICATE-----")]).unwrap();
-        assert_eq!(
-            ctx.files,
-            vec![".dockerignore", "Dockerfile", "src/a.py", CA_PATH]
-        );
+        assert_eq!(ctx.files, vec![".dockerignore", "Dockerfile", "src/a.py", CA_PATH]);
         let again = pack(dir.path(), &[(CA_PATH, b"-----BEGIN CERTIFICATE-----")]).unwrap();
-        assert_eq!(
-            digest(&[&ctx.tar]),
-            digest(&[&again.tar]),
-            "the tar is deterministic"
-        );
+        assert_eq!(digest(&[&ctx.tar]), digest(&[&again.tar]), "the tar is deterministic");
     }
 }

@@ -9,20 +9,11 @@ struct Signature {
 
 const SIGNATURES: &[Signature] = &[
     Signature {
-        needles: &[
-            "address already in use",
-            "port is already allocated",
-            "bind: address",
-        ],
+        needles: &["address already in use", "port is already allocated", "bind: address"],
         advice: "a port is in use: stop the other process, or let labforge pick a free port (drop `--strict-ports`)",
     },
     Signature {
-        needles: &[
-            "password authentication failed",
-            "authentication failed",
-            "auth failed",
-            "Authentication failed",
-        ],
+        needles: &["password authentication failed", "authentication failed", "auth failed", "Authentication failed"],
         advice: "authentication failed: the database volume was initialised with other credentials than .env holds now; restore the old .env, or run `labforge down --volumes` to start with an empty database",
     },
     Signature {
@@ -49,11 +40,7 @@ const SIGNATURES: &[Signature] = &[
 pub fn diagnose(lines: &[String], reason: &str) -> Option<&'static str> {
     SIGNATURES
         .iter()
-        .find(|sig| {
-            sig.needles
-                .iter()
-                .any(|n| reason.contains(n) || lines.iter().any(|l| l.contains(n)))
-        })
+        .find(|sig| sig.needles.iter().any(|n| reason.contains(n) || lines.iter().any(|l| l.contains(n))))
         .map(|sig| sig.advice)
 }
 
@@ -67,28 +54,15 @@ mod tests {
 
     #[test]
     fn recognises_the_common_failures() {
-        let import = lines(
-            "Traceback (most recent call last):\nModuleNotFoundError: No module named 'shopp'",
-        );
-        assert!(
-            diagnose(&import, "exited with code 1")
-                .unwrap()
-                .starts_with("Python import error")
-        );
+        let import = lines("Traceback (most recent call last):\nModuleNotFoundError: No module named 'shopp'");
+        assert!(diagnose(&import, "exited with code 1").unwrap().starts_with("Python import error"));
         let auth = lines("FATAL:  password authentication failed for user \"shop\"");
-        assert!(
-            diagnose(&auth, "")
-                .unwrap()
-                .starts_with("authentication failed")
-        );
+        assert!(diagnose(&auth, "").unwrap().starts_with("authentication failed"));
         assert!(diagnose(&[], "driver failed programming external connectivity: Bind for 127.0.0.1:5432 failed: port is already allocated").unwrap().starts_with("a port is in use"));
         assert!(
-            diagnose(
-                &lines("psycopg.OperationalError: connection failed: Connection refused"),
-                ""
-            )
-            .unwrap()
-            .contains("DATABASE_URL")
+            diagnose(&lines("psycopg.OperationalError: connection failed: Connection refused"), "")
+                .unwrap()
+                .contains("DATABASE_URL")
         );
         assert_eq!(diagnose(&lines("all good"), "timed out"), None);
     }

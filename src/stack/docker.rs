@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkCreateRequest,
-    NetworkingConfig, PortBinding, VolumeCreateRequest,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, NetworkCreateRequest, NetworkingConfig,
+    PortBinding, VolumeCreateRequest,
 };
 use bollard::query_parameters as q;
 use futures_util::stream::{BoxStream, StreamExt};
@@ -26,22 +26,14 @@ pub enum DockerError {
 
 fn call(what: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> DockerError {
     let what = what.into();
-    move |e| DockerError::Call {
-        what,
-        reason: reason(&e),
-    }
+    move |e| DockerError::Call { what, reason: reason(&e) }
 }
 
 /// `Ok(None)` for the daemon's 404: an absent object is an answer, not an error.
-fn absent_ok<T>(
-    result: Result<T, bollard::errors::Error>,
-    what: impl Into<String>,
-) -> Result<Option<T>, DockerError> {
+fn absent_ok<T>(result: Result<T, bollard::errors::Error>, what: impl Into<String>) -> Result<Option<T>, DockerError> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(None),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
         Err(e) => Err(call(what)(e)),
     }
 }
@@ -106,10 +98,7 @@ impl Container {
 
     /// The host port a container port is published on.
     pub fn host_port(&self, container_port: u16) -> Option<u16> {
-        self.ports
-            .iter()
-            .find(|(c, _, _)| *c == container_port)
-            .map(|(_, _, h)| *h)
+        self.ports.iter().find(|(c, _, _)| *c == container_port).map(|(_, _, h)| *h)
     }
 }
 
@@ -157,12 +146,7 @@ pub enum EventKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
     /// Per-layer pull progress: layer id, status, bytes done and total when known.
-    Layer {
-        id: String,
-        status: String,
-        current: u64,
-        total: u64,
-    },
+    Layer { id: String, status: String, current: u64, total: u64 },
     /// A line of build output or a pull status without a layer.
     Line(String),
 }
@@ -174,29 +158,17 @@ pub trait Engine {
     async fn containers(&self, project: &str) -> Result<Vec<Container>, DockerError>;
     async fn inspect(&self, id: &str) -> Result<Option<Container>, DockerError>;
     async fn network_exists(&self, name: &str) -> Result<bool, DockerError>;
-    async fn create_network(
-        &self,
-        name: &str,
-        labels: HashMap<String, String>,
-    ) -> Result<(), DockerError>;
+    async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> Result<(), DockerError>;
     async fn remove_network(&self, name: &str) -> Result<(), DockerError>;
     /// Names of the project's labelled networks and volumes.
     async fn project_networks(&self, project: &str) -> Result<Vec<String>, DockerError>;
     async fn project_volumes(&self, project: &str) -> Result<Vec<String>, DockerError>;
     async fn volume_exists(&self, name: &str) -> Result<bool, DockerError>;
-    async fn create_volume(
-        &self,
-        name: &str,
-        labels: HashMap<String, String>,
-    ) -> Result<(), DockerError>;
+    async fn create_volume(&self, name: &str, labels: HashMap<String, String>) -> Result<(), DockerError>;
     async fn remove_volume(&self, name: &str) -> Result<(), DockerError>;
     /// The image's id, or `None` when the daemon does not have it.
     async fn image_id(&self, reference: &str) -> Result<Option<String>, DockerError>;
-    async fn pull(
-        &self,
-        reference: &str,
-        progress: &mut (dyn FnMut(Progress) + Send),
-    ) -> Result<(), DockerError>;
+    async fn pull(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<(), DockerError>;
     /// Builds from an uncompressed tar context; returns the image id.
     async fn build(
         &self,
@@ -214,8 +186,7 @@ pub trait Engine {
     /// The last `tail` lines of a container's output (stdout and stderr).
     async fn logs(&self, id: &str, tail: usize) -> Result<Vec<String>, DockerError>;
     /// A container's output as it is written, after its last `tail` lines.
-    fn follow_logs(&self, id: &str, tail: usize)
-    -> BoxStream<'static, Result<String, DockerError>>;
+    fn follow_logs(&self, id: &str, tail: usize) -> BoxStream<'static, Result<String, DockerError>>;
     /// Start, die, OOM and health events of the project's containers, from now on.
     fn events(&self, project: &str) -> BoxStream<'static, Result<Event, DockerError>>;
 }
@@ -240,21 +211,11 @@ impl Docker {
     /// version, all within `deadline`, so an absent daemon is reported at once.
     pub async fn connect(deadline: Duration) -> Result<Docker, DockerError> {
         let endpoint = endpoint();
-        let unreachable = |reason: String| DockerError::Unreachable {
-            endpoint: endpoint.clone(),
-            reason,
-        };
+        let unreachable = |reason: String| DockerError::Unreachable { endpoint: endpoint.clone(), reason };
         let attempt = async {
-            let client =
-                bollard::Docker::connect_with_defaults().map_err(|e| unreachable(reason(&e)))?;
-            let client = client
-                .negotiate_version()
-                .await
-                .map_err(|e| unreachable(reason(&e)))?;
-            let version = client
-                .version()
-                .await
-                .map_err(|e| unreachable(reason(&e)))?;
+            let client = bollard::Docker::connect_with_defaults().map_err(|e| unreachable(reason(&e)))?;
+            let client = client.negotiate_version().await.map_err(|e| unreachable(reason(&e)))?;
+            let version = client.version().await.map_err(|e| unreachable(reason(&e)))?;
             Ok::<_, DockerError>((client, version))
         };
         let (client, version) = tokio::time::timeout(deadline, attempt)
@@ -266,18 +227,12 @@ impl Docker {
             api_version: version.api_version.unwrap_or_default(),
         };
         // Long operations (builds, pulls) have their own deadlines; individual calls get bollard's.
-        Ok(Docker {
-            client: client.with_timeout(Duration::from_secs(600)),
-            info,
-        })
+        Ok(Docker { client: client.with_timeout(Duration::from_secs(600)), info })
     }
 }
 
 fn label_filter(project: &str) -> HashMap<String, Vec<String>> {
-    HashMap::from([(
-        "label".to_string(),
-        vec![format!("{LABEL_PROJECT}={project}")],
-    )])
+    HashMap::from([("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")])])
 }
 
 fn to_state(s: Option<&str>) -> State {
@@ -302,15 +257,8 @@ impl Engine for Docker {
     }
 
     async fn containers(&self, project: &str) -> Result<Vec<Container>, DockerError> {
-        let options = q::ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&label_filter(project))
-            .build();
-        let summaries = self
-            .client
-            .list_containers(Some(options))
-            .await
-            .map_err(call("list containers"))?;
+        let options = q::ListContainersOptionsBuilder::default().all(true).filters(&label_filter(project)).build();
+        let summaries = self.client.list_containers(Some(options)).await.map_err(call("list containers"))?;
         let mut out = Vec::new();
         for summary in summaries {
             if let Some(id) = summary.id
@@ -323,10 +271,7 @@ impl Engine for Docker {
     }
 
     async fn inspect(&self, id: &str) -> Result<Option<Container>, DockerError> {
-        let inspected = self
-            .client
-            .inspect_container(id, None::<q::InspectContainerOptions>)
-            .await;
+        let inspected = self.client.inspect_container(id, None::<q::InspectContainerOptions>).await;
         let Some(c) = absent_ok(inspected, format!("inspect container {id}"))? else {
             return Ok(None);
         };
@@ -345,18 +290,10 @@ impl Engine for Docker {
         ports.sort();
         Ok(Some(Container {
             id: c.id.unwrap_or_default(),
-            name: c
-                .name
-                .unwrap_or_default()
-                .trim_start_matches('/')
-                .to_string(),
+            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
             labels: c.config.and_then(|cfg| cfg.labels).unwrap_or_default(),
             state: to_state(state.status.map(|s| s.to_string()).as_deref()),
-            health: state
-                .health
-                .and_then(|h| h.status)
-                .map(|s| s.to_string())
-                .filter(|s| !s.is_empty() && s != "none"),
+            health: state.health.and_then(|h| h.status).map(|s| s.to_string()).filter(|s| !s.is_empty() && s != "none"),
             exit_code: state.exit_code,
             oom_killed: state.oom_killed.unwrap_or(false),
             image_id: c.image.unwrap_or_default(),
@@ -365,98 +302,47 @@ impl Engine for Docker {
     }
 
     async fn network_exists(&self, name: &str) -> Result<bool, DockerError> {
-        let inspected = self
-            .client
-            .inspect_network(name, None::<q::InspectNetworkOptions>)
-            .await;
+        let inspected = self.client.inspect_network(name, None::<q::InspectNetworkOptions>).await;
         Ok(absent_ok(inspected, format!("inspect network {name}"))?.is_some())
     }
 
-    async fn create_network(
-        &self,
-        name: &str,
-        labels: HashMap<String, String>,
-    ) -> Result<(), DockerError> {
+    async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> Result<(), DockerError> {
         let request = NetworkCreateRequest {
             name: name.to_string(),
             driver: Some("bridge".into()),
             labels: Some(labels),
             ..Default::default()
         };
-        self.client
-            .create_network(request)
-            .await
-            .map(|_| ())
-            .map_err(call(format!("create network {name}")))
+        self.client.create_network(request).await.map(|_| ()).map_err(call(format!("create network {name}")))
     }
 
     async fn remove_network(&self, name: &str) -> Result<(), DockerError> {
-        absent_ok(
-            self.client.remove_network(name).await,
-            format!("remove network {name}"),
-        )
-        .map(drop)
+        absent_ok(self.client.remove_network(name).await, format!("remove network {name}")).map(drop)
     }
 
     async fn project_networks(&self, project: &str) -> Result<Vec<String>, DockerError> {
-        let options = q::ListNetworksOptionsBuilder::default()
-            .filters(&label_filter(project))
-            .build();
-        let networks = self
-            .client
-            .list_networks(Some(options))
-            .await
-            .map_err(call("list networks"))?;
+        let options = q::ListNetworksOptionsBuilder::default().filters(&label_filter(project)).build();
+        let networks = self.client.list_networks(Some(options)).await.map_err(call("list networks"))?;
         Ok(networks.into_iter().filter_map(|n| n.name).collect())
     }
 
     async fn project_volumes(&self, project: &str) -> Result<Vec<String>, DockerError> {
-        let options = q::ListVolumesOptionsBuilder::default()
-            .filters(&label_filter(project))
-            .build();
-        let volumes = self
-            .client
-            .list_volumes(Some(options))
-            .await
-            .map_err(call("list volumes"))?;
-        Ok(volumes
-            .volumes
-            .unwrap_or_default()
-            .into_iter()
-            .map(|v| v.name)
-            .collect())
+        let options = q::ListVolumesOptionsBuilder::default().filters(&label_filter(project)).build();
+        let volumes = self.client.list_volumes(Some(options)).await.map_err(call("list volumes"))?;
+        Ok(volumes.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect())
     }
 
     async fn volume_exists(&self, name: &str) -> Result<bool, DockerError> {
-        Ok(absent_ok(
-            self.client.inspect_volume(name).await,
-            format!("inspect volume {name}"),
-        )?
-        .is_some())
+        Ok(absent_ok(self.client.inspect_volume(name).await, format!("inspect volume {name}"))?.is_some())
     }
 
-    async fn create_volume(
-        &self,
-        name: &str,
-        labels: HashMap<String, String>,
-    ) -> Result<(), DockerError> {
-        let request = VolumeCreateRequest {
-            name: Some(name.to_string()),
-            labels: Some(labels),
-            ..Default::default()
-        };
-        self.client
-            .create_volume(request)
-            .await
-            .map(|_| ())
-            .map_err(call(format!("create volume {name}")))
+    async fn create_volume(&self, name: &str, labels: HashMap<String, String>) -> Result<(), DockerError> {
+        let request = VolumeCreateRequest { name: Some(name.to_string()), labels: Some(labels), ..Default::default() };
+        self.client.create_volume(request).await.map(|_| ()).map_err(call(format!("create volume {name}")))
     }
 
     async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
-        let removed = self
-            .client
-            .remove_volume(name, None::<q::RemoveVolumeOptions>)
-            .await;
+        let removed = self.client.remove_volume(name, None::<q::RemoveVolumeOptions>).await;
         absent_ok(removed, format!("remove volume {name}")).map(drop)
     }
 
@@ -465,22 +351,13 @@ impl Engine for Docker {
         Ok(absent_ok(inspected, format!("inspect image {reference}"))?.and_then(|image| image.id))
     }
 
-    async fn pull(
-        &self,
-        reference: &str,
-        progress: &mut (dyn FnMut(Progress) + Send),
-    ) -> Result<(), DockerError> {
-        let options = q::CreateImageOptionsBuilder::default()
-            .from_image(reference)
-            .build();
+    async fn pull(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<(), DockerError> {
+        let options = q::CreateImageOptionsBuilder::default().from_image(reference).build();
         let mut stream = self.client.create_image(Some(options), None, None);
         while let Some(item) = stream.next().await {
             let info = item.map_err(call(format!("pull {reference}")))?;
             if let Some(err) = info.error_detail.and_then(|d| d.message) {
-                return Err(DockerError::Call {
-                    what: format!("pull {reference}"),
-                    reason: err,
-                });
+                return Err(DockerError::Call { what: format!("pull {reference}"), reason: err });
             }
             let status = info.status.unwrap_or_default();
             match (info.id, info.progress_detail) {
@@ -490,12 +367,7 @@ impl Engine for Docker {
                     current: detail.current.unwrap_or(0).max(0) as u64,
                     total: detail.total.unwrap_or(0).max(0) as u64,
                 }),
-                (Some(id), None) => progress(Progress::Layer {
-                    id,
-                    status,
-                    current: 0,
-                    total: 0,
-                }),
+                (Some(id), None) => progress(Progress::Layer { id, status, current: 0, total: 0 }),
                 (None, _) if !status.is_empty() => progress(Progress::Line(status)),
                 _ => {}
             }
@@ -520,17 +392,12 @@ impl Engine for Docker {
             .buildargs(args)
             .labels(labels)
             .build();
-        let mut stream =
-            self.client
-                .build_image(options, None, Some(bollard::body_full(context.into())));
+        let mut stream = self.client.build_image(options, None, Some(bollard::body_full(context.into())));
         let mut image_id = None;
         while let Some(item) = stream.next().await {
             let info = item.map_err(call(format!("build {tag}")))?;
             if let Some(message) = info.error_detail.and_then(|d| d.message) {
-                return Err(DockerError::Call {
-                    what: format!("build {tag}"),
-                    reason: message,
-                });
+                return Err(DockerError::Call { what: format!("build {tag}"), reason: message });
             }
             if let Some(id) = info.aux.and_then(|a| a.id) {
                 image_id = Some(id);
@@ -559,24 +426,15 @@ impl Engine for Docker {
             // Published on loopback only: a database on 0.0.0.0 bypasses host firewalls.
             bindings.insert(
                 key,
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
-                    host_port: Some(host.to_string()),
-                }]),
+                Some(vec![PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(host.to_string()) }]),
             );
         }
-        let mut binds: Vec<String> = spec
-            .volumes
-            .iter()
-            .map(|(v, at)| format!("{v}:{at}"))
-            .collect();
+        let mut binds: Vec<String> = spec.volumes.iter().map(|(v, at)| format!("{v}:{at}")).collect();
         binds.extend(spec.binds.iter().map(|(host, at)| format!("{host}:{at}")));
         let healthcheck = spec.healthcheck.as_ref().map(|h| HealthConfig {
             test: Some(match h.test.first().map(String::as_str) {
                 Some("CMD" | "CMD-SHELL" | "NONE") => h.test.clone(),
-                _ => std::iter::once("CMD".to_string())
-                    .chain(h.test.iter().cloned())
-                    .collect(),
+                _ => std::iter::once("CMD".to_string()).chain(h.test.iter().cloned()).collect(),
             }),
             interval: Some(nanos(h.interval)),
             timeout: Some(nanos(h.timeout)),
@@ -602,17 +460,12 @@ impl Engine for Docker {
             networking_config: Some(NetworkingConfig {
                 endpoints_config: Some(HashMap::from([(
                     spec.network.clone(),
-                    EndpointSettings {
-                        aliases: Some(spec.aliases.clone()),
-                        ..Default::default()
-                    },
+                    EndpointSettings { aliases: Some(spec.aliases.clone()), ..Default::default() },
                 )])),
             }),
             ..Default::default()
         };
-        let options = q::CreateContainerOptionsBuilder::default()
-            .name(&spec.name)
-            .build();
+        let options = q::CreateContainerOptionsBuilder::default().name(&spec.name).build();
         let created = self
             .client
             .create_container(Some(options), body)
@@ -629,55 +482,31 @@ impl Engine for Docker {
     }
 
     async fn remove(&self, id: &str, grace: Duration) -> Result<(), DockerError> {
-        let stop = q::StopContainerOptionsBuilder::default()
-            .t(grace.as_secs() as i32)
-            .build();
+        let stop = q::StopContainerOptionsBuilder::default().t(grace.as_secs() as i32).build();
         match self.client.stop_container(id, Some(stop)).await {
             Ok(()) => {}
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 304 | 404,
-                ..
-            }) => {}
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 304 | 404, .. }) => {}
             Err(e) => return Err(call(format!("stop container {id}"))(e)),
         }
-        let options = q::RemoveContainerOptionsBuilder::default()
-            .force(true)
-            .v(true)
-            .build();
+        let options = q::RemoveContainerOptionsBuilder::default().force(true).v(true).build();
         let removed = self.client.remove_container(id, Some(options)).await;
         absent_ok(removed, format!("remove container {id}")).map(drop)
     }
 
     async fn logs(&self, id: &str, tail: usize) -> Result<Vec<String>, DockerError> {
-        let options = q::LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .tail(&tail.to_string())
-            .build();
+        let options = q::LogsOptionsBuilder::default().stdout(true).stderr(true).tail(&tail.to_string()).build();
         let mut stream = self.client.logs(id, Some(options));
         let mut lines = Vec::new();
         while let Some(item) = stream.next().await {
             let chunk = item.map_err(call(format!("read logs of {id}")))?;
-            lines.extend(
-                String::from_utf8_lossy(&chunk.into_bytes())
-                    .lines()
-                    .map(str::to_string),
-            );
+            lines.extend(String::from_utf8_lossy(&chunk.into_bytes()).lines().map(str::to_string));
         }
         Ok(lines)
     }
 
-    fn follow_logs(
-        &self,
-        id: &str,
-        tail: usize,
-    ) -> BoxStream<'static, Result<String, DockerError>> {
-        let options = q::LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .follow(true)
-            .tail(&tail.to_string())
-            .build();
+    fn follow_logs(&self, id: &str, tail: usize) -> BoxStream<'static, Result<String, DockerError>> {
+        let options =
+            q::LogsOptionsBuilder::default().stdout(true).stderr(true).follow(true).tail(&tail.to_string()).build();
         let id = id.to_string();
         self.client
             .logs(&id, Some(options))
@@ -706,20 +535,14 @@ impl Engine for Docker {
                 let action = message.action?;
                 let kind = match action.as_str() {
                     "start" => EventKind::Start,
-                    "die" => EventKind::Die {
-                        exit_code: attributes.get("exitCode").and_then(|c| c.parse().ok()),
-                    },
+                    "die" => EventKind::Die { exit_code: attributes.get("exitCode").and_then(|c| c.parse().ok()) },
                     "oom" => EventKind::Oom,
-                    a if a.starts_with("health_status") => EventKind::Health {
-                        healthy: a.ends_with("healthy") && !a.ends_with("unhealthy"),
-                    },
+                    a if a.starts_with("health_status") => {
+                        EventKind::Health { healthy: a.ends_with("healthy") && !a.ends_with("unhealthy") }
+                    }
                     _ => return None,
                 };
-                Some(Ok(Event {
-                    container,
-                    service,
-                    kind,
-                }))
+                Some(Ok(Event { container, service, kind }))
             })
             .boxed()
     }

@@ -17,17 +17,10 @@ pub struct DownReport {
     pub volumes: Vec<String>,
 }
 
-pub async fn down<E: Engine>(
-    engine: &E,
-    project: &str,
-    volumes: bool,
-    shell: &Shell,
-) -> Result<DownReport, Error> {
+pub async fn down<E: Engine>(engine: &E, project: &str, volumes: bool, shell: &Shell) -> Result<DownReport, Error> {
     let mut report = DownReport::default();
     let containers = engine.containers(project).await?;
-    let removals = containers
-        .iter()
-        .map(|c| engine.remove(&c.id, Duration::from_secs(10)));
+    let removals = containers.iter().map(|c| engine.remove(&c.id, Duration::from_secs(10)));
     for (container, result) in containers.iter().zip(join_all(removals).await) {
         result?;
         shell.status("Removed", format_args!("container {}", container.name));

@@ -6,13 +6,7 @@ use super::spec::ServiceKind;
 
 /// The address of `service` on its published ports, password masked as `***`.
 pub fn address(service: &Service, ports: &[(u16, u16)]) -> String {
-    let host_port = |default: u16| {
-        ports
-            .iter()
-            .find(|(c, _)| *c == default)
-            .or(ports.first())
-            .map(|(_, h)| *h)
-    };
+    let host_port = |default: u16| ports.iter().find(|(c, _)| *c == default).or(ports.first()).map(|(_, h)| *h);
     match (
         service.kind,
         host_port(match service.kind {
@@ -27,14 +21,12 @@ pub fn address(service: &Service, ports: &[(u16, u16)]) -> String {
             let db = service.env_or("POSTGRES_DB", &user);
             format!("postgresql://{user}:***@127.0.0.1:{port}/{db}")
         }
-        (ServiceKind::Mongo, Some(port)) => match service
-            .env
-            .get("MONGO_INITDB_ROOT_USERNAME")
-            .filter(|u| !u.is_empty())
-        {
-            Some(user) => format!("mongodb://{user}:***@127.0.0.1:{port}/?authSource=admin"),
-            None => format!("mongodb://127.0.0.1:{port}/"),
-        },
+        (ServiceKind::Mongo, Some(port)) => {
+            match service.env.get("MONGO_INITDB_ROOT_USERNAME").filter(|u| !u.is_empty()) {
+                Some(user) => format!("mongodb://{user}:***@127.0.0.1:{port}/?authSource=admin"),
+                None => format!("mongodb://127.0.0.1:{port}/"),
+            }
+        }
         (ServiceKind::App, Some(port)) => format!("http://127.0.0.1:{port}"),
     }
 }

@@ -34,12 +34,7 @@ pub enum ImageSource {
     /// An image reference, pulled if absent.
     Pull(String),
     /// Built from the project; `tag` is filled in once the context is hashed.
-    Build {
-        context: PathBuf,
-        dockerfile: String,
-        args: BTreeMap<String, String>,
-        rebuild_on: Vec<String>,
-    },
+    Build { context: PathBuf, dockerfile: String, args: BTreeMap<String, String>, rebuild_on: Vec<String> },
 }
 
 /// A Docker healthcheck with parsed durations.
@@ -128,11 +123,7 @@ fn resolve(
     dotenv: &BTreeMap<String, String>,
 ) -> Result<Project, Error> {
     let project = spec.project.value.clone();
-    let lookup = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .or_else(|| dotenv.get(name).cloned())
-    };
+    let lookup = |name: &str| std::env::var(name).ok().or_else(|| dotenv.get(name).cloned());
     let mut problems = Vec::new();
     let mut services = Vec::new();
     for (name, s) in &spec.services {
@@ -164,16 +155,10 @@ fn resolve(
                     context: dir.join(&build.context),
                     dockerfile: build.dockerfile.clone(),
                     args,
-                    rebuild_on: s
-                        .dev
-                        .as_ref()
-                        .map(|d| d.rebuild_on.clone())
-                        .unwrap_or_default(),
+                    rebuild_on: s.dev.as_ref().map(|d| d.rebuild_on.clone()).unwrap_or_default(),
                 }
             }
-            (None, Some(image)) => {
-                ImageSource::Pull(override_image.unwrap_or_else(|| image.value.clone()))
-            }
+            (None, Some(image)) => ImageSource::Pull(override_image.unwrap_or_else(|| image.value.clone())),
             (None, None) => unreachable!("the spec validation requires image or build"),
         };
         let mut command = s.command.clone();
@@ -183,16 +168,11 @@ fn resolve(
             command = Some(dev.command.clone());
             working_dir = Some(dev.mount.clone());
             binds.push((dir.to_path_buf(), dev.mount.clone()));
-            env.insert(
-                "PYTHONPATH".to_string(),
-                format!("{}/src", dev.mount.trim_end_matches('/')),
-            );
+            env.insert("PYTHONPATH".to_string(), format!("{}/src", dev.mount.trim_end_matches('/')));
         }
         let healthcheck = s.healthcheck.as_ref().map(|h| {
             let d = |v: &Option<serde_saphyr::Spanned<String>>, default: u64| {
-                v.as_ref()
-                    .and_then(|d| spec::parse_duration(&d.value).ok())
-                    .unwrap_or(Duration::from_secs(default))
+                v.as_ref().and_then(|d| spec::parse_duration(&d.value).ok()).unwrap_or(Duration::from_secs(default))
             };
             Healthcheck {
                 test: h.test.clone(),
@@ -209,11 +189,7 @@ fn resolve(
             command,
             working_dir,
             env,
-            ports: s
-                .ports
-                .iter()
-                .filter_map(|p| spec::parse_port(&p.value).ok())
-                .collect(),
+            ports: s.ports.iter().filter_map(|p| spec::parse_port(&p.value).ok()).collect(),
             volumes: s
                 .volumes
                 .iter()
@@ -229,12 +205,7 @@ fn resolve(
     if !problems.is_empty() {
         return Err(Error::Spec(problems));
     }
-    Ok(Project {
-        name: project,
-        dir: dir.to_path_buf(),
-        mode,
-        services: start_order(services),
-    })
+    Ok(Project { name: project, dir: dir.to_path_buf(), mode, services: start_order(services) })
 }
 
 /// Orders services so each comes after its dependencies (the spec has no cycles), keeping the
@@ -242,14 +213,8 @@ fn resolve(
 fn start_order(mut pending: Vec<Service>) -> Vec<Service> {
     let mut ordered: Vec<Service> = Vec::with_capacity(pending.len());
     while !pending.is_empty() {
-        let next = pending
-            .iter()
-            .position(|s| {
-                s.depends_on
-                    .iter()
-                    .all(|d| ordered.iter().any(|o| &o.name == d))
-            })
-            .unwrap_or(0);
+        let next =
+            pending.iter().position(|s| s.depends_on.iter().all(|d| ordered.iter().any(|o| &o.name == d))).unwrap_or(0);
         ordered.push(pending.remove(next));
     }
     ordered
@@ -272,11 +237,7 @@ impl Service {
 
     /// The `VAR` of this service's environment, or `default`.
     pub fn env_or(&self, key: &str, default: &str) -> String {
-        self.env
-            .get(key)
-            .filter(|v| !v.is_empty())
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
+        self.env.get(key).filter(|v| !v.is_empty()).cloned().unwrap_or_else(|| default.to_string())
     }
 }
 
@@ -325,10 +286,8 @@ pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
         .filter_map(|l| l.strip_prefix("export ").unwrap_or(l).split_once('='))
         .map(|(k, v)| {
             let v = v.trim();
-            let unquoted = ['"', '\'']
-                .iter()
-                .find_map(|q| v.strip_prefix(*q).and_then(|s| s.strip_suffix(*q)))
-                .unwrap_or(v);
+            let unquoted =
+                ['"', '\''].iter().find_map(|q| v.strip_prefix(*q).and_then(|s| s.strip_suffix(*q))).unwrap_or(v);
             (k.trim().to_string(), unquoted.to_string())
         })
         .collect()
@@ -341,10 +300,7 @@ mod tests {
     #[test]
     fn interpolates_variables_defaults_and_dollars() {
         let lookup = |n: &str| (n == "USER").then(|| "shop".to_string());
-        assert_eq!(
-            interpolate("postgresql://${USER}:${PW:-x}@h/$$db", &lookup).unwrap(),
-            "postgresql://shop:x@h/$db"
-        );
+        assert_eq!(interpolate("postgresql://${USER}:${PW:-x}@h/$$db", &lookup).unwrap(), "postgresql://shop:x@h/$db");
         assert_eq!(interpolate("${MISSING}", &lookup).unwrap_err(), "MISSING");
         assert_eq!(interpolate("cost: $5", &lookup).unwrap(), "cost: $5");
     }
@@ -361,15 +317,9 @@ mod tests {
     fn services_start_after_their_dependencies() {
         let text = "version: 1\nproject: p\nservices:\n  app:\n    kind: app\n    image: x\n    depends_on: [db]\n  db:\n    kind: postgres\n    image: y\n";
         let spec = StackSpec::parse("labforge.yaml", text).unwrap();
-        let project = resolve(
-            &spec,
-            "labforge.yaml",
-            Path::new("."),
-            Mode::Dev,
-            &UserConfig::default(),
-            &BTreeMap::new(),
-        )
-        .unwrap();
+        let project =
+            resolve(&spec, "labforge.yaml", Path::new("."), Mode::Dev, &UserConfig::default(), &BTreeMap::new())
+                .unwrap();
         let order: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(order, ["db", "app"]);
     }
@@ -379,26 +329,11 @@ mod tests {
         let text = "version: 1\nproject: p\nservices:\n  db:\n    kind: postgres\n    image: postgres:17\n  app:\n    kind: app\n    build: { args: { PYTHON_IMAGE: python:3.12-slim } }\n";
         let spec = StackSpec::parse("labforge.yaml", text).unwrap();
         let mut user = UserConfig::default();
-        user.images
-            .insert(ImageKey::Postgres, "mirror/pg:15".into());
-        user.images
-            .insert(ImageKey::Python, "mirror/py:3.11".into());
-        let project = resolve(
-            &spec,
-            "labforge.yaml",
-            Path::new("."),
-            Mode::Dev,
-            &user,
-            &BTreeMap::new(),
-        )
-        .unwrap();
-        assert_eq!(
-            project.service("db").unwrap().image,
-            ImageSource::Pull("mirror/pg:15".into())
-        );
-        let ImageSource::Build { args, .. } = &project.service("app").unwrap().image else {
-            panic!()
-        };
+        user.images.insert(ImageKey::Postgres, "mirror/pg:15".into());
+        user.images.insert(ImageKey::Python, "mirror/py:3.11".into());
+        let project = resolve(&spec, "labforge.yaml", Path::new("."), Mode::Dev, &user, &BTreeMap::new()).unwrap();
+        assert_eq!(project.service("db").unwrap().image, ImageSource::Pull("mirror/pg:15".into()));
+        let ImageSource::Build { args, .. } = &project.service("app").unwrap().image else { panic!() };
         assert_eq!(args["PYTHON_IMAGE"], "mirror/py:3.11");
     }
 
@@ -406,19 +341,8 @@ mod tests {
     fn an_unset_variable_is_named_with_the_fix() {
         let text = "version: 1\nproject: p\nservices:\n  db:\n    kind: postgres\n    image: x\n    environment: { POSTGRES_PASSWORD: \"${PG_PW}\" }\n";
         let spec = StackSpec::parse("labforge.yaml", text).unwrap();
-        let err = resolve(
-            &spec,
-            "labforge.yaml",
-            Path::new("."),
-            Mode::Dev,
-            &UserConfig::default(),
-            &BTreeMap::new(),
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("uses ${PG_PW}, which is not set (add `PG_PW=...` to .env)"),
-            "{err}"
-        );
+        let err = resolve(&spec, "labforge.yaml", Path::new("."), Mode::Dev, &UserConfig::default(), &BTreeMap::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("uses ${PG_PW}, which is not set (add `PG_PW=...` to .env)"), "{err}");
     }
 }

@@ -12,30 +12,15 @@ const ATTEMPT: Duration = Duration::from_secs(1);
 
 /// A protocol check against a published port on 127.0.0.1.
 pub enum Probe {
-    Postgres {
-        port: u16,
-        user: String,
-        password: String,
-        database: String,
-    },
-    Mongo {
-        client: mongodb::Client,
-    },
-    Http {
-        client: reqwest::Client,
-        url: String,
-    },
+    Postgres { port: u16, user: String, password: String, database: String },
+    Mongo { client: mongodb::Client },
+    Http { client: reqwest::Client, url: String },
 }
 
 impl std::fmt::Debug for Probe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Probe::Postgres {
-                port,
-                user,
-                database,
-                ..
-            } => write!(f, "postgres {user}@127.0.0.1:{port}/{database}"),
+            Probe::Postgres { port, user, database, .. } => write!(f, "postgres {user}@127.0.0.1:{port}/{database}"),
             Probe::Mongo { .. } => f.write_str("mongo ping"),
             Probe::Http { url, .. } => write!(f, "GET {url}"),
         }
@@ -44,25 +29,13 @@ impl std::fmt::Debug for Probe {
 
 impl Probe {
     pub fn postgres(port: u16, user: String, password: String, database: String) -> Probe {
-        Probe::Postgres {
-            port,
-            user,
-            password,
-            database,
-        }
+        Probe::Postgres { port, user, password, database }
     }
 
     /// A MongoDB probe; with a user, it authenticates against `admin` like the official image.
-    pub fn mongo(
-        port: u16,
-        user: Option<String>,
-        password: Option<String>,
-    ) -> Result<Probe, String> {
+    pub fn mongo(port: u16, user: Option<String>, password: Option<String>) -> Result<Probe, String> {
         let mut options = ClientOptions::default();
-        options.hosts = vec![ServerAddress::Tcp {
-            host: "127.0.0.1".into(),
-            port: Some(port),
-        }];
+        options.hosts = vec![ServerAddress::Tcp { host: "127.0.0.1".into(), port: Some(port) }];
         options.direct_connection = Some(true);
         options.connect_timeout = Some(ATTEMPT);
         options.server_selection_timeout = Some(ATTEMPT);
@@ -80,26 +53,14 @@ impl Probe {
     }
 
     pub fn http(port: u16, path: &str) -> Probe {
-        let client = reqwest::Client::builder()
-            .timeout(ATTEMPT)
-            .no_proxy()
-            .build()
-            .unwrap_or_default();
-        Probe::Http {
-            client,
-            url: format!("http://127.0.0.1:{port}{path}"),
-        }
+        let client = reqwest::Client::builder().timeout(ATTEMPT).no_proxy().build().unwrap_or_default();
+        Probe::Http { client, url: format!("http://127.0.0.1:{port}{path}") }
     }
 
     /// One attempt. `Err` says what the service answered, for the failure report.
     pub async fn check(&self) -> Result<(), String> {
         match self {
-            Probe::Postgres {
-                port,
-                user,
-                password,
-                database,
-            } => {
+            Probe::Postgres { port, user, password, database } => {
                 let mut config = tokio_postgres::Config::new();
                 config
                     .host("127.0.0.1")
@@ -109,23 +70,14 @@ impl Probe {
                     .dbname(database)
                     .connect_timeout(ATTEMPT);
                 let attempt = async {
-                    let (client, connection) = config
-                        .connect(tokio_postgres::NoTls)
-                        .await
-                        .map_err(|e| pg_error(&e))?;
+                    let (client, connection) = config.connect(tokio_postgres::NoTls).await.map_err(|e| pg_error(&e))?;
                     let driver = tokio::spawn(connection);
-                    let result = client
-                        .simple_query("SELECT 1")
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| pg_error(&e));
+                    let result = client.simple_query("SELECT 1").await.map(|_| ()).map_err(|e| pg_error(&e));
                     drop(client);
                     let _ = driver.await;
                     result
                 };
-                tokio::time::timeout(ATTEMPT * 2, attempt)
-                    .await
-                    .map_err(|_| "no answer".to_string())?
+                tokio::time::timeout(ATTEMPT * 2, attempt).await.map_err(|_| "no answer".to_string())?
             }
             Probe::Mongo { client } => {
                 let admin = client.database("admin");
@@ -158,14 +110,8 @@ fn pg_error(e: &tokio_postgres::Error) -> String {
         Some(db) => db.message().to_string(),
         None => {
             let text = e.to_string();
-            let source = std::error::Error::source(e)
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            if source.is_empty() {
-                text
-            } else {
-                format!("{text}: {source}")
-            }
+            let source = std::error::Error::source(e).map(|s| s.to_string()).unwrap_or_default();
+            if source.is_empty() { text } else { format!("{text}: {source}") }
         }
     }
 }

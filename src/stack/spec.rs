@@ -166,69 +166,44 @@ impl StackSpec {
         })?;
         serde_saphyr::from_str::<Named>(&text)
             .map(|n| n.project)
-            .map_err(|e| {
-                super::Error::Spec(vec![crate::scaffold::yaml_error(
-                    &path.display().to_string(),
-                    &e,
-                )])
-            })
+            .map_err(|e| super::Error::Spec(vec![crate::scaffold::yaml_error(&path.display().to_string(), &e)]))
     }
 
     /// Parses and validates `text` read from `path`. `Err` holds every problem, one line each.
     pub fn parse(path: &str, text: &str) -> Result<StackSpec, Vec<String>> {
-        let spec: StackSpec = serde_saphyr::from_str(text)
-            .map_err(|e| vec![crate::scaffold::yaml_error(path, &e)])?;
+        let spec: StackSpec = serde_saphyr::from_str(text).map_err(|e| vec![crate::scaffold::yaml_error(path, &e)])?;
         let problems = spec.problems(path);
-        if problems.is_empty() {
-            Ok(spec)
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(spec) } else { Err(problems) }
     }
 
     fn problems(&self, path: &str) -> Vec<String> {
         let mut out = Vec::new();
-        let at = |loc: &serde_saphyr::Location, msg: String| {
-            format!("{path}:{}:{}: {msg}", loc.line(), loc.column())
-        };
+        let at = |loc: &serde_saphyr::Location, msg: String| format!("{path}:{}:{}: {msg}", loc.line(), loc.column());
         if self.version.value != 1 {
             out.push(at(
                 &self.version.referenced,
-                format!(
-                    "version {} is not supported (use `version: 1`)",
-                    self.version.value
-                ),
+                format!("version {} is not supported (use `version: 1`)", self.version.value),
             ));
         }
         if !is_dns_label(&self.project.value) {
             out.push(at(
                 &self.project.referenced,
-                format!(
-                    "project `{}` must be lowercase letters, digits and `-`",
-                    self.project.value
-                ),
+                format!("project `{}` must be lowercase letters, digits and `-`", self.project.value),
             ));
         }
         if self.services.is_empty() {
-            out.push(format!(
-                "{path}: `services` is empty: define at least one service"
-            ));
+            out.push(format!("{path}: `services` is empty: define at least one service"));
         }
         let names: Vec<&str> = self.services.keys().map(String::as_str).collect();
         for (name, service) in &self.services {
             if !is_dns_label(name) {
-                out.push(format!(
-                    "{path}: service name `{name}` must be lowercase letters, digits and `-`"
-                ));
+                out.push(format!("{path}: service name `{name}` must be lowercase letters, digits and `-`"));
             }
             match (&service.image, &service.build) {
-                (None, None) => {
-                    out.push(format!("{path}: service `{name}` needs `image` or `build`"))
+                (None, None) => out.push(format!("{path}: service `{name}` needs `image` or `build`")),
+                (Some(image), _) if image.value.trim().is_empty() => {
+                    out.push(at(&image.referenced, format!("service `{name}`: `image` is empty")))
                 }
-                (Some(image), _) if image.value.trim().is_empty() => out.push(at(
-                    &image.referenced,
-                    format!("service `{name}`: `image` is empty"),
-                )),
                 _ => {}
             }
             for port in &service.ports {
@@ -260,14 +235,9 @@ impl StackSpec {
             }
             if let Some(hc) = &service.healthcheck {
                 if hc.test.is_empty() {
-                    out.push(format!(
-                        "{path}: service `{name}`: healthcheck `test` is empty"
-                    ));
+                    out.push(format!("{path}: service `{name}`: healthcheck `test` is empty"));
                 }
-                for d in [&hc.interval, &hc.timeout, &hc.start_period]
-                    .into_iter()
-                    .flatten()
-                {
+                for d in [&hc.interval, &hc.timeout, &hc.start_period].into_iter().flatten() {
                     if let Err(e) = parse_duration(&d.value) {
                         out.push(at(&d.referenced, format!("service `{name}`: {e}")));
                     }
@@ -276,18 +246,13 @@ impl StackSpec {
             if let Some(p) = &service.ready_path
                 && !p.starts_with('/')
             {
-                out.push(format!(
-                    "{path}: service `{name}`: ready_path `{p}` must start with `/`"
-                ));
+                out.push(format!("{path}: service `{name}`: ready_path `{p}` must start with `/`"));
             }
         }
         if let Some((cycle, loc)) = self.find_cycle() {
             out.push(at(
                 &loc,
-                format!(
-                    "depends_on forms a cycle: {} (remove one of these dependencies)",
-                    cycle.join(" → ")
-                ),
+                format!("depends_on forms a cycle: {} (remove one of these dependencies)", cycle.join(" → ")),
             ));
         }
         out
@@ -305,19 +270,13 @@ impl StackSpec {
                 return None;
             }
             stack.push(name);
-            for dep in spec
-                .services
-                .get(name)
-                .map(|s| s.depends_on.as_slice())
-                .unwrap_or_default()
-            {
+            for dep in spec.services.get(name).map(|s| s.depends_on.as_slice()).unwrap_or_default() {
                 let dep_name = dep.value.as_str();
                 if dep_name == name || !spec.services.contains_key(dep_name) {
                     continue;
                 }
                 if let Some(start) = stack.iter().position(|s| *s == dep_name) {
-                    let mut cycle: Vec<String> =
-                        stack[start..].iter().map(|s| s.to_string()).collect();
+                    let mut cycle: Vec<String> = stack[start..].iter().map(|s| s.to_string()).collect();
                     cycle.push(dep_name.to_string());
                     return Some((cycle, dep.referenced));
                 }
@@ -330,9 +289,7 @@ impl StackSpec {
             None
         }
         let mut done = Vec::new();
-        self.services
-            .keys()
-            .find_map(|name| visit(self, name, &mut Vec::new(), &mut done))
+        self.services.keys().find_map(|name| visit(self, name, &mut Vec::new(), &mut done))
     }
 }
 
@@ -343,24 +300,12 @@ pub fn parse_port(text: &str) -> Result<Port, String> {
             "port `{text}` must be `HOST:CONTAINER` or `CONTAINER`, with ports 1-65535 (it is always published on 127.0.0.1)"
         )
     };
-    let number = |s: &str| {
-        s.trim()
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p > 0)
-            .ok_or_else(bad)
-    };
+    let number = |s: &str| s.trim().parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad);
     match text.split_once(':') {
-        Some((host, container)) => Ok(Port {
-            host: number(host)?,
-            container: number(container)?,
-        }),
+        Some((host, container)) => Ok(Port { host: number(host)?, container: number(container)? }),
         None => {
             let p = number(text)?;
-            Ok(Port {
-                host: p,
-                container: p,
-            })
+            Ok(Port { host: p, container: p })
         }
     }
 }
@@ -369,9 +314,7 @@ pub fn parse_port(text: &str) -> Result<Port, String> {
 pub fn parse_volume(text: &str) -> Result<(&str, &str), String> {
     match text.split_once(':') {
         Some((name, path)) if is_dns_label(name) && path.starts_with('/') => Ok((name, path)),
-        _ => Err(format!(
-            "volume `{text}` must be `NAME:/absolute/path` with a lowercase name"
-        )),
+        _ => Err(format!("volume `{text}` must be `NAME:/absolute/path` with a lowercase name")),
     }
 }
 
@@ -388,9 +331,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     } else {
         return Err(bad());
     };
-    num.parse::<u64>()
-        .map(|n| Duration::from_millis(n * unit))
-        .map_err(|_| bad())
+    num.parse::<u64>().map(|n| Duration::from_millis(n * unit)).map_err(|_| bad())
 }
 
 fn is_dns_label(name: &str) -> bool {
@@ -398,9 +339,7 @@ fn is_dns_label(name: &str) -> bool {
         && name.len() <= 63
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && !name.ends_with('-')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 #[cfg(test)]
@@ -427,13 +366,7 @@ services:
     fn accepts_a_valid_stack() {
         let spec = StackSpec::parse("labforge.yaml", GOOD).unwrap();
         assert_eq!(spec.services["app"].depends_on[0].value, "postgres");
-        assert_eq!(
-            parse_port("8000").unwrap(),
-            Port {
-                host: 8000,
-                container: 8000
-            }
-        );
+        assert_eq!(parse_port("8000").unwrap(), Port { host: 8000, container: 8000 });
     }
 
     #[test]
@@ -442,25 +375,16 @@ services:
         let problems = StackSpec::parse("labforge.yaml", &text).unwrap_err();
         assert_eq!(
             problems,
-            vec![
-                "labforge.yaml:14:18: service `app` depends on `db`, which is not defined (services: app, postgres)"
-            ]
+            vec!["labforge.yaml:14:18: service `app` depends on `db`, which is not defined (services: app, postgres)"]
         );
     }
 
     #[test]
     fn a_cycle_is_reported_with_its_path() {
-        let text = GOOD.replace(
-            "    healthcheck:",
-            "    depends_on: [app]\n    healthcheck:",
-        );
+        let text = GOOD.replace("    healthcheck:", "    depends_on: [app]\n    healthcheck:");
         let problems = StackSpec::parse("labforge.yaml", &text).unwrap_err();
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(
-            problems[0].contains("cycle: app → postgres → app"),
-            "{}",
-            problems[0]
-        );
+        assert!(problems[0].contains("cycle: app → postgres → app"), "{}", problems[0]);
         assert!(problems[0].starts_with("labforge.yaml:"), "{}", problems[0]);
     }
 
@@ -468,10 +392,7 @@ services:
     fn unknown_fields_and_bad_yaml_are_located() {
         let text = GOOD.replace("    kind: app", "    kind: app\n    imagee: x");
         let problems = StackSpec::parse("labforge.yaml", &text).unwrap_err();
-        assert!(
-            problems[0].starts_with("labforge.yaml:12:5: unknown field `imagee`"),
-            "{problems:?}"
-        );
+        assert!(problems[0].starts_with("labforge.yaml:12:5: unknown field `imagee`"), "{problems:?}");
         let problems = StackSpec::parse("labforge.yaml", "version: [1\n").unwrap_err();
         assert!(problems[0].starts_with("labforge.yaml:"), "{problems:?}");
     }

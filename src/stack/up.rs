@@ -12,12 +12,8 @@ use tokio::sync::{broadcast, watch};
 
 use super::context::{self, CA_PATH};
 use super::diagnose::diagnose;
-use super::docker::{
-    Container, ContainerSpec, DockerError, Engine, Event, EventKind, Progress, State,
-};
-use super::project::{
-    ImageSource, LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_SERVICE, Mode, Project, Service,
-};
+use super::docker::{Container, ContainerSpec, DockerError, Engine, Event, EventKind, Progress, State};
+use super::project::{ImageSource, LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_SERVICE, Mode, Project, Service};
 use super::ready::Probe;
 use super::spec::ServiceKind;
 use super::{Error, endpoints};
@@ -93,9 +89,7 @@ fn ports_as_objects<S: serde::Serializer>(ports: &[(u16, u16)], s: S) -> Result<
     use serde::ser::SerializeSeq;
     let mut seq = s.serialize_seq(Some(ports.len()))?;
     for (container, host) in ports {
-        seq.serialize_element(
-            &serde_json::json!({ "container": container, "host": host, "host_ip": "127.0.0.1" }),
-        )?;
+        seq.serialize_element(&serde_json::json!({ "container": container, "host": host, "host_ip": "127.0.0.1" }))?;
     }
     seq.end()
 }
@@ -109,19 +103,12 @@ pub struct UpReport {
 
 impl UpReport {
     pub fn all_ready(&self) -> bool {
-        !self.interrupted
-            && self
-                .services
-                .iter()
-                .all(|s| matches!(s.readiness, Readiness::Ready { .. }))
+        !self.interrupted && self.services.iter().all(|s| matches!(s.readiness, Readiness::Ready { .. }))
     }
 
     /// Containers created or recreated by this run.
     pub fn changed(&self) -> usize {
-        self.services
-            .iter()
-            .filter(|s| matches!(s.action, Action::Created | Action::Recreated))
-            .count()
+        self.services.iter().filter(|s| matches!(s.action, Action::Created | Action::Recreated)).count()
     }
 }
 
@@ -149,36 +136,24 @@ pub async fn up<E: Engine>(
     interrupt: &Interrupt,
 ) -> Result<UpReport, Error> {
     let existing = engine.containers(&project.name).await?;
-    let by_service = |name: &str| {
-        existing
-            .iter()
-            .find(|c| c.label(LABEL_SERVICE) == Some(name))
-            .cloned()
-    };
+    let by_service = |name: &str| existing.iter().find(|c| c.label(LABEL_SERVICE) == Some(name)).cloned();
 
     // Ports are checked before anything is created, so `--strict-ports` fails with nothing done.
     let mut ports: BTreeMap<String, Vec<(u16, u16)>> = BTreeMap::new();
     for service in &project.services {
         let held = by_service(&service.name).filter(|c| c.state == State::Running);
-        ports.insert(
-            service.name.clone(),
-            choose_ports(service, held.as_ref(), opts.strict_ports, shell)?,
-        );
+        ports.insert(service.name.clone(), choose_ports(service, held.as_ref(), opts.strict_ports, shell)?);
     }
 
     let network = project.network_name();
     if !engine.network_exists(&network).await? {
-        engine
-            .create_network(&network, labels(project, None, None))
-            .await?;
+        engine.create_network(&network, labels(project, None, None)).await?;
         shell.status("Network", format_args!("{network} created"));
     }
     for service in &project.services {
         for (volume, _) in &service.volumes {
             if !engine.volume_exists(volume).await? {
-                engine
-                    .create_volume(volume, labels(project, Some(&service.name), None))
-                    .await?;
+                engine.create_volume(volume, labels(project, Some(&service.name), None)).await?;
                 shell.status("Volume", format_args!("{volume} created"));
             }
         }
@@ -187,11 +162,7 @@ pub async fn up<E: Engine>(
     let mut images = HashMap::new();
     for service in &project.services {
         if interrupt.is_set() {
-            return Ok(skipped_report(
-                project,
-                "interrupted before it started",
-                true,
-            ));
+            return Ok(skipped_report(project, "interrupted before it started", true));
         }
         let image = tokio::select! {
             image = resolve_image(engine, project, service, opts, shell) => image?,
@@ -208,36 +179,22 @@ pub async fn up<E: Engine>(
             let hash = service.config_hash(&image.id);
             let existing = by_service(&service.name);
             let action = match &existing {
-                Some(c)
-                    if c.label(LABEL_CONFIG_HASH) == Some(hash.as_str())
-                        && c.state == State::Running =>
-                {
+                Some(c) if c.label(LABEL_CONFIG_HASH) == Some(hash.as_str()) && c.state == State::Running => {
                     Action::Unchanged
                 }
-                Some(c)
-                    if c.label(LABEL_CONFIG_HASH) == Some(hash.as_str())
-                        && c.state != State::Dead =>
-                {
+                Some(c) if c.label(LABEL_CONFIG_HASH) == Some(hash.as_str()) && c.state != State::Dead => {
                     Action::Started
                 }
                 Some(_) => Action::Recreated,
                 None => Action::Created,
             };
             let ports = match (&existing, action) {
-                (Some(c), Action::Unchanged | Action::Started) if !c.ports.is_empty() => c
-                    .ports
-                    .iter()
-                    .map(|(container, _, host)| (*container, *host))
-                    .collect(),
+                (Some(c), Action::Unchanged | Action::Started) if !c.ports.is_empty() => {
+                    c.ports.iter().map(|(container, _, host)| (*container, *host)).collect()
+                }
                 _ => ports[&service.name].clone(),
             };
-            Planned {
-                service,
-                hash,
-                existing,
-                action,
-                ports,
-            }
+            Planned { service, hash, existing, action, ports }
         })
         .collect();
 
@@ -253,13 +210,8 @@ pub async fn up<E: Engine>(
 
     // Every container that needs creating is created at once; each service then starts the moment
     // its own dependencies answer, and reports as soon as it is ready itself.
-    let outcomes: Vec<watch::Sender<Option<bool>>> =
-        plans.iter().map(|_| watch::channel(None).0).collect();
-    let index: HashMap<&str, usize> = plans
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.service.name.as_str(), i))
-        .collect();
+    let outcomes: Vec<watch::Sender<Option<bool>>> = plans.iter().map(|_| watch::channel(None).0).collect();
+    let index: HashMap<&str, usize> = plans.iter().enumerate().map(|(i, p)| (p.service.name.as_str(), i)).collect();
     let runs = plans.iter().enumerate().map(|(i, plan)| {
         let outcomes = &outcomes;
         let index = &index;
@@ -270,11 +222,7 @@ pub async fn up<E: Engine>(
             let mut blocked = None;
             for dep in &plan.service.depends_on {
                 let mut rx = outcomes[index[dep.as_str()]].subscribe();
-                let ready = rx
-                    .wait_for(Option::is_some)
-                    .await
-                    .map(|v| *v == Some(true))
-                    .unwrap_or(false);
+                let ready = rx.wait_for(Option::is_some).await.map(|v| *v == Some(true)).unwrap_or(false);
                 if !ready && blocked.is_none() {
                     blocked = Some(format!("`{dep}` is not ready"));
                 }
@@ -288,16 +236,8 @@ pub async fn up<E: Engine>(
                 (None, Ok(id)) => match start(engine, project, plan, id, shell).await {
                     Err(e) => (plan.action, failed_to_start(&e)),
                     Ok(id) => {
-                        let readiness = wait_ready(
-                            engine,
-                            plan.service,
-                            &plan.ports,
-                            &id,
-                            events,
-                            opts.timeout,
-                            interrupt,
-                        )
-                        .await;
+                        let readiness =
+                            wait_ready(engine, plan.service, &plan.ports, &id, events, opts.timeout, interrupt).await;
                         let name = &plan.service.name;
                         match &readiness {
                             Readiness::Ready { .. } if plan.action == Action::Unchanged => {
@@ -319,7 +259,8 @@ pub async fn up<E: Engine>(
     let results = join_all(runs).await;
     events_task.abort();
 
-    let interrupted = interrupt.is_set() || results.iter().any(|(_, r)| matches!(r, Readiness::Skipped { reason } if reason.starts_with("interrupted")));
+    let interrupted = interrupt.is_set()
+        || results.iter().any(|(_, r)| matches!(r, Readiness::Skipped { reason } if reason.starts_with("interrupted")));
     let services = plans
         .into_iter()
         .zip(results)
@@ -332,20 +273,13 @@ pub async fn up<E: Engine>(
             readiness,
         })
         .collect();
-    Ok(UpReport {
-        services,
-        interrupted,
-    })
+    Ok(UpReport { services, interrupted })
 }
 
 fn failed_to_start(e: &Error) -> Readiness {
     let reason = e.to_string();
     let diagnosis = diagnose(&[], &reason).map(str::to_string);
-    Readiness::Failed {
-        reason,
-        diagnosis,
-        logs: Vec::new(),
-    }
+    Readiness::Failed { reason, diagnosis, logs: Vec::new() }
 }
 
 fn skipped_report(project: &Project, reason: &str, interrupted: bool) -> UpReport {
@@ -359,9 +293,7 @@ fn skipped_report(project: &Project, reason: &str, interrupted: bool) -> UpRepor
                 container: project.container_name(&s.name),
                 action: Action::Skipped,
                 ports: Vec::new(),
-                readiness: Readiness::Skipped {
-                    reason: reason.to_string(),
-                },
+                readiness: Readiness::Skipped { reason: reason.to_string() },
             })
             .collect(),
         interrupted,
@@ -369,11 +301,7 @@ fn skipped_report(project: &Project, reason: &str, interrupted: bool) -> UpRepor
 }
 
 /// The labels every object of the project carries.
-pub fn labels(
-    project: &Project,
-    service: Option<&str>,
-    hash: Option<&str>,
-) -> HashMap<String, String> {
+pub fn labels(project: &Project, service: Option<&str>, hash: Option<&str>) -> HashMap<String, String> {
     let mut labels = HashMap::from([(LABEL_PROJECT.to_string(), project.name.clone())]);
     if let Some(service) = service {
         labels.insert(LABEL_SERVICE.to_string(), service.to_string());
@@ -394,11 +322,7 @@ fn choose_ports(
     let mut chosen = Vec::new();
     for port in &service.ports {
         // The service's own running container holding its port is not a conflict.
-        let own = held.is_some_and(|c| {
-            c.ports
-                .iter()
-                .any(|(cp, _, hp)| *cp == port.container && *hp == port.host)
-        });
+        let own = held.is_some_and(|c| c.ports.iter().any(|(cp, _, hp)| *cp == port.container && *hp == port.host));
         if own || port_is_free(port.host) {
             chosen.push((port.container, port.host));
         } else if strict {
@@ -407,8 +331,7 @@ fn choose_ports(
                 port.host, service.name
             )));
         } else {
-            let free = free_port()
-                .map_err(|e| Error::Port(format!("no free port for `{}`: {e}", service.name)))?;
+            let free = free_port().map_err(|e| Error::Port(format!("no free port for `{}`: {e}", service.name)))?;
             shell.warn(format_args!(
                 "port {} is in use: `{}` is published on 127.0.0.1:{free} instead",
                 port.host, service.name
@@ -424,9 +347,7 @@ fn port_is_free(port: u16) -> bool {
 }
 
 fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?
-        .local_addr()?
-        .port())
+    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
 }
 
 /// Finds or pulls a service's image, or builds the app's image when its content hash is new.
@@ -440,21 +361,13 @@ async fn resolve_image<E: Engine>(
     match &service.image {
         ImageSource::Pull(reference) => {
             if let Some(id) = engine.image_id(reference).await? {
-                return Ok(Image {
-                    reference: reference.clone(),
-                    id,
-                });
+                return Ok(Image { reference: reference.clone(), id });
             }
             shell.status("Pulling", reference);
             let started = Instant::now();
             let mut progress = PullProgress::new(shell);
             let mut sink = |p: Progress| match p {
-                Progress::Layer {
-                    id,
-                    status,
-                    current,
-                    total,
-                } => progress.layer(&id, &status, current, total),
+                Progress::Layer { id, status, current, total } => progress.layer(&id, &status, current, total),
                 Progress::Line(text) => progress.line(&text),
             };
             let pulled = engine.pull(reference, &mut sink).await;
@@ -466,34 +379,18 @@ async fn resolve_image<E: Engine>(
                     reason: "the image is still missing after the pull".into(),
                 })
             })?;
-            shell.status(
-                "Pulled",
-                format_args!("{reference} in {:.1}s", started.elapsed().as_secs_f64()),
-            );
-            Ok(Image {
-                reference: reference.clone(),
-                id,
-            })
+            shell.status("Pulled", format_args!("{reference} in {:.1}s", started.elapsed().as_secs_f64()));
+            Ok(Image { reference: reference.clone(), id })
         }
-        ImageSource::Build {
-            context: dir,
-            dockerfile,
-            args,
-            rebuild_on,
-        } => {
-            let extra: Vec<(&str, &[u8])> = opts
-                .ca_bundle
-                .as_deref()
-                .map(|ca| vec![(CA_PATH, ca)])
-                .unwrap_or_default();
+        ImageSource::Build { context: dir, dockerfile, args, rebuild_on } => {
+            let extra: Vec<(&str, &[u8])> = opts.ca_bundle.as_deref().map(|ca| vec![(CA_PATH, ca)]).unwrap_or_default();
             let packed = context::pack(dir, &extra)?;
             let args_text = serde_json::to_string(args).unwrap_or_default();
             // Development images depend only on what installs dependencies, so a source edit
             // never rebuilds; production images depend on the whole context.
             let hash = match project.mode {
                 Mode::Dev => {
-                    let mut parts: Vec<Vec<u8>> =
-                        vec![args_text.into_bytes(), dockerfile.as_bytes().to_vec()];
+                    let mut parts: Vec<Vec<u8>> = vec![args_text.into_bytes(), dockerfile.as_bytes().to_vec()];
                     for file in rebuild_on.iter().chain(std::iter::once(dockerfile)) {
                         parts.push(file.as_bytes().to_vec());
                         parts.push(std::fs::read(dir.join(file)).unwrap_or_default());
@@ -507,10 +404,7 @@ async fn resolve_image<E: Engine>(
             if let Some(id) = engine.image_id(&reference).await? {
                 return Ok(Image { reference, id });
             }
-            shell.status(
-                "Building",
-                format_args!("{reference} ({} files in the context)", packed.files.len()),
-            );
+            shell.status("Building", format_args!("{reference} ({} files in the context)", packed.files.len()));
             let started = Instant::now();
             let mut progress = BuildProgress::new(shell, &service.name);
             let mut sink = |p: Progress| {
@@ -518,8 +412,7 @@ async fn resolve_image<E: Engine>(
                     progress.line(&text);
                 }
             };
-            let args: HashMap<String, String> =
-                args.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let args: HashMap<String, String> = args.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             let built = engine
                 .build(
                     packed.tar,
@@ -533,10 +426,7 @@ async fn resolve_image<E: Engine>(
                 .await;
             progress.finish();
             let id = built?;
-            shell.status(
-                "Built",
-                format_args!("{reference} in {:.1}s", started.elapsed().as_secs_f64()),
-            );
+            shell.status("Built", format_args!("{reference} in {:.1}s", started.elapsed().as_secs_f64()));
             Ok(Image { reference, id })
         }
     }
@@ -544,12 +434,7 @@ async fn resolve_image<E: Engine>(
 
 /// Makes the planned container exist, stopped or running as it is; returns its id. A container
 /// to recreate is removed first. Nothing is started here.
-async fn prepare<E: Engine>(
-    engine: &E,
-    project: &Project,
-    plan: &Planned<'_>,
-    image: &Image,
-) -> Result<String, Error> {
+async fn prepare<E: Engine>(engine: &E, project: &Project, plan: &Planned<'_>, image: &Image) -> Result<String, Error> {
     let service = plan.service;
     match (plan.action, &plan.existing) {
         (Action::Unchanged | Action::Started, Some(c)) => return Ok(c.id.clone()),
@@ -561,19 +446,11 @@ async fn prepare<E: Engine>(
         image: image.reference.clone(),
         cmd: service.command.clone(),
         working_dir: service.working_dir.clone(),
-        env: service
-            .env
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        env: service.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         labels: labels(project, Some(&service.name), Some(&plan.hash)),
         ports: plan.ports.clone(),
         volumes: service.volumes.clone(),
-        binds: service
-            .binds
-            .iter()
-            .map(|(host, at)| (absolute(host), at.clone()))
-            .collect(),
+        binds: service.binds.iter().map(|(host, at)| (absolute(host), at.clone())).collect(),
         network: project.network_name(),
         aliases: vec![service.name.clone()],
         healthcheck: service.healthcheck.clone(),
@@ -601,11 +478,7 @@ async fn start<E: Engine>(
         }
         return Err(e.into());
     }
-    let published: Vec<String> = plan
-        .ports
-        .iter()
-        .map(|(c, h)| format!("{c} → 127.0.0.1:{h}"))
-        .collect();
+    let published: Vec<String> = plan.ports.iter().map(|(c, h)| format!("{c} → 127.0.0.1:{h}")).collect();
     let verb = match plan.action {
         Action::Recreated => "Recreated",
         Action::Started => "Started",
@@ -620,40 +493,22 @@ async fn start<E: Engine>(
 }
 
 fn absolute(path: &std::path::Path) -> String {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| path.to_path_buf())
-        .display()
-        .to_string()
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string()
 }
 
 /// The protocol probe for a service, on its published port.
 pub fn probe_for(service: &Service, ports: &[(u16, u16)]) -> Result<Option<Probe>, String> {
-    let host_port = |default: u16| {
-        ports
-            .iter()
-            .find(|(c, _)| *c == default)
-            .or(ports.first())
-            .map(|(_, h)| *h)
-    };
+    let host_port = |default: u16| ports.iter().find(|(c, _)| *c == default).or(ports.first()).map(|(_, h)| *h);
     Ok(match service.kind {
         ServiceKind::Postgres => host_port(5432).map(|port| {
             let user = service.env_or("POSTGRES_USER", "postgres");
             let database = service.env_or("POSTGRES_DB", &user);
-            Probe::postgres(
-                port,
-                user,
-                service.env_or("POSTGRES_PASSWORD", ""),
-                database,
-            )
+            Probe::postgres(port, user, service.env_or("POSTGRES_PASSWORD", ""), database)
         }),
         ServiceKind::Mongo => match host_port(27017) {
             Some(port) => Some(Probe::mongo(
                 port,
-                service
-                    .env
-                    .get("MONGO_INITDB_ROOT_USERNAME")
-                    .filter(|u| !u.is_empty())
-                    .cloned(),
+                service.env.get("MONGO_INITDB_ROOT_USERNAME").filter(|u| !u.is_empty()).cloned(),
                 service.env.get("MONGO_INITDB_ROOT_PASSWORD").cloned(),
             )?),
             None => None,
@@ -686,12 +541,7 @@ async fn wait_ready<E: Engine>(
             return failed(
                 engine,
                 id,
-                format!(
-                    "the container is {:?} (exit code {})",
-                    c.state,
-                    c.exit_code.unwrap_or(-1)
-                )
-                .to_lowercase(),
+                format!("the container is {:?} (exit code {})", c.state, c.exit_code.unwrap_or(-1)).to_lowercase(),
             )
             .await;
         }
@@ -756,46 +606,24 @@ async fn wait_ready<E: Engine>(
 }
 
 fn ready(started: Instant) -> Readiness {
-    let at_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis())
-        .unwrap_or(0);
-    Readiness::Ready {
-        seconds: started.elapsed().as_secs_f64(),
-        at_ms,
-    }
+    let at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+    Readiness::Ready { seconds: started.elapsed().as_secs_f64(), at_ms }
 }
 
 async fn failed<E: Engine>(engine: &E, id: &str, reason: String) -> Readiness {
     let logs = engine.logs(id, FAILURE_LOG_LINES).await.unwrap_or_default();
     let diagnosis = diagnose(&logs, &reason).map(str::to_string);
-    Readiness::Failed {
-        reason,
-        diagnosis,
-        logs,
-    }
+    Readiness::Failed { reason, diagnosis, logs }
 }
 
 /// Prints the end-of-`up` table: each service, its state and where to reach it.
 pub fn print_report(shell: &Shell, project: &Project, report: &UpReport) {
     for service in &report.services {
-        if let Readiness::Failed {
-            reason,
-            diagnosis,
-            logs,
-        } = &service.readiness
-        {
+        if let Readiness::Failed { reason, diagnosis, logs } = &service.readiness {
             shell.line("");
-            shell.line(format_args!(
-                "{} failed: {reason}",
-                shell.bold(&service.name)
-            ));
+            shell.line(format_args!("{} failed: {reason}", shell.bold(&service.name)));
             if !logs.is_empty() {
-                shell.line(format_args!(
-                    "  last {} log lines of {}:",
-                    logs.len(),
-                    service.container
-                ));
+                shell.line(format_args!("  last {} log lines of {}:", logs.len(), service.container));
                 for line in logs {
                     shell.line(format_args!("  │ {line}"));
                 }
@@ -806,27 +634,15 @@ pub fn print_report(shell: &Shell, project: &Project, report: &UpReport) {
         }
     }
     shell.line("");
-    let width = report
-        .services
-        .iter()
-        .map(|s| s.name.len())
-        .max()
-        .unwrap_or(7)
-        .max(7);
-    shell.line(format_args!(
-        "{:<width$}  {:<8}  {}",
-        "SERVICE", "STATE", "ADDRESS"
-    ));
+    let width = report.services.iter().map(|s| s.name.len()).max().unwrap_or(7).max(7);
+    shell.line(format_args!("{:<width$}  {:<8}  {}", "SERVICE", "STATE", "ADDRESS"));
     for s in &report.services {
         let state = match &s.readiness {
             Readiness::Ready { .. } => "ready",
             Readiness::Failed { .. } => "failed",
             Readiness::Skipped { .. } => "skipped",
         };
-        let address = project
-            .service(&s.name)
-            .map(|svc| endpoints::address(svc, &s.ports))
-            .unwrap_or_default();
+        let address = project.service(&s.name).map(|svc| endpoints::address(svc, &s.ports)).unwrap_or_default();
         shell.line(format_args!("{:<width$}  {state:<8}  {address}", s.name));
     }
 }

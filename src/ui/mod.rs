@@ -60,11 +60,7 @@ impl Shell {
     /// The same shell with progress (status lines, warnings, bars) on stderr, for commands
     /// whose stdout is a JSON document.
     pub fn for_json(&self) -> Shell {
-        Shell {
-            status_to_stderr: true,
-            tty_out: false,
-            ..self.clone()
-        }
+        Shell { status_to_stderr: true, tty_out: false, ..self.clone() }
     }
 
     /// A progress or result line with a right-aligned, coloured verb, cargo-style.

@@ -18,15 +18,8 @@ pub struct PullProgress {
 
 impl PullProgress {
     pub fn new(shell: &Shell) -> PullProgress {
-        let multi = shell
-            .is_tty_out()
-            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()));
-        PullProgress {
-            shell: shell.clone(),
-            multi,
-            bars: HashMap::new(),
-            last: HashMap::new(),
-        }
+        let multi = shell.is_tty_out().then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()));
+        PullProgress { shell: shell.clone(), multi, bars: HashMap::new(), last: HashMap::new() }
     }
 
     /// A layer's status: `Downloading` with bytes, `Pull complete`, ...
@@ -36,10 +29,8 @@ impl PullProgress {
                 let bar = self.bars.entry(id.to_string()).or_insert_with(|| {
                     let bar = multi.add(ProgressBar::new(total.max(1)));
                     bar.set_style(
-                        ProgressStyle::with_template(
-                            "  {prefix:12} {bar:30} {bytes:>10}/{total_bytes:<10} {msg}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                        ProgressStyle::with_template("  {prefix:12} {bar:30} {bytes:>10}/{total_bytes:<10} {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                     bar.set_prefix(id.to_string());
                     bar
@@ -97,10 +88,7 @@ impl BuildProgress {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        BuildProgress {
-            shell: shell.clone(),
-            spinner,
-        }
+        BuildProgress { shell: shell.clone(), spinner }
     }
 
     pub fn line(&mut self, text: &str) {

@@ -16,19 +16,10 @@ pub enum PromptError {
 /// The questions labforge asks.
 pub trait Prompter {
     /// Pick one of `choices`; returns its index.
-    fn select(
-        &mut self,
-        question: &str,
-        choices: &[String],
-        default: usize,
-    ) -> Result<usize, PromptError>;
+    fn select(&mut self, question: &str, choices: &[String], default: usize) -> Result<usize, PromptError>;
     /// Pick any of `choices`; returns the chosen indices.
-    fn multi_select(
-        &mut self,
-        question: &str,
-        choices: &[String],
-        checked: &[bool],
-    ) -> Result<Vec<usize>, PromptError>;
+    fn multi_select(&mut self, question: &str, choices: &[String], checked: &[bool])
+    -> Result<Vec<usize>, PromptError>;
     /// Free text, checked by `validate` before it is accepted.
     fn input(
         &mut self,
@@ -48,10 +39,7 @@ pub struct Terminal {
 
 impl Default for Terminal {
     fn default() -> Self {
-        Terminal {
-            term: Term::stderr(),
-            theme: ColorfulTheme::default(),
-        }
+        Terminal { term: Term::stderr(), theme: ColorfulTheme::default() }
     }
 }
 
@@ -68,12 +56,7 @@ fn answer<T>(result: dialoguer::Result<Option<T>>) -> Result<T, PromptError> {
 }
 
 impl Prompter for Terminal {
-    fn select(
-        &mut self,
-        question: &str,
-        choices: &[String],
-        default: usize,
-    ) -> Result<usize, PromptError> {
+    fn select(&mut self, question: &str, choices: &[String], default: usize) -> Result<usize, PromptError> {
         answer(
             dialoguer::Select::with_theme(&self.theme)
                 .with_prompt(question)

@@ -5,10 +5,7 @@ use std::path::Path;
 use crate::support::Test;
 
 fn refused(args: &[&str], message: &str) {
-    let run = Test::new()
-        .args(args.iter().copied())
-        .run()
-        .usage_error(message);
+    let run = Test::new().args(args.iter().copied()).run().usage_error(message);
     run.nothing_written();
 }
 
@@ -33,10 +30,7 @@ fn names_with_spaces_uppercase_or_non_ascii_are_refused_with_a_suggestion() {
 #[test]
 fn empty_and_overlong_names_are_refused() {
     refused(&["new", ""], "the project name is empty");
-    refused(
-        &["new", &"a".repeat(200)],
-        "the project name is 200 characters long: use at most 40",
-    );
+    refused(&["new", &"a".repeat(200)], "the project name is 200 characters long: use at most 40");
 }
 
 #[test]
@@ -58,22 +52,10 @@ fn unsupported_combinations_are_refused() {
         &["new", "shop", "--with", "graphql,kafka"],
         "does not support `--with kafka` (it supports: graphql, ratelimit, oauth)",
     );
-    refused(
-        &["new", "shop", "--db", "mysql"],
-        "choose one of: postgres, mongo, none",
-    );
-    refused(
-        &["new", "shop", "--framework", "rails"],
-        "unknown template `rails`",
-    );
-    refused(
-        &["new", "shop", "--set", "colour"],
-        "`--set colour` needs the form KEY=VALUE",
-    );
-    refused(
-        &["new", "shop", "--set", "colour=red"],
-        "template `fastapi` has no option for `--set colour`",
-    );
+    refused(&["new", "shop", "--db", "mysql"], "choose one of: postgres, mongo, none");
+    refused(&["new", "shop", "--framework", "rails"], "unknown template `rails`");
+    refused(&["new", "shop", "--set", "colour"], "`--set colour` needs the form KEY=VALUE");
+    refused(&["new", "shop", "--set", "colour=red"], "template `fastapi` has no option for `--set colour`");
 }
 
 #[test]
@@ -82,15 +64,8 @@ fn a_non_empty_target_is_refused_and_left_untouched() {
     let target = test.work().join("shop");
     std::fs::create_dir(&target).unwrap();
     std::fs::write(target.join("important.txt"), "keep me").unwrap();
-    let run = test
-        .args(["new", "shop"])
-        .run()
-        .usage_error("is not empty (choose another `--dir`, or pass `--force`");
-    let left: Vec<_> = std::fs::read_dir(run.path("shop"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name())
-        .collect();
+    let run = test.args(["new", "shop"]).run().usage_error("is not empty (choose another `--dir`, or pass `--force`");
+    let left: Vec<_> = std::fs::read_dir(run.path("shop")).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from("important.txt")]);
     assert_eq!(run.read("shop/important.txt"), "keep me");
 }
@@ -99,10 +74,7 @@ fn a_non_empty_target_is_refused_and_left_untouched() {
 fn a_file_as_target_is_refused() {
     let test = Test::new();
     std::fs::write(test.work().join("shop"), "a file").unwrap();
-    let run = test
-        .args(["new", "shop"])
-        .run()
-        .usage_error("exists and is not a directory");
+    let run = test.args(["new", "shop"]).run().usage_error("exists and is not a directory");
     assert_eq!(run.read("shop"), "a file");
 }
 
@@ -135,25 +107,13 @@ fn refused_template(template: &Path, message: &str) {
 fn template_paths_that_render_outside_the_project_are_refused() {
     let vars = "variables:\n  - {name: dest, help: x, type: string, default: ../../escaped}\n";
     let t = evil_template(vars, &[("{{ dest }}.txt", "pwned")]);
-    refused_template(
-        t.path(),
-        "refusing to write ../../escaped.txt: `.` and `..` are not allowed",
-    );
+    refused_template(t.path(), "refusing to write ../../escaped.txt: `.` and `..` are not allowed");
 
     let vars = "variables:\n  - {name: dest, help: x, type: string, default: /tmp/escaped}\n";
     let t = evil_template(vars, &[("{{ dest }}.txt", "pwned")]);
-    refused_template(
-        t.path(),
-        "refusing to write /tmp/escaped.txt: absolute paths are not allowed",
-    );
+    refused_template(t.path(), "refusing to write /tmp/escaped.txt: absolute paths are not allowed");
 
-    let t = evil_template(
-        "",
-        &[(
-            "{{ \".git\" }}/hooks/post-checkout",
-            "#!/bin/sh\necho pwned\n",
-        )],
-    );
+    let t = evil_template("", &[("{{ \".git\" }}/hooks/post-checkout", "#!/bin/sh\necho pwned\n")]);
     refused_template(t.path(), "a template may not write inside .git");
 }
 
@@ -162,10 +122,7 @@ fn template_paths_that_render_outside_the_project_are_refused() {
 fn template_symlinks_are_refused() {
     let t = evil_template("", &[("ok.txt", "fine")]);
     std::os::unix::fs::symlink("/etc/passwd", t.path().join("passwd.txt")).unwrap();
-    refused_template(
-        t.path(),
-        "passwd.txt: is a symlink (to /etc/passwd); templates may not contain symlinks",
-    );
+    refused_template(t.path(), "passwd.txt: is a symlink (to /etc/passwd); templates may not contain symlinks");
 
     let t = evil_template("", &[("ok.txt", "fine")]);
     std::os::unix::fs::symlink("/etc", t.path().join("etc")).unwrap();
@@ -184,20 +141,13 @@ fn a_broken_manifest_reports_every_problem_with_its_location() {
         "variables:\n  - {name: db, help: x, type: choice, choices: [a], default: b}\n  - {name: n, help: x, type: string, regex: '[a-'}\nfiles:\n  - {paths: ['x'], when: 'db =='}\n",
         &[],
     );
-    let run = Test::new()
-        .args(["new", "shop", "--template-dir", t.path().to_str().unwrap()])
-        .run()
-        .code(2);
+    let run = Test::new().args(["new", "shop", "--template-dir", t.path().to_str().unwrap()]).run().code(2);
     for problem in [
         "default `b` is not one of its choices (a)",
         "bad regex `[a-`",
         "files[0]: when `db ==` is not a valid expression",
     ] {
-        assert!(
-            run.stderr.contains(problem),
-            "missing {problem:?} in:\n{}",
-            run.stderr
-        );
+        assert!(run.stderr.contains(problem), "missing {problem:?} in:\n{}", run.stderr);
     }
     run.nothing_written();
 }

@@ -34,62 +34,28 @@ fn generated_files_pass_third_party_validators() {
     for (combo, path) in &projects {
         dockerfiles.push(path.join("Dockerfile"));
         workflows.push(path.join(".github/workflows/ci.yml"));
-        let k8s: Vec<PathBuf> = std::fs::read_dir(path.join("k8s"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
+        let k8s: Vec<PathBuf> = std::fs::read_dir(path.join("k8s")).unwrap().flatten().map(|e| e.path()).collect();
         let expected = if combo.db == "none" { 4 } else { 5 };
-        assert_eq!(
-            k8s.len(),
-            expected,
-            "{}: Deployment, Service, ConfigMap, Secret and the database",
-            combo.slug()
-        );
+        assert_eq!(k8s.len(), expected, "{}: Deployment, Service, ConfigMap, Secret and the database", combo.slug());
         manifests.extend(k8s);
         let stack = std::fs::read_to_string(path.join("labforge.yaml")).unwrap();
         if let Err(problems) = StackSpec::parse("labforge.yaml", &stack) {
-            panic!(
-                "{}: labforge.yaml does not match its schema:\n{}",
-                combo.slug(),
-                problems.join("\n")
-            );
+            panic!("{}: labforge.yaml does not match its schema:\n{}", combo.slug(), problems.join("\n"));
         }
     }
+    run_ok(tool("hadolint").arg("--failure-threshold").arg("style").args(&dockerfiles), "hadolint the Dockerfiles");
+    run_ok(tool("actionlint").args(&workflows), "actionlint the workflows");
     run_ok(
-        tool("hadolint")
-            .arg("--failure-threshold")
-            .arg("style")
-            .args(&dockerfiles),
-        "hadolint the Dockerfiles",
-    );
-    run_ok(
-        tool("actionlint").args(&workflows),
-        "actionlint the workflows",
-    );
-    run_ok(
-        tool("check-jsonschema")
-            .args(["--builtin-schema", "vendor.github-workflows"])
-            .args(&workflows),
+        tool("check-jsonschema").args(["--builtin-schema", "vendor.github-workflows"]).args(&workflows),
         "check the workflows against the GitHub workflow schema",
     );
     let out = run_ok(
-        tool("kubernetes-validate")
-            .args(["--strict", "--kubernetes-version", "1.37.0"])
-            .args(&manifests),
+        tool("kubernetes-validate").args(["--strict", "--kubernetes-version", "1.37.0"]).args(&manifests),
         "kubernetes-validate the manifests",
     );
-    let passed = String::from_utf8_lossy(&out.stdout)
-        .matches("passed")
-        .count()
-        + String::from_utf8_lossy(&out.stderr)
-            .matches("passed")
-            .count();
-    assert!(
-        passed >= manifests.len(),
-        "every manifest validated ({passed} of {})",
-        manifests.len()
-    );
+    let passed = String::from_utf8_lossy(&out.stdout).matches("passed").count()
+        + String::from_utf8_lossy(&out.stderr).matches("passed").count();
+    assert!(passed >= manifests.len(), "every manifest validated ({passed} of {})", manifests.len());
 }
 
 #[test]
@@ -105,47 +71,25 @@ fn kubernetes_manifests_follow_the_security_and_probe_rules() {
             "limits:",
             "requests:",
         ] {
-            assert!(
-                deployment.contains(needle),
-                "{}: deployment lacks {needle}",
-                combo.slug()
-            );
+            assert!(deployment.contains(needle), "{}: deployment lacks {needle}", combo.slug());
         }
-        let image = deployment
-            .lines()
-            .find(|l| l.trim_start().starts_with("image:"))
-            .unwrap();
+        let image = deployment.lines().find(|l| l.trim_start().starts_with("image:")).unwrap();
         assert!(
             !image.ends_with(":latest") && image.contains(':'),
             "{}: image tag must be explicit and never latest: {image}",
             combo.slug()
         );
         let dockerfile = std::fs::read_to_string(path.join("Dockerfile")).unwrap();
-        for needle in [
-            "ARG PYTHON_IMAGE=python:3.12-slim",
-            "AS build",
-            "USER 10001",
-            "HEALTHCHECK",
-        ] {
-            assert!(
-                dockerfile.contains(needle),
-                "{}: Dockerfile lacks {needle}",
-                combo.slug()
-            );
+        for needle in ["ARG PYTHON_IMAGE=python:3.12-slim", "AS build", "USER 10001", "HEALTHCHECK"] {
+            assert!(dockerfile.contains(needle), "{}: Dockerfile lacks {needle}", combo.slug());
         }
     }
 }
 
 /// Checks every combination of one template and database with real installs and tests.
 fn python_suite(framework: &str, db: &str) {
-    let combos: Vec<Combo> = matrix()
-        .into_iter()
-        .filter(|c| c.framework == framework && c.db == db)
-        .collect();
-    assert!(
-        !combos.is_empty(),
-        "{framework} × {db} is not a listed combination"
-    );
+    let combos: Vec<Combo> = matrix().into_iter().filter(|c| c.framework == framework && c.db == db).collect();
+    assert!(!combos.is_empty(), "{framework} × {db} is not a listed combination");
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for combo in combos {
@@ -199,9 +143,5 @@ fn host_python_is_new_enough() {
         .args(["-c", "import sys; print(sys.version_info >= (3, 11))"])
         .output()
         .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "True",
-        "the generated projects need Python 3.11+"
-    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "True", "the generated projects need Python 3.11+");
 }

@@ -29,20 +29,11 @@ chmod +x "$root/bin/labforge"
 
 fn install(path: &str, args: &[&str], cargo_home: &Path) -> (i32, String) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh");
-    let out = Command::new("bash")
-        .arg(script)
-        .args(args)
-        .env("PATH", path)
-        .env("CARGO_HOME", cargo_home)
-        .output()
-        .unwrap();
+    let out =
+        Command::new("bash").arg(script).args(args).env("PATH", path).env("CARGO_HOME", cargo_home).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
     )
 }
 
@@ -56,44 +47,25 @@ fn installs_with_a_prefix_twice_and_reports_optional_tools() {
     let prefix = dir.path().join("prefix");
     let path = format!("{}:/usr/bin:/bin", bin.display());
     for _ in 0..2 {
-        let (code, out) = install(
-            &path,
-            &["--prefix", prefix.to_str().unwrap()],
-            &dir.path().join("cargo-home"),
-        );
+        let (code, out) = install(&path, &["--prefix", prefix.to_str().unwrap()], &dir.path().join("cargo-home"));
         assert_eq!(code, 0, "{out}");
-        assert!(
-            out.contains(&format!(
-                "✓ labforge 9.9.9 installed in {}/bin",
-                prefix.display()
-            )),
-            "{out}"
-        );
-        assert!(
-            out.contains("is not on PATH"),
-            "the prefix is not on PATH, and the script says so:\n{out}"
-        );
+        assert!(out.contains(&format!("✓ labforge 9.9.9 installed in {}/bin", prefix.display())), "{out}");
+        assert!(out.contains("is not on PATH"), "the prefix is not on PATH, and the script says so:\n{out}");
         for tool in ["docker", "kind", "kubectl", "gh"] {
             assert!(
-                out.contains(&format!("✓ {tool} ("))
-                    || out.contains(&format!("✗ {tool} missing (")),
+                out.contains(&format!("✓ {tool} (")) || out.contains(&format!("✗ {tool} missing (")),
                 "{tool} not reported:\n{out}"
             );
         }
         if !Path::new("/usr/bin/kind").exists() && !Path::new("/bin/kind").exists() {
             assert!(
-                out.contains(
-                    "✗ kind missing (a local Kubernetes cluster): https://kind.sigs.k8s.io"
-                ),
+                out.contains("✗ kind missing (a local Kubernetes cluster): https://kind.sigs.k8s.io"),
                 "a missing tool comes with how to get it:\n{out}"
             );
         }
     }
     let calls = std::fs::read_to_string(&log).unwrap();
-    let expected = format!(
-        "install --quiet --path . --locked --force --root {}",
-        prefix.display()
-    );
+    let expected = format!("install --quiet --path . --locked --force --root {}", prefix.display());
     assert_eq!(
         calls.lines().collect::<Vec<_>>(),
         vec![expected.as_str(), expected.as_str()],
@@ -109,10 +81,7 @@ fn without_a_rust_toolchain_it_says_how_to_get_one() {
         panic!("this test needs cargo to be outside /usr/bin and /bin");
     }
     assert_eq!(code, 2, "{out}");
-    assert!(
-        out.contains("no Rust toolchain found") && out.contains("https://rustup.rs"),
-        "{out}"
-    );
+    assert!(out.contains("no Rust toolchain found") && out.contains("https://rustup.rs"), "{out}");
 }
 
 #[test]

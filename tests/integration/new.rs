@@ -14,10 +14,7 @@ fn defaults_without_a_terminal_never_prompt() {
         .stdout_has("Created shop with fastapi (db=postgres auth=jwt)");
     let answers = run.read("shop/.labforge/answers.yaml");
     assert!(answers.contains("template: fastapi"), "{answers}");
-    assert!(
-        answers.contains("db: postgres") && answers.contains("auth: jwt"),
-        "{answers}"
-    );
+    assert!(answers.contains("db: postgres") && answers.contains("auth: jwt"), "{answers}");
     assert!(answers.contains("template_version:"), "{answers}");
     assert!(
         !answers.contains(&secret_value(&run.read("shop/.env"), "POSTGRES_PASSWORD")),
@@ -27,31 +24,15 @@ fn defaults_without_a_terminal_never_prompt() {
 
 #[test]
 fn dry_run_prints_the_plan_and_writes_nothing() {
-    let run = Test::new()
-        .args(["new", "shop", "--dry-run"])
-        .run()
-        .success();
+    let run = Test::new().args(["new", "shop", "--dry-run"]).run().success();
     run.nothing_written();
     assert!(run.stdout.contains("Would write"), "{}", run.stdout);
-    for file in [
-        "Dockerfile",
-        "k8s/deployment.yaml",
-        ".github/workflows/ci.yml",
-        "labforge.yaml",
-        ".env",
-        "pyproject.toml",
-    ] {
-        assert!(
-            run.stdout.contains(file),
-            "plan lacks {file}:\n{}",
-            run.stdout
-        );
+    for file in
+        ["Dockerfile", "k8s/deployment.yaml", ".github/workflows/ci.yml", "labforge.yaml", ".env", "pyproject.toml"]
+    {
+        assert!(run.stdout.contains(file), "plan lacks {file}:\n{}", run.stdout);
     }
-    assert!(
-        run.stdout
-            .trim_end()
-            .ends_with("Nothing was written (--dry-run).")
-    );
+    assert!(run.stdout.trim_end().ends_with("Nothing was written (--dry-run)."));
 }
 
 #[test]
@@ -65,19 +46,13 @@ fn dry_run_lists_exactly_the_files_a_real_run_writes() {
         .filter_map(|l| l.trim_start().strip_prefix("create"))
         .map(|l| l.split_whitespace().next().unwrap().to_string())
         .collect();
-    let run = Test::new()
-        .args(["new", "shop", "--with", "graphql,ratelimit"])
-        .run()
-        .success();
+    let run = Test::new().args(["new", "shop", "--with", "graphql,ratelimit"]).run().success();
     assert_eq!(planned, files_under(&run.path("shop")));
 }
 
 #[test]
 fn dir_chooses_where_the_project_goes() {
-    let run = Test::new()
-        .args(["new", "shop", "--dir", "deep/nested/place"])
-        .run()
-        .success();
+    let run = Test::new().args(["new", "shop", "--dir", "deep/nested/place"]).run().success();
     assert!(run.path("deep/nested/place/pyproject.toml").is_file());
     assert!(!run.path("shop").exists());
 }
@@ -112,27 +87,17 @@ fn secrets_are_random_per_project_and_private() {
         assert!(va.len() >= 32, "{key} is too short: {va}");
         assert_ne!(va, vb, "two projects share {key}");
     }
-    assert!(
-        secret_value(&env_a, "JWT_SECRET").len() >= 64,
-        "a JWT key of at least 32 bytes, hex-encoded"
-    );
+    assert!(secret_value(&env_a, "JWT_SECRET").len() >= 64, "a JWT key of at least 32 bytes, hex-encoded");
     // The Kubernetes Secret carries the same values as .env, and both are git-ignored.
     let secret = a.read("shop/k8s/secret.yaml");
     assert!(secret.contains(&secret_value(&env_a, "POSTGRES_PASSWORD")));
     let ignored = a.read("shop/.gitignore");
-    assert!(
-        ignored.lines().any(|l| l == ".env") && ignored.lines().any(|l| l == "k8s/secret.yaml"),
-        "{ignored}"
-    );
+    assert!(ignored.lines().any(|l| l == ".env") && ignored.lines().any(|l| l == "k8s/secret.yaml"), "{ignored}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         for file in ["shop/.env", "shop/k8s/secret.yaml"] {
-            let mode = std::fs::metadata(a.path(file))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777;
+            let mode = std::fs::metadata(a.path(file)).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600, "{file} must be readable by its owner only");
         }
     }
@@ -142,18 +107,11 @@ fn secrets_are_random_per_project_and_private() {
 fn no_secret_appears_in_any_output() {
     for args in [vec!["new", "shop"], vec!["new", "shop", "--dry-run"]] {
         let run = Test::new().args(args).run().success();
-        let env = if run.path("shop/.env").exists() {
-            run.read("shop/.env")
-        } else {
-            String::new()
-        };
+        let env = if run.path("shop/.env").exists() { run.read("shop/.env") } else { String::new() };
         for key in ["POSTGRES_PASSWORD", "JWT_SECRET"] {
             if !env.is_empty() {
                 let value = secret_value(&env, key);
-                assert!(
-                    !run.stdout.contains(&value) && !run.stderr.contains(&value),
-                    "{key} was printed"
-                );
+                assert!(!run.stdout.contains(&value) && !run.stderr.contains(&value), "{key} was printed");
             }
         }
         assert!(!run.stdout.contains("JWT_SECRET="), "{}", run.stdout);
@@ -170,30 +128,13 @@ fn external_template_dir_renders_with_the_same_engine() {
         "name: tiny\ndescription: A tiny template\nversion: 2.0.0\nvariables:\n  - {name: greeting, help: Greeting, type: string, regex: '[a-z ]+', default: hello}\n",
     )
     .unwrap();
-    std::fs::write(
-        tpl.join("src/{{ project.package }}.txt"),
-        "{{ greeting }} from {{ project.title }}\n",
-    )
-    .unwrap();
+    std::fs::write(tpl.join("src/{{ project.package }}.txt"), "{{ greeting }} from {{ project.title }}\n").unwrap();
     let run = test
-        .args([
-            "new",
-            "my-app",
-            "--template-dir",
-            tpl.to_str().unwrap(),
-            "--set",
-            "greeting=good morning",
-        ])
+        .args(["new", "my-app", "--template-dir", tpl.to_str().unwrap(), "--set", "greeting=good morning"])
         .run()
         .success();
-    assert_eq!(
-        run.read("my-app/src/my_app.txt"),
-        "good morning from My App\n"
-    );
-    assert!(
-        run.read("my-app/.labforge/answers.yaml")
-            .contains("template_version: \"2.0.0\"")
-    );
+    assert_eq!(run.read("my-app/src/my_app.txt"), "good morning from My App\n");
+    assert!(run.read("my-app/.labforge/answers.yaml").contains("template_version: \"2.0.0\""));
 }
 
 /// The value of `KEY=value` in a dotenv text.

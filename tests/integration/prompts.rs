@@ -60,12 +60,7 @@ fn drive(test: &Test, args: &[&str], steps: &[(&str, &str)]) -> (i32, String) {
         .output()
         .expect("run the pty driver");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let code = text
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("EXIT "))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(-1);
+    let code = text.lines().next().and_then(|l| l.strip_prefix("EXIT ")).and_then(|c| c.parse().ok()).unwrap_or(-1);
     (code, text)
 }
 
@@ -90,27 +85,17 @@ fn asks_for_missing_options_on_a_terminal() {
         ],
     );
     assert_eq!(code, 0, "{transcript}");
-    assert!(
-        !transcript.contains("Database"),
-        "--db was given, so it must not be asked:\n{transcript}"
-    );
+    assert!(!transcript.contains("Database"), "--db was given, so it must not be asked:\n{transcript}");
     let answers = std::fs::read_to_string(test.work().join("shop/.labforge/answers.yaml")).unwrap();
     assert!(answers.contains("template: fastapi"), "{answers}");
-    assert!(
-        answers.contains("db: none") && answers.contains("auth: none"),
-        "{answers}"
-    );
+    assert!(answers.contains("db: none") && answers.contains("auth: none"), "{answers}");
     assert!(answers.contains("extras:\n  - graphql"), "{answers}");
 }
 
 #[test]
 fn yes_never_asks_even_on_a_terminal() {
     let test = Test::new();
-    let (code, transcript) = drive(
-        &test,
-        &["new", "shop", "--yes"],
-        &[("expect", "Created shop")],
-    );
+    let (code, transcript) = drive(&test, &["new", "shop", "--yes"], &[("expect", "Created shop")]);
     assert_eq!(code, 0, "{transcript}");
     assert!(!transcript.contains("Framework"), "{transcript}");
 }
@@ -118,15 +103,7 @@ fn yes_never_asks_even_on_a_terminal() {
 #[test]
 fn ctrl_c_at_a_prompt_exits_130_and_writes_nothing() {
     let test = Test::new();
-    let (code, transcript) = drive(
-        &test,
-        &["new", "shop"],
-        &[("expect", "Framework"), ("send", "\x03")],
-    );
+    let (code, transcript) = drive(&test, &["new", "shop"], &[("expect", "Framework"), ("send", "\x03")]);
     assert_eq!(code, 130, "{transcript}");
-    assert_eq!(
-        std::fs::read_dir(test.work()).unwrap().count(),
-        0,
-        "nothing written"
-    );
+    assert_eq!(std::fs::read_dir(test.work()).unwrap().count(), 0, "nothing written");
 }

@@ -4,14 +4,8 @@
 use crate::support::{Test, files_under, matrix};
 
 /// Files whose full text is snapshotted for every combination.
-const KEY_FILES: &[&str] = &[
-    "pyproject.toml",
-    "Dockerfile",
-    "labforge.yaml",
-    ".env",
-    "k8s/deployment.yaml",
-    ".github/workflows/ci.yml",
-];
+const KEY_FILES: &[&str] =
+    &["pyproject.toml", "Dockerfile", "labforge.yaml", ".env", "k8s/deployment.yaml", ".github/workflows/ci.yml"];
 
 fn redact(text: &str, env: &str) -> String {
     let mut text = text.to_string();
@@ -48,20 +42,15 @@ fn every_combination_writes_the_expected_files() {
 
 #[test]
 fn dry_run_plan() {
-    let run = Test::new()
-        .args(["new", "shop", "--dry-run"])
-        .run()
-        .success();
+    let run = Test::new().args(["new", "shop", "--dry-run"]).run().success();
     insta::assert_snapshot!("dry-run-plan", run.stdout);
 }
 
 #[test]
 fn help_texts() {
-    for (name, args) in [
-        ("help", vec!["--help"]),
-        ("help-new", vec!["new", "--help"]),
-        ("help-templates", vec!["templates", "--help"]),
-    ] {
+    for (name, args) in
+        [("help", vec!["--help"]), ("help-new", vec!["new", "--help"]), ("help-templates", vec!["templates", "--help"])]
+    {
         let run = Test::new().args(args).run().success();
         insta::assert_snapshot!(name, run.stdout);
     }

@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 use crate::support::stack::{StackProject, docker, eventually, exclusive, http, labelled, text};
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 /// Item names in the project's PostgreSQL, read directly, not through the app.
@@ -22,24 +19,13 @@ fn postgres_items(project: &StackProject) -> Vec<String> {
 /// The `name` column of `table`, sorted, read with the project's own credentials.
 fn postgres_names(project: &StackProject, table: &str) -> Vec<String> {
     let port = project.host_port("postgres", 5432);
-    let (user, password, db) = (
-        project.env("POSTGRES_USER"),
-        project.env("POSTGRES_PASSWORD"),
-        project.env("POSTGRES_DB"),
-    );
+    let (user, password, db) =
+        (project.env("POSTGRES_USER"), project.env("POSTGRES_PASSWORD"), project.env("POSTGRES_DB"));
     let sql = format!("SELECT name FROM {table} ORDER BY name");
     runtime().block_on(async {
         let mut config = tokio_postgres::Config::new();
-        config
-            .host("127.0.0.1")
-            .port(port)
-            .user(&user)
-            .password(&password)
-            .dbname(&db);
-        let (client, connection) = config
-            .connect(tokio_postgres::NoTls)
-            .await
-            .expect("connect to PostgreSQL");
+        config.host("127.0.0.1").port(port).user(&user).password(&password).dbname(&db);
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await.expect("connect to PostgreSQL");
         tokio::spawn(connection);
         let rows = client.query(&sql, &[]).await.expect("query items");
         rows.iter().map(|r| r.get::<_, String>(0)).collect()
@@ -57,15 +43,9 @@ fn mongo_items(project: &StackProject) -> Vec<String> {
     );
     let db = project.env("MONGO_DB");
     runtime().block_on(async {
-        let client = mongodb::Client::with_uri_str(&url)
-            .await
-            .expect("connect to MongoDB");
-        let mut cursor = client
-            .database(&db)
-            .collection::<Document>("items")
-            .find(Document::new())
-            .await
-            .expect("find items");
+        let client = mongodb::Client::with_uri_str(&url).await.expect("connect to MongoDB");
+        let mut cursor =
+            client.database(&db).collection::<Document>("items").find(Document::new()).await.expect("find items");
         let mut names = Vec::new();
         while cursor.advance().await.expect("read items") {
             let doc = cursor.deserialize_current().expect("an item");
@@ -87,10 +67,7 @@ fn create_item(project: &StackProject, name: &str) {
 /// down --volumes (data gone).
 fn lifecycle(project: &StackProject, db_service: &str, items: fn(&StackProject) -> Vec<String>) {
     let first = project.up_ok(&[]);
-    assert!(
-        first.contains(&format!("Ready {db_service} in")) && first.contains("Ready app in"),
-        "{first}"
-    );
+    assert!(first.contains(&format!("Ready {db_service} in")) && first.contains("Ready app in"), "{first}");
     for secret in ["POSTGRES_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD"] {
         if let Ok(env) = std::fs::read_to_string(project.dir.join(".env"))
             && env.contains(secret)
@@ -100,50 +77,25 @@ fn lifecycle(project: &StackProject, db_service: &str, items: fn(&StackProject) 
     }
     // Every published port is on loopback.
     for container in labelled("container", &project.name) {
-        let bindings = docker(&[
-            "inspect",
-            "--format",
-            "{{json .HostConfig.PortBindings}}",
-            &container,
-        ]);
-        assert!(
-            !bindings.contains("0.0.0.0") && bindings.contains("127.0.0.1"),
-            "{container}: {bindings}"
-        );
+        let bindings = docker(&["inspect", "--format", "{{json .HostConfig.PortBindings}}", &container]);
+        assert!(!bindings.contains("0.0.0.0") && bindings.contains("127.0.0.1"), "{container}: {bindings}");
     }
 
     create_item(project, "kettle");
     create_item(project, "teapot");
-    assert_eq!(
-        items(project),
-        ["kettle", "teapot"],
-        "items created through the API are in the database"
-    );
+    assert_eq!(items(project), ["kettle", "teapot"], "items created through the API are in the database");
 
-    let ids_before = docker(&[
-        "ps",
-        "-q",
-        "--filter",
-        &format!("label=io.labforge.project={}", project.name),
-    ]);
+    let ids_before = docker(&["ps", "-q", "--filter", &format!("label=io.labforge.project={}", project.name)]);
     let started = Instant::now();
     let out = project.run(&["up", "--json"]);
     let no_op = started.elapsed();
     assert!(out.status.success(), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("up --json");
     for service in report["services"].as_array().unwrap() {
-        assert_eq!(
-            service["action"], "unchanged",
-            "a second up must recreate nothing: {service}"
-        );
+        assert_eq!(service["action"], "unchanged", "a second up must recreate nothing: {service}");
     }
     assert!(no_op < Duration::from_secs(1), "a no-op up took {no_op:?}");
-    let ids_after = docker(&[
-        "ps",
-        "-q",
-        "--filter",
-        &format!("label=io.labforge.project={}", project.name),
-    ]);
+    let ids_after = docker(&["ps", "-q", "--filter", &format!("label=io.labforge.project={}", project.name)]);
     assert_eq!(ids_before, ids_after);
 
     // A changed service is recreated alone.
@@ -151,22 +103,14 @@ fn lifecycle(project: &StackProject, db_service: &str, items: fn(&StackProject) 
     let stack = std::fs::read_to_string(&yaml).unwrap();
     std::fs::write(
         &yaml,
-        stack.replacen(
-            "      APP_ENV: development",
-            "      APP_ENV: development\n      LOG_LEVEL: DEBUG",
-            1,
-        ),
+        stack.replacen("      APP_ENV: development", "      APP_ENV: development\n      LOG_LEVEL: DEBUG", 1),
     )
     .unwrap();
     let out = project.run(&["up", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("up --json");
     for service in report["services"].as_array().unwrap() {
-        let expected = if service["name"] == "app" {
-            "recreated"
-        } else {
-            "unchanged"
-        };
+        let expected = if service["name"] == "app" { "recreated" } else { "unchanged" };
         assert_eq!(service["action"], expected, "{service}");
     }
 
@@ -181,57 +125,30 @@ fn lifecycle(project: &StackProject, db_service: &str, items: fn(&StackProject) 
         "{status_text}"
     );
     let logs = text(&project.run(&["logs", "app", "--tail", "5"]));
-    assert!(
-        logs.lines().count() <= 5 && logs.contains("HTTP/1.1"),
-        "the app's last lines:\n{logs}"
-    );
+    assert!(logs.lines().count() <= 5 && logs.contains("HTTP/1.1"), "the app's last lines:\n{logs}");
     let all_logs = text(&project.run(&["logs", "--tail", "3"]));
     assert!(
-        all_logs.lines().any(|l| l.starts_with("app "))
-            && all_logs.lines().any(|l| l.starts_with(db_service)),
+        all_logs.lines().any(|l| l.starts_with("app ")) && all_logs.lines().any(|l| l.starts_with(db_service)),
         "{all_logs}"
     );
     for secret in ["POSTGRES_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD"] {
-        if std::fs::read_to_string(project.dir.join(".env"))
-            .unwrap()
-            .contains(secret)
-        {
-            assert!(
-                !status_text.contains(&project.env(secret)),
-                "status printed {secret}"
-            );
+        if std::fs::read_to_string(project.dir.join(".env")).unwrap().contains(secret) {
+            assert!(!status_text.contains(&project.env(secret)), "status printed {secret}");
         }
     }
 
     let down = project.run(&["down"]);
     assert!(down.status.success(), "{}", text(&down));
-    assert!(
-        labelled("container", &project.name).is_empty(),
-        "down leaves no labelled container"
-    );
-    assert!(
-        labelled("network", &project.name).is_empty(),
-        "down leaves no labelled network"
-    );
-    assert_eq!(
-        labelled("volume", &project.name).len(),
-        1,
-        "down keeps the data volume"
-    );
+    assert!(labelled("container", &project.name).is_empty(), "down leaves no labelled container");
+    assert!(labelled("network", &project.name).is_empty(), "down leaves no labelled network");
+    assert_eq!(labelled("volume", &project.name).len(), 1, "down keeps the data volume");
 
     project.up_ok(&[]);
-    assert_eq!(
-        items(project),
-        ["kettle", "teapot"],
-        "data survives down and up"
-    );
+    assert_eq!(items(project), ["kettle", "teapot"], "data survives down and up");
 
     let down = project.run(&["down", "--volumes"]);
     assert!(down.status.success(), "{}", text(&down));
-    assert!(
-        labelled("volume", &project.name).is_empty(),
-        "down --volumes removes the data"
-    );
+    assert!(labelled("volume", &project.name).is_empty(), "down --volumes removes the data");
 }
 
 #[test]
@@ -254,16 +171,9 @@ fn development_mode_serves_edits_without_a_rebuild_and_rebuilds_once_for_depende
     let project = StackProject::new("lf-dev", &["--db", "none", "--auth", "none"]);
     // Images an earlier run built would make a rebuild unnecessary, and this test counts them.
     let old: std::collections::BTreeSet<String> =
-        docker(&["images", "--quiet", "labforge/lf-dev-app"])
-            .split_whitespace()
-            .map(str::to_string)
-            .collect();
+        docker(&["images", "--quiet", "labforge/lf-dev-app"]).split_whitespace().map(str::to_string).collect();
     if !old.is_empty() {
-        let _ = std::process::Command::new("docker")
-            .arg("rmi")
-            .arg("--force")
-            .args(&old)
-            .output();
+        let _ = std::process::Command::new("docker").arg("rmi").arg("--force").args(&old).output();
     }
     project.up_ok(&[]);
     let port = project.host_port("app", 8000);
@@ -271,48 +181,22 @@ fn development_mode_serves_edits_without_a_rebuild_and_rebuilds_once_for_depende
 
     let health = project.dir.join("src/lf_dev/api/health.py");
     let source = std::fs::read_to_string(&health).unwrap();
-    std::fs::write(
-        &health,
-        source.replace(
-            r#"return {"status": "ok"}"#,
-            r#"return {"status": "edited"}"#,
-        ),
-    )
-    .unwrap();
+    std::fs::write(&health, source.replace(r#"return {"status": "ok"}"#, r#"return {"status": "edited"}"#)).unwrap();
     let edited = Instant::now();
     eventually(Duration::from_secs(2), "the edit is served", || {
         http(port, "GET", "/health", None).filter(|(_, body)| body.contains("edited"))
     });
     eprintln!("edit served after {:?}", edited.elapsed());
-    assert_eq!(
-        docker(&["inspect", "--format", "{{.Image}}", "lf-dev-app"]),
-        image,
-        "no rebuild, no new container"
-    );
+    assert_eq!(docker(&["inspect", "--format", "{{.Image}}", "lf-dev-app"]), image, "no rebuild, no new container");
     let again = project.up_ok(&[]);
-    assert!(
-        !again.contains("Building"),
-        "a source edit must not rebuild the image:\n{again}"
-    );
+    assert!(!again.contains("Building"), "a source edit must not rebuild the image:\n{again}");
 
     // A dependency change: exactly one rebuild, then none.
     let pyproject = project.dir.join("pyproject.toml");
     let text = std::fs::read_to_string(&pyproject).unwrap();
-    std::fs::write(
-        &pyproject,
-        text.replacen(
-            "dependencies = [",
-            "dependencies = [\n    \"six==1.16.0\",",
-            1,
-        ),
-    )
-    .unwrap();
+    std::fs::write(&pyproject, text.replacen("dependencies = [", "dependencies = [\n    \"six==1.16.0\",", 1)).unwrap();
     let rebuilt = project.up_ok(&[]);
-    assert_eq!(
-        rebuilt.matches("Building labforge/lf-dev-app:").count(),
-        1,
-        "{rebuilt}"
-    );
+    assert_eq!(rebuilt.matches("Building labforge/lf-dev-app:").count(), 1, "{rebuilt}");
     assert!(rebuilt.contains("Recreated lf-dev-app"), "{rebuilt}");
     let after = project.up_ok(&[]);
     assert!(!after.contains("Building"), "{after}");
@@ -325,22 +209,11 @@ fn production_mode_runs_the_built_image() {
     let out = project.up_ok(&["--prod"]);
     assert!(out.contains("Ready app in"), "{out}");
     let mounts = docker(&["inspect", "--format", "{{json .Mounts}}", "lf-prod-app"]);
-    assert!(
-        !mounts.contains("\"bind\""),
-        "production mode mounts no source: {mounts}"
-    );
+    assert!(!mounts.contains("\"bind\""), "production mode mounts no source: {mounts}");
     let user = docker(&["inspect", "--format", "{{.Config.User}}", "lf-prod-app"]);
-    assert_eq!(
-        user.trim(),
-        "10001:10001",
-        "the app runs as the unprivileged user"
-    );
+    assert_eq!(user.trim(), "10001:10001", "the app runs as the unprivileged user");
     create_item(&project, "mug");
-    assert_eq!(
-        postgres_items(&project),
-        ["mug"],
-        "the entrypoint applied the migrations"
-    );
+    assert_eq!(postgres_items(&project), ["mug"], "the entrypoint applied the migrations");
 }
 
 #[test]
@@ -351,40 +224,18 @@ fn a_busy_port_is_replaced_and_strict_ports_refuses() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy = listener.local_addr().unwrap().port();
     let text = std::fs::read_to_string(&yaml).unwrap();
-    std::fs::write(
-        &yaml,
-        text.replace("\"8000:8000\"", &format!("\"{busy}:8000\"")),
-    )
-    .unwrap();
+    std::fs::write(&yaml, text.replace("\"8000:8000\"", &format!("\"{busy}:8000\""))).unwrap();
 
     let strict = project.run(&["up", "--strict-ports"]);
-    assert_eq!(
-        strict.status.code(),
-        Some(2),
-        "{}",
-        crate::support::stack::text(&strict)
-    );
-    assert!(
-        crate::support::stack::text(&strict).contains(&format!("port {busy} for `app` is in use"))
-    );
-    assert!(
-        labelled("container", &project.name).is_empty(),
-        "--strict-ports fails before creating anything"
-    );
+    assert_eq!(strict.status.code(), Some(2), "{}", crate::support::stack::text(&strict));
+    assert!(crate::support::stack::text(&strict).contains(&format!("port {busy} for `app` is in use")));
+    assert!(labelled("container", &project.name).is_empty(), "--strict-ports fails before creating anything");
 
     let out = project.up_ok(&[]);
-    assert!(
-        out.contains(&format!(
-            "port {busy} is in use: `app` is published on 127.0.0.1:"
-        )),
-        "{out}"
-    );
+    assert!(out.contains(&format!("port {busy} is in use: `app` is published on 127.0.0.1:")), "{out}");
     let chosen = project.host_port("app", 8000);
     assert_ne!(chosen, busy);
-    assert_eq!(
-        http(chosen, "GET", "/health", None).map(|(s, _)| s),
-        Some(200)
-    );
+    assert_eq!(http(chosen, "GET", "/health", None).map(|(s, _)| s), Some(200));
     drop(listener);
 }
 
@@ -394,24 +245,14 @@ fn an_app_that_crashes_on_start_shows_its_log_and_exits_1() {
     let project = StackProject::new("lf-crash", &["--db", "none", "--auth", "none"]);
     let main = project.dir.join("src/lf_crash/main.py");
     let source = std::fs::read_to_string(&main).unwrap();
-    std::fs::write(
-        &main,
-        format!("raise RuntimeError(\"boom: the app refuses to start\")\n{source}"),
-    )
-    .unwrap();
+    std::fs::write(&main, format!("raise RuntimeError(\"boom: the app refuses to start\")\n{source}")).unwrap();
     let started = Instant::now();
     let out = project.run(&["up", "--timeout", "60"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("app failed"), "{all}");
-    assert!(
-        all.contains("RuntimeError: boom: the app refuses to start"),
-        "the app's log lines appear:\n{all}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(45),
-        "a crash is reported without waiting for the deadline"
-    );
+    assert!(all.contains("RuntimeError: boom: the app refuses to start"), "the app's log lines appear:\n{all}");
+    assert!(started.elapsed() < Duration::from_secs(45), "a crash is reported without waiting for the deadline");
 }
 
 #[test]
@@ -434,14 +275,8 @@ fn docker_unreachable_exits_2_at_once() {
         let elapsed = started.elapsed();
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains(&format!("cannot reach the Docker daemon at {host}")),
-            "{stderr}"
-        );
-        assert!(
-            stderr.contains("DOCKER_HOST"),
-            "says how to fix it: {stderr}"
-        );
+        assert!(stderr.contains(&format!("cannot reach the Docker daemon at {host}")), "{stderr}");
+        assert!(stderr.contains("DOCKER_HOST"), "says how to fix it: {stderr}");
         assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
     }
 }
@@ -450,12 +285,7 @@ fn docker_unreachable_exits_2_at_once() {
 fn sigint_during_up_leaves_a_state_the_next_up_continues_from() {
     let _docker = exclusive();
     let project = StackProject::new("lf-sigint", &["--db", "postgres", "--auth", "none"]);
-    let mut child = project
-        .command(&["up"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = project.command(&["up"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -466,29 +296,19 @@ fn sigint_during_up_leaves_a_state_the_next_up_continues_from() {
     // Interrupt while PostgreSQL is starting: after its container exists, before it is ready.
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("up reports creating postgres");
+        let line =
+            rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("up reports creating postgres");
         if line.contains("Created lf-sigint-postgres") {
             break;
         }
     }
-    rustix::process::kill_process(
-        rustix::process::Pid::from_child(&child),
-        rustix::process::Signal::INT,
-    )
-    .unwrap();
-    let status = eventually(Duration::from_secs(15), "up exits after SIGINT", || {
-        child.try_wait().unwrap()
-    });
+    rustix::process::kill_process(rustix::process::Pid::from_child(&child), rustix::process::Signal::INT).unwrap();
+    let status = eventually(Duration::from_secs(15), "up exits after SIGINT", || child.try_wait().unwrap());
     assert_eq!(status.code(), Some(130));
 
     let down = project.run(&["down"]);
     assert!(down.status.success(), "{}", text(&down));
-    assert!(
-        labelled("container", &project.name).is_empty(),
-        "no orphans after down"
-    );
+    assert!(labelled("container", &project.name).is_empty(), "no orphans after down");
     assert!(labelled("network", &project.name).is_empty());
     let out = project.up_ok(&[]);
     assert!(out.contains("Ready app in"), "{out}");
@@ -502,24 +322,13 @@ fn malformed_stack_files_are_reported_with_their_location_before_anything_is_cre
     let good = std::fs::read_to_string(&yaml).unwrap();
     let cases = [
         ("services: [unclosed\n".to_string(), "labforge.yaml:1:"),
-        (
-            good.replacen(
-                "    kind: postgres",
-                "    kind: postgres\n    imagee: typo",
-                1,
-            ),
-            "unknown field `imagee`",
-        ),
+        (good.replacen("    kind: postgres", "    kind: postgres\n    imagee: typo", 1), "unknown field `imagee`"),
         (
             good.replacen("depends_on: [postgres]", "depends_on: [database]", 1),
             "depends on `database`, which is not defined",
         ),
         (
-            good.replacen(
-                "    kind: postgres",
-                "    kind: postgres\n    depends_on: [app]",
-                1,
-            ),
+            good.replacen("    kind: postgres", "    kind: postgres\n    depends_on: [app]", 1),
             "depends_on forms a cycle",
         ),
     ];
@@ -528,59 +337,26 @@ fn malformed_stack_files_are_reported_with_their_location_before_anything_is_cre
         let out = project.run(&["up"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
-        assert!(
-            stderr.contains(expected),
-            "expected {expected:?} in: {stderr}"
-        );
-        assert!(
-            stderr.contains("labforge.yaml:"),
-            "names the file and line: {stderr}"
-        );
-        assert!(
-            labelled("container", &project.name).is_empty()
-                && labelled("network", &project.name).is_empty()
-        );
+        assert!(stderr.contains(expected), "expected {expected:?} in: {stderr}");
+        assert!(stderr.contains("labforge.yaml:"), "names the file and line: {stderr}");
+        assert!(labelled("container", &project.name).is_empty() && labelled("network", &project.name).is_empty());
     }
 }
 
 #[test]
 fn doctor_checks_docker_and_the_tools() {
-    let out = std::process::Command::new(crate::support::labforge_bin())
-        .arg("doctor")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let out =
+        std::process::Command::new(crate::support::labforge_bin()).arg("doctor").env("NO_COLOR", "1").output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .starts_with("✓ Docker reachable at"),
-        "{stdout}"
-    );
-    for needle in [
-        "Engine API 1.41 or newer",
-        "port 5432",
-        "kind",
-        "kubectl",
-        "gh",
-    ] {
+    assert!(stdout.lines().next().unwrap_or_default().starts_with("✓ Docker reachable at"), "{stdout}");
+    for needle in ["Engine API 1.41 or newer", "port 5432", "kind", "kubectl", "gh"] {
         assert!(stdout.contains(needle), "missing {needle}: {stdout}");
     }
-    assert!(
-        stdout
-            .lines()
-            .all(|l| l.starts_with("✓ ") || l.starts_with("✗ ")),
-        "one ✓/✗ line per check:\n{stdout}"
-    );
+    assert!(stdout.lines().all(|l| l.starts_with("✓ ") || l.starts_with("✗ ")), "one ✓/✗ line per check:\n{stdout}");
     // Image replacements from the user's config file, and the environment over the file.
     let config = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        config.path(),
-        "images:\n  postgres: mirror.example/postgres:17\n  mongo: mirror.example/mongo:8\n",
-    )
-    .unwrap();
+    std::fs::write(config.path(), "images:\n  postgres: mirror.example/postgres:17\n  mongo: mirror.example/mongo:8\n")
+        .unwrap();
     let out = std::process::Command::new(crate::support::labforge_bin())
         .arg("doctor")
         .env("LABFORGE_CONFIG", config.path())
@@ -596,10 +372,7 @@ fn doctor_checks_docker_and_the_tools() {
         )),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("mongo image replaced by local/mongo:test (from LABFORGE_IMAGE_MONGO)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("mongo image replaced by local/mongo:test (from LABFORGE_IMAGE_MONGO)"), "{stdout}");
 
     let out = std::process::Command::new(crate::support::labforge_bin())
         .arg("doctor")
@@ -607,10 +380,7 @@ fn doctor_checks_docker_and_the_tools() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("✗ cannot reach the Docker daemon at tcp://127.0.0.1:1")
-    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("✗ cannot reach the Docker daemon at tcp://127.0.0.1:1"));
 }
 
 #[test]
@@ -627,10 +397,7 @@ fn quickstart_scaffolds_the_default_project_and_brings_it_up() {
     let mut cmd = std::process::Command::new(crate::support::labforge_bin());
     cmd.args(["quickstart", "demo", "--dir"]).arg(&dir);
     for (key, value) in [
-        (
-            "LABFORGE_IMAGE_POSTGRES",
-            crate::support::stack::POSTGRES_IMAGE,
-        ),
+        ("LABFORGE_IMAGE_POSTGRES", crate::support::stack::POSTGRES_IMAGE),
         ("LABFORGE_IMAGE_MONGO", crate::support::stack::MONGO_IMAGE),
         ("LABFORGE_IMAGE_PYTHON", crate::support::stack::PYTHON_IMAGE),
     ] {
@@ -646,18 +413,9 @@ fn quickstart_scaffolds_the_default_project_and_brings_it_up() {
     let all = text(&out);
     cleanup(&dir);
     assert!(out.status.success(), "{all}");
-    assert!(
-        all.contains("Created demo with fastapi (db=postgres auth=jwt)"),
-        "{all}"
-    );
-    assert!(
-        all.contains("Ready postgres in") && all.contains("Ready app in"),
-        "{all}"
-    );
-    assert!(
-        all.contains("The app answers on http://127.0.0.1:"),
-        "{all}"
-    );
+    assert!(all.contains("Created demo with fastapi (db=postgres auth=jwt)"), "{all}");
+    assert!(all.contains("Ready postgres in") && all.contains("Ready app in"), "{all}");
+    assert!(all.contains("The app answers on http://127.0.0.1:"), "{all}");
 }
 
 #[test]
@@ -666,55 +424,26 @@ fn an_absent_image_is_pulled_with_progress_per_layer() {
     let registry = crate::support::stack::Registry::start();
     let reference = registry.publish_fresh(crate::support::stack::POSTGRES_IMAGE, "lf/postgres:15");
     let project = StackProject::new("lf-pull", &["--db", "postgres", "--auth", "none"]);
-    let out = project
-        .command(&["up"])
-        .env("LABFORGE_IMAGE_POSTGRES", &reference)
-        .output()
-        .unwrap();
+    let out = project.command(&["up"]).env("LABFORGE_IMAGE_POSTGRES", &reference).output().unwrap();
     let all = text(&out);
     project.run(&["down", "--volumes"]);
-    let _ = std::process::Command::new("docker")
-        .args(["rmi", &reference])
-        .output();
+    let _ = std::process::Command::new("docker").args(["rmi", &reference]).output();
     assert!(out.status.success(), "{all}");
     assert!(all.contains(&format!("Pulling {reference}")), "{all}");
     // Without a terminal: a plain line per layer and status change, no progress bar escapes.
-    assert!(
-        all.lines()
-            .any(|l| l.trim_start().ends_with(": Pull complete")),
-        "per-layer lines:\n{all}"
-    );
+    assert!(all.lines().any(|l| l.trim_start().ends_with(": Pull complete")), "per-layer lines:\n{all}");
     assert!(all.contains(&format!("Pulled {reference} in")), "{all}");
-    assert!(
-        !all.contains('\u{1b}'),
-        "no terminal escapes in plain output"
-    );
+    assert!(!all.contains('\u{1b}'), "no terminal escapes in plain output");
     assert!(all.contains("Ready postgres in"), "{all}");
 }
 
 #[test]
 fn flask_and_django_stacks_come_up_and_keep_their_items_in_postgres() {
     let _docker = exclusive();
-    for (framework, name, table) in [
-        ("flask", "lf-flask", "items"),
-        ("django", "lf-django", "lf_django_item"),
-    ] {
-        let project = StackProject::new(
-            name,
-            &[
-                "--framework",
-                framework,
-                "--db",
-                "postgres",
-                "--auth",
-                "none",
-            ],
-        );
+    for (framework, name, table) in [("flask", "lf-flask", "items"), ("django", "lf-django", "lf_django_item")] {
+        let project = StackProject::new(name, &["--framework", framework, "--db", "postgres", "--auth", "none"]);
         let out = project.up_ok(&[]);
-        assert!(
-            out.contains("Ready postgres in") && out.contains("Ready app in"),
-            "{framework}: {out}"
-        );
+        assert!(out.contains("Ready postgres in") && out.contains("Ready app in"), "{framework}: {out}");
         create_item(&project, "kettle");
         assert_eq!(postgres_names(&project, table), ["kettle"], "{framework}");
     }

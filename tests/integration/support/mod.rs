@@ -32,16 +32,9 @@ impl Default for Test {
 impl Test {
     /// A fresh scratch folder `ROOT/work`, which is the working directory.
     pub fn new() -> Test {
-        let root = tempfile::Builder::new()
-            .prefix("labforge-test-")
-            .tempdir()
-            .expect("tempdir");
+        let root = tempfile::Builder::new().prefix("labforge-test-").tempdir().expect("tempdir");
         std::fs::create_dir(root.path().join("work")).expect("work dir");
-        Test {
-            root,
-            args: Vec::new(),
-            env: Vec::new(),
-        }
+        Test { root, args: Vec::new(), env: Vec::new() }
     }
 
     pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Test {
@@ -111,37 +104,20 @@ impl Run {
     }
 
     pub fn stderr_has(self, text: &str) -> Run {
-        assert!(
-            self.stderr.contains(text),
-            "stderr lacks {text:?}:\n{}",
-            self.context()
-        );
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.context());
         self
     }
 
     pub fn stdout_has(self, text: &str) -> Run {
-        assert!(
-            self.stdout.contains(text),
-            "stdout lacks {text:?}:\n{}",
-            self.context()
-        );
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}", self.context());
         self
     }
 
     /// A usage error: exit 2 and exactly one `error:` line on stderr, nothing on stdout.
     pub fn usage_error(self, text: &str) -> Run {
         let run = self.code(2).stderr_has(text);
-        let lines: Vec<&str> = run
-            .stderr
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "expected a one-line error:\n{}",
-            run.context()
-        );
+        let lines: Vec<&str> = run.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "expected a one-line error:\n{}", run.context());
         assert!(lines[0].starts_with("error: "), "{}", run.context());
         assert!(run.stdout.is_empty(), "{}", run.context());
         run
@@ -163,22 +139,9 @@ impl Run {
     /// Asserts that the scratch root holds nothing but the empty working directory.
     pub fn nothing_written(&self) -> &Run {
         let all = files_under(self.root.path());
-        assert!(
-            all.is_empty(),
-            "expected nothing written, found {all:?}\n{}",
-            self.context()
-        );
-        let entries: Vec<_> = std::fs::read_dir(self.root.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
-        assert_eq!(
-            entries,
-            vec![std::ffi::OsString::from("work")],
-            "{}",
-            self.context()
-        );
+        assert!(all.is_empty(), "expected nothing written, found {all:?}\n{}", self.context());
+        let entries: Vec<_> = std::fs::read_dir(self.root.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(entries, vec![std::ffi::OsString::from("work")], "{}", self.context());
         self
     }
 }
@@ -192,12 +155,7 @@ pub fn files_under(dir: &Path) -> BTreeSet<String> {
             if kind.is_dir() {
                 walk(base, &path, out);
             } else {
-                out.insert(
-                    path.strip_prefix(base)
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/"),
-                );
+                out.insert(path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/"));
             }
         }
     }
@@ -271,39 +229,17 @@ pub fn matrix() -> Vec<Combo> {
         let template = Template::builtin(&name).expect("built-in template loads");
         let mut bare_done = BTreeSet::new();
         for combo in template.combinations() {
-            let get = |key: &str| {
-                combo
-                    .answers
-                    .get(key)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("none")
-                    .to_string()
-            };
+            let get = |key: &str| combo.answers.get(key).and_then(|v| v.as_str()).unwrap_or("none").to_string();
             let extras: Vec<String> = combo
                 .allows
                 .get("extras")
                 .and_then(|v| v.as_array())
-                .map(|items| {
-                    items
-                        .iter()
-                        .filter_map(|i| i.as_str().map(str::to_string))
-                        .collect()
-                })
+                .map(|items| items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
                 .unwrap_or_default();
             let db = get("db");
-            out.push(Combo {
-                framework: name.clone(),
-                db: db.clone(),
-                auth: get("auth"),
-                extras: extras.clone(),
-            });
+            out.push(Combo { framework: name.clone(), db: db.clone(), auth: get("auth"), extras: extras.clone() });
             if !extras.is_empty() && bare_done.insert(db.clone()) {
-                out.push(Combo {
-                    framework: name.clone(),
-                    db,
-                    auth: "none".into(),
-                    extras: Vec::new(),
-                });
+                out.push(Combo { framework: name.clone(), db, auth: "none".into(), extras: Vec::new() });
             }
         }
     }

@@ -23,10 +23,7 @@ pub fn tools() -> &'static Path {
         lock.lock().expect("lock pytools");
         if !done.exists() {
             let _ = fs::remove_dir_all(&venv);
-            run_ok(
-                Command::new(host_python()).args(["-m", "venv"]).arg(&venv),
-                "create the tools venv",
-            );
+            run_ok(Command::new(host_python()).args(["-m", "venv"]).arg(&venv), "create the tools venv");
             let req = base.join("pytools-requirements.txt");
             fs::write(&req, REQUIREMENTS).expect("write requirements");
             run_ok(
@@ -53,9 +50,7 @@ pub fn tool(name: &str) -> Command {
 
 /// Runs `cmd`, panicking with its output unless it succeeds.
 pub fn run_ok(cmd: &mut Command, what: &str) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot {what}: {e}"));
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot {what}: {e}"));
     assert!(
         out.status.success(),
         "failed to {what} ({:?}):\n--- stdout\n{}\n--- stderr\n{}",
@@ -90,10 +85,7 @@ pub struct ProjectCheck {
 pub fn check_project(project: &Path) -> Result<ProjectCheck, String> {
     let venv = project.join(".venv");
     let step = |cmd: &mut Command, what: &str| -> Result<Output, String> {
-        let out = cmd
-            .current_dir(project)
-            .output()
-            .map_err(|e| format!("{what}: {e}"))?;
+        let out = cmd.current_dir(project).output().map_err(|e| format!("{what}: {e}"))?;
         if out.status.success() {
             Ok(out)
         } else {
@@ -106,35 +98,19 @@ pub fn check_project(project: &Path) -> Result<ProjectCheck, String> {
         }
     };
     let started = Instant::now();
+    step(uv().args(["venv", "--quiet", "--python"]).arg(host_python()).arg(&venv), "uv venv")?;
     step(
-        uv().args(["venv", "--quiet", "--python"])
-            .arg(host_python())
-            .arg(&venv),
-        "uv venv",
-    )?;
-    step(
-        uv().args(["pip", "install", "--quiet", "--python"])
-            .arg(venv.join("bin/python"))
-            .args(["-e", ".[dev]"]),
+        uv().args(["pip", "install", "--quiet", "--python"]).arg(venv.join("bin/python")).args(["-e", ".[dev]"]),
         "pip install -e .[dev]",
     )?;
     let install = started.elapsed();
     let bin = venv.join("bin");
     // The project's own ruff, at the version its pyproject pins.
-    step(
-        Command::new(bin.join("ruff")).args(["check", "--no-cache", "."]),
-        "ruff check",
-    )?;
-    step(
-        Command::new(bin.join("ruff")).args(["format", "--check", "--no-cache", "."]),
-        "ruff format --check",
-    )?;
+    step(Command::new(bin.join("ruff")).args(["check", "--no-cache", "."]), "ruff check")?;
+    step(Command::new(bin.join("ruff")).args(["format", "--check", "--no-cache", "."]), "ruff format --check")?;
     let started = Instant::now();
     let mut pytest = Command::new(bin.join("pytest"));
-    pytest
-        .args(["-q", "-p", "no:cacheprovider"])
-        .env_remove("DATABASE_URL")
-        .env_remove("MONGO_URL");
+    pytest.args(["-q", "-p", "no:cacheprovider"]).env_remove("DATABASE_URL").env_remove("MONGO_URL");
     let out = step(&mut pytest, "pytest")?;
     let summary = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -143,16 +119,10 @@ pub fn check_project(project: &Path) -> Result<ProjectCheck, String> {
         .unwrap_or_default()
         .trim()
         .to_string();
-    Ok(ProjectCheck {
-        install,
-        pytest: started.elapsed(),
-        pytest_summary: summary,
-    })
+    Ok(ProjectCheck { install, pytest: started.elapsed(), pytest_summary: summary })
 }
 
 /// FNV-1a: a stable hash for cache folder names.
 pub fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
 }

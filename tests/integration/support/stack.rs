@@ -18,15 +18,8 @@ pub fn images() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/images/build.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .output()
-            .expect("run tests/images/build.sh");
-        assert!(
-            out.status.success(),
-            "tests/images/build.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = Command::new("bash").arg(&script).output().expect("run tests/images/build.sh");
+        assert!(out.status.success(), "tests/images/build.sh failed:\n{}", String::from_utf8_lossy(&out.stderr));
     });
 }
 
@@ -52,10 +45,7 @@ impl StackProject {
     /// `labforge new NAME ARGS...` into a scratch folder.
     pub fn new(name: &str, args: &[&str]) -> StackProject {
         images();
-        let root = tempfile::Builder::new()
-            .prefix("labforge-stack-")
-            .tempdir()
-            .unwrap();
+        let root = tempfile::Builder::new().prefix("labforge-stack-").tempdir().unwrap();
         let dir = root.path().join(name);
         let out = Command::new(labforge_bin())
             .args(["new", name, "--yes", "--dir"])
@@ -64,16 +54,8 @@ impl StackProject {
             .env_remove("LABFORGE_TEMPLATES")
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "labforge new failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let project = StackProject {
-            _root: root,
-            dir,
-            name: name.to_string(),
-        };
+        assert!(out.status.success(), "labforge new failed: {}", String::from_utf8_lossy(&out.stderr));
+        let project = StackProject { _root: root, dir, name: name.to_string() };
         // A stack left over from an earlier, killed run of this test goes first.
         project.run(&["down", "--volumes"]);
         project
@@ -104,45 +86,29 @@ impl StackProject {
         all.extend_from_slice(args);
         let out = self.run(&all);
         let text = text(&out);
-        assert!(
-            out.status.success(),
-            "labforge up failed ({:?}):\n{text}",
-            out.status.code()
-        );
+        assert!(out.status.success(), "labforge up failed ({:?}):\n{text}", out.status.code());
         text
     }
 
     /// The host port a service's container port is published on, from `labforge status --json`.
     pub fn host_port(&self, service: &str, container_port: u16) -> u16 {
         let out = self.run(&["status", "--json"]);
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|_| panic!("status --json: {}", text(&out)));
+        let doc: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("status --json: {}", text(&out)));
         doc["services"]
             .as_array()
             .unwrap()
             .iter()
             .find(|s| s["service"] == service)
-            .and_then(|s| {
-                s["ports"]
-                    .as_array()?
-                    .iter()
-                    .find(|p| p["container"] == container_port)
-            })
+            .and_then(|s| s["ports"].as_array()?.iter().find(|p| p["container"] == container_port))
             .and_then(|p| p["host"].as_u64())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no published port {container_port} for {service}:\n{}",
-                    text(&out)
-                )
-            }) as u16
+            .unwrap_or_else(|| panic!("no published port {container_port} for {service}:\n{}", text(&out)))
+            as u16
     }
 
     /// A value from the project's .env.
     pub fn env(&self, key: &str) -> String {
-        crate::new::secret_value(
-            &std::fs::read_to_string(self.dir.join(".env")).unwrap(),
-            key,
-        )
+        crate::new::secret_value(&std::fs::read_to_string(self.dir.join(".env")).unwrap(), key)
     }
 }
 
@@ -153,25 +119,14 @@ impl Drop for StackProject {
 }
 
 pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// `docker` CLI output for assertions about the daemon's state (labforge itself never shells
 /// out to docker).
 pub fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker CLI");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("docker").args(args).output().expect("docker CLI");
+    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -180,14 +135,7 @@ pub fn labelled(kind: &str, project: &str) -> Vec<String> {
     let filter = format!("label=io.labforge.project={project}");
     let args: Vec<&str> = match kind {
         "container" => vec!["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"],
-        "network" => vec![
-            "network",
-            "ls",
-            "--filter",
-            &filter,
-            "--format",
-            "{{.Name}}",
-        ],
+        "network" => vec!["network", "ls", "--filter", &filter, "--format", "{{.Name}}"],
         _ => vec!["volume", "ls", "--filter", &filter, "--format", "{{.Name}}"],
     };
     docker(&args).lines().map(str::to_string).collect()
@@ -200,10 +148,7 @@ pub fn eventually<T>(deadline: Duration, what: &str, mut check: impl FnMut() -> 
         if let Some(value) = check() {
             return value;
         }
-        assert!(
-            start.elapsed() < deadline,
-            "{what}: not within {deadline:?}"
-        );
+        assert!(start.elapsed() < deadline, "{what}: not within {deadline:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -222,10 +167,7 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Option<(
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     Some((status, body))
 }
 
@@ -239,28 +181,16 @@ pub struct Registry {
 
 impl Registry {
     pub fn start() -> Registry {
-        if Command::new("docker-registry")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
+        if Command::new("docker-registry").arg("--version").output().is_err() {
             let out = Command::new("apt-get")
                 .args(["install", "-y", "-qq", "docker-registry"])
                 .env("DEBIAN_FRONTEND", "noninteractive")
                 .output()
                 .expect("apt-get");
-            assert!(
-                out.status.success(),
-                "installing docker-registry: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert!(out.status.success(), "installing docker-registry: {}", String::from_utf8_lossy(&out.stderr));
         }
         let storage = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let address = format!("127.0.0.1:{port}");
         let config = storage.path().join("config.yml");
         std::fs::write(
@@ -278,11 +208,7 @@ impl Registry {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start docker-registry");
-        let registry = Registry {
-            child,
-            _storage: storage,
-            address,
-        };
+        let registry = Registry { child, _storage: storage, address };
         eventually(Duration::from_secs(20), "the registry answers", || {
             http(port, "GET", "/v2/", None).filter(|(s, _)| *s == 200)
         });
@@ -296,18 +222,9 @@ impl Registry {
         let context = tempfile::tempdir().unwrap();
         let token = format!("{:?}", std::time::SystemTime::now());
         std::fs::write(context.path().join("token"), token).unwrap();
-        std::fs::write(
-            context.path().join("Dockerfile"),
-            format!("FROM {base}\nCOPY token /labforge-pull-test\n"),
-        )
-        .unwrap();
-        docker(&[
-            "build",
-            "--quiet",
-            "--tag",
-            &reference,
-            context.path().to_str().unwrap(),
-        ]);
+        std::fs::write(context.path().join("Dockerfile"), format!("FROM {base}\nCOPY token /labforge-pull-test\n"))
+            .unwrap();
+        docker(&["build", "--quiet", "--tag", &reference, context.path().to_str().unwrap()]);
         docker(&["push", &reference]);
         docker(&["rmi", &reference]);
         reference
