@@ -33,6 +33,105 @@ pub enum Command {
     Logs(LogsArgs),
     /// Check Docker, disk, ports, CA certificates and the optional tools
     Doctor,
+    /// Hands-on labs: list, start, show, hint, solve, reset, validate, selftest
+    Lab(LabArgs),
+    /// Check the current lab step (or another) and say what passes, what fails and why
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    #[command(subcommand)]
+    pub command: LabCommand,
+
+    /// A folder of labs to use instead of the built-in catalog [env: LABFORGE_LABS]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub labs_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// List the labs, their topics and your progress
+    List {
+        /// Print machine-readable JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a lab: scaffold its project, lay the starter files over it, bring the stack up
+    Start {
+        /// The lab's id (see `labforge lab list`)
+        id: String,
+        /// Directory to create the lab in [default: ./ID]
+        #[arg(long, value_name = "PATH")]
+        dir: Option<PathBuf>,
+        /// Write into a non-empty directory
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the current step's instructions (or another step's)
+    Show(StepArgs),
+    /// Show the next hint for the current step
+    Hint(StepArgs),
+    /// Lay a step's reference solution over the project (for facilitators and stuck learners)
+    Solve {
+        #[command(flatten)]
+        step: StepArgs,
+        /// Overwrite files you changed
+        #[arg(long)]
+        force: bool,
+    },
+    /// Start the lab's progress over (with --force, also restore the starter files)
+    Reset {
+        #[command(flatten)]
+        project: ProjectDir,
+        /// Also lay the starter files over the project again, replacing your changes
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check lab definitions and report every problem with its file:line:column
+    Validate {
+        /// A lab folder, or a folder of labs [default: the catalog]
+        path: Option<PathBuf>,
+    },
+    /// Prove labs work: each step fails on the starter and passes on the solution
+    Selftest {
+        /// The lab to test
+        id: Option<String>,
+        /// Test every lab of the catalog
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Which step of which lab workspace.
+#[derive(Debug, Args)]
+pub struct StepArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+    /// The step, by number (1 is the first) or id [default: the current step]
+    #[arg(long, value_name = "N")]
+    pub step: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub step: StepArgs,
+    /// Check every step of the lab
+    #[arg(long, conflicts_with = "step")]
+    pub all: bool,
+    /// Print machine-readable JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Check again whenever a project file changes
+    #[arg(long, conflicts_with = "json")]
+    pub watch: bool,
+    /// A folder of labs to use instead of the built-in catalog [env: LABFORGE_LABS]
+    #[arg(long, value_name = "PATH")]
+    pub labs_dir: Option<PathBuf>,
 }
 
 /// Where a stack command finds its project.

@@ -31,6 +31,8 @@ pub enum Error {
     Scaffold(crate::scaffold::Error),
     #[error(transparent)]
     Stack(#[from] crate::stack::Error),
+    #[error(transparent)]
+    Lab(crate::lab::Error),
     /// The user interrupted a prompt or a wait (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
@@ -45,6 +47,15 @@ impl From<crate::scaffold::Error> for Error {
     }
 }
 
+impl From<crate::lab::Error> for Error {
+    fn from(err: crate::lab::Error) -> Self {
+        match err {
+            crate::lab::Error::Scaffold(e) => e.into(),
+            other => Error::Lab(other),
+        }
+    }
+}
+
 impl From<crate::stack::DockerError> for Error {
     fn from(err: crate::stack::DockerError) -> Self {
         Error::Stack(err.into())
@@ -55,7 +66,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Interrupted => ExitCode::from(130),
-            Error::Scaffold(_) | Error::Stack(_) => ExitCode::from(2),
+            Error::Scaffold(_) | Error::Stack(_) | Error::Lab(_) => ExitCode::from(2),
         }
     }
 }

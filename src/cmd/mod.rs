@@ -1,8 +1,10 @@
 //! One module per subcommand. Each turns its clap arguments into calls on the library and
 //! reports through the [`crate::ui::Shell`]; the work itself lives in the domain modules.
 
+pub mod check;
 pub mod doctor;
 pub mod down;
+pub mod lab;
 pub mod logs;
 pub mod new;
 pub mod quickstart;

@@ -16,7 +16,7 @@ const INCLUDES_DIR: &str = "_includes/";
 
 /// What `.labforge/answers.yaml` records: enough for later commands and template updates to
 /// know how the project was made. Secrets are never recorded here.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Recorded {
     pub template: String,
@@ -155,6 +155,50 @@ fn render_values(tera: &Tera, value: Value, context: &Context) -> Result<Value, 
         ),
         other => other,
     })
+}
+
+/// Renders an overlay (a lab's starter or solution files) with `context`: paths and text files
+/// are Tera templates, like a template's files; the result is checked like any plan.
+pub fn render_overlay(
+    files: &BTreeMap<String, std::borrow::Cow<'static, [u8]>>,
+    context: &Context,
+) -> Result<Vec<PlannedFile>, Error> {
+    let fail =
+        |file: &str, message: String| Error::Render { template: "overlay".into(), file: file.to_string(), message };
+    let mut tera = Tera::new();
+    tera.autoescape_on(Vec::<&str>::new());
+    filters::register(&mut tera);
+    let mut out = Vec::new();
+    for (rel, bytes) in files {
+        let path = if rel.contains("{{") || rel.contains("{%") {
+            tera.render_str(rel, context, false).map_err(|e| fail(rel, e.to_string()))?
+        } else {
+            rel.clone()
+        };
+        let path = safe_relative(&path).map_err(|why| Error::UnsafePath { path: path.clone(), why })?;
+        let contents = match std::str::from_utf8(bytes) {
+            Ok(text) => tera
+                .render_str(&strip_tag_lines(text), context, false)
+                .map_err(|e| fail(rel, e.to_string()))?
+                .into_bytes(),
+            Err(_) => bytes.to_vec(),
+        };
+        out.push(PlannedFile { path, contents, mode: Mode::Normal });
+    }
+    Ok(out)
+}
+
+/// The context project templates see, rebuilt for a generated project from its recorded answers
+/// (no secrets: overlays and checks never need them).
+pub fn project_context(recorded: &Recorded) -> Result<Context, Error> {
+    let project = ProjectName::parse(&recorded.project)?;
+    let mut context = Context::new();
+    for (name, value) in &recorded.answers {
+        context.insert(name.clone(), value);
+    }
+    context.insert("project", &project);
+    context.insert("template", &serde_json::json!({ "name": recorded.template, "version": recorded.template_version }));
+    Ok(context)
 }
 
 /// Checks that a rendered output path stays inside the project: relative, `/`-separated, no

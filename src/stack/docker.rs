@@ -87,6 +87,8 @@ pub struct Container {
     pub exit_code: Option<i64>,
     pub oom_killed: bool,
     pub image_id: String,
+    /// The user the container runs as (`Config.User`); empty means root.
+    pub user: String,
     /// (container port, host IP, host port) for published TCP ports.
     pub ports: Vec<(u16, String, u16)>,
 }
@@ -100,6 +102,14 @@ impl Container {
     pub fn host_port(&self, container_port: u16) -> Option<u16> {
         self.ports.iter().find(|(c, _, _)| *c == container_port).map(|(_, _, h)| *h)
     }
+}
+
+/// What labforge needs to know about an image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub size_bytes: u64,
+    /// The image defines a HEALTHCHECK.
+    pub healthcheck: bool,
 }
 
 /// Everything needed to create a container.
@@ -166,6 +176,10 @@ pub trait Engine {
     async fn volume_exists(&self, name: &str) -> Result<bool, DockerError>;
     async fn create_volume(&self, name: &str, labels: HashMap<String, String>) -> Result<(), DockerError>;
     async fn remove_volume(&self, name: &str) -> Result<(), DockerError>;
+    /// Size and healthcheck of an image, or `None` when the daemon does not have it.
+    async fn image_info(&self, reference: &str) -> Result<Option<ImageInfo>, DockerError>;
+    /// Runs `cmd` in a running container; returns its exit code and combined output.
+    async fn exec(&self, id: &str, cmd: &[String]) -> Result<(i64, String), DockerError>;
     /// The image's id, or `None` when the daemon does not have it.
     async fn image_id(&self, reference: &str) -> Result<Option<String>, DockerError>;
     async fn pull(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<(), DockerError>;
@@ -291,6 +305,7 @@ impl Engine for Docker {
         Ok(Some(Container {
             id: c.id.unwrap_or_default(),
             name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
+            user: c.config.as_ref().and_then(|cfg| cfg.user.clone()).unwrap_or_default(),
             labels: c.config.and_then(|cfg| cfg.labels).unwrap_or_default(),
             state: to_state(state.status.map(|s| s.to_string()).as_deref()),
             health: state.health.and_then(|h| h.status).map(|s| s.to_string()).filter(|s| !s.is_empty() && s != "none"),
@@ -344,6 +359,39 @@ impl Engine for Docker {
     async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
         let removed = self.client.remove_volume(name, None::<q::RemoveVolumeOptions>).await;
         absent_ok(removed, format!("remove volume {name}")).map(drop)
+    }
+
+    async fn image_info(&self, reference: &str) -> Result<Option<ImageInfo>, DockerError> {
+        let inspected = self.client.inspect_image(reference).await;
+        Ok(absent_ok(inspected, format!("inspect image {reference}"))?.map(|image| ImageInfo {
+            size_bytes: image.size.unwrap_or(0).max(0) as u64,
+            healthcheck: image
+                .config
+                .and_then(|c| c.healthcheck)
+                .and_then(|h| h.test)
+                .is_some_and(|test| !test.is_empty() && test[0] != "NONE"),
+        }))
+    }
+
+    async fn exec(&self, id: &str, cmd: &[String]) -> Result<(i64, String), DockerError> {
+        let config = bollard::models::ExecConfig {
+            cmd: Some(cmd.to_vec()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let created = self.client.create_exec(id, config).await.map_err(call(format!("exec in {id}")))?;
+        let mut output = String::new();
+        if let bollard::exec::StartExecResults::Attached { output: mut stream, .. } =
+            self.client.start_exec(&created.id, None).await.map_err(call(format!("exec in {id}")))?
+        {
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(call(format!("exec in {id}")))?;
+                output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+        }
+        let inspected = self.client.inspect_exec(&created.id).await.map_err(call(format!("exec in {id}")))?;
+        Ok((inspected.exit_code.unwrap_or(-1), output))
     }
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>, DockerError> {

@@ -1,6 +1,7 @@
 //! All terminal output goes through [`Shell`]: results on stdout, errors and warnings on stderr,
 //! colour only on a terminal and never when `NO_COLOR` is set. Prompts live in [`prompt`].
 
+pub mod markdown;
 pub mod progress;
 pub mod prompt;
 

@@ -1,0 +1,420 @@
+//! Checks that talk to the running app over HTTP: `http` (requests with expectations, an optional
+//! JWT login first), `ratelimit` (429 with Retry-After) and `graphql`.
+
+use std::collections::BTreeMap;
+
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::jsonpath::{JsonPath, matches, show};
+use super::kinds::{Call, GraphqlCheck, HttpCheck, HttpExpect, Jwt, Login, RatelimitCheck, Request};
+use super::{Failure, Workspace, snippet};
+use crate::lab::spec::regex;
+
+/// An answer from the app.
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
+struct Session<'w> {
+    ws: &'w Workspace,
+    client: reqwest::Client,
+    base: String,
+    token: Option<String>,
+    saved: BTreeMap<String, String>,
+}
+
+impl<'w> Session<'w> {
+    async fn open(ws: &'w Workspace, login: Option<&Login>) -> Result<Session<'w>, Failure> {
+        let base = ws.stack().await?.app_url()?;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Failure::new(e.to_string()))?;
+        let mut session = Session { ws, client, base, token: None, saved: BTreeMap::new() };
+        if let Some(login) = login {
+            session.login(login).await?;
+        }
+        Ok(session)
+    }
+
+    /// `{name}` in text becomes a value saved by an earlier request.
+    fn fill(&self, text: &str) -> Result<String, Failure> {
+        let mut text = self.ws.render(text)?;
+        for (name, value) in &self.saved {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        Ok(text)
+    }
+
+    fn fill_value(&self, value: &Value) -> Result<Value, Failure> {
+        Ok(match value {
+            Value::String(s) => Value::String(self.fill(s)?),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.fill_value(v)).collect::<Result<_, _>>()?),
+            Value::Object(map) => Value::Object(
+                map.iter().map(|(k, v)| Ok((k.clone(), self.fill_value(v)?))).collect::<Result<_, Failure>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    async fn login(&mut self, login: &Login) -> Result<(), Failure> {
+        if let Some(register) = &login.register {
+            // An account left from an earlier check run is fine: only a server error stops here.
+            let answer = self.call(register).await?;
+            if answer.status >= 500 {
+                return Err(Failure::mismatch(
+                    &format!("register ({} {})", register.method, register.path),
+                    "a 2xx or 4xx answer",
+                    format!("{} {}", answer.status, snippet(&answer.body, 160)),
+                ));
+            }
+        }
+        let answer = self.call(&login.token).await?;
+        let token = answer
+            .json()
+            .and_then(|j| j.get(&login.field).and_then(Value::as_str).map(str::to_string))
+            .filter(|_| (200..300).contains(&answer.status));
+        match token {
+            Some(token) => {
+                self.token = Some(token);
+                Ok(())
+            }
+            None => Err(Failure::mismatch(
+                &format!("login ({} {})", login.token.method, login.token.path),
+                format!("a 2xx answer with `{}`", login.field),
+                format!("{} {}", answer.status, snippet(&answer.body, 160)),
+            )),
+        }
+    }
+
+    async fn call(&self, call: &Call) -> Result<Answer, Failure> {
+        let request = Request {
+            method: call.method.clone(),
+            path: call.path.clone(),
+            headers: BTreeMap::new(),
+            json: call.json.clone(),
+            form: call.form.clone(),
+            body: None,
+            jwt: None,
+            save: BTreeMap::new(),
+            expect: HttpExpect::default(),
+        };
+        self.send(&request).await
+    }
+
+    async fn send(&self, r: &Request) -> Result<Answer, Failure> {
+        let path = self.fill(&r.path)?;
+        let method = reqwest::Method::from_bytes(r.method.to_uppercase().as_bytes())
+            .map_err(|_| Failure::new(format!("`{}` is not an HTTP method", r.method)))?;
+        let mut builder = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(jwt) = &r.jwt {
+            builder = builder.bearer_auth(self.mint(jwt).await?);
+        } else if let Some(token) = &self.token {
+            builder = builder.bearer_auth(token);
+        }
+        for (name, value) in &r.headers {
+            builder = builder.header(name, self.fill(value)?);
+        }
+        if let Some(json) = &r.json {
+            builder = builder.header("content-type", "application/json").body(self.fill_value(json)?.to_string());
+        } else if let Some(form) = &r.form {
+            let filled: Vec<(String, String)> =
+                form.iter().map(|(k, v)| Ok((k.clone(), self.fill(v)?))).collect::<Result<_, Failure>>()?;
+            builder = builder.form(&filled);
+        } else if let Some(body) = &r.body {
+            builder = builder.body(self.fill(body)?);
+        }
+        // A reloading development server is briefly away after an edit: retry refused
+        // connections for a few seconds before calling the app down.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let response = loop {
+            // Bodies here are always bytes in memory, so the request can be cloned for a retry.
+            let sending = builder.try_clone().ok_or_else(|| Failure::new("the request cannot be repeated"))?.send();
+            match sending.await {
+                Ok(response) => break response,
+                Err(e) if e.is_connect() && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => {
+                    let mut cause: &dyn std::error::Error = &e;
+                    while let Some(source) = cause.source() {
+                        cause = source;
+                    }
+                    return Err(Failure::new(format!("{} {path}: the app does not answer ({cause})", r.method)));
+                }
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap_or_default();
+        Ok(Answer { status, headers, body })
+    }
+
+    /// An HS256 token signed with the project's JWT_SECRET, so a check can send one the app did
+    /// not issue itself (an expired one, say).
+    async fn mint(&self, jwt: &Jwt) -> Result<String, Failure> {
+        let stack = self.ws.stack().await?;
+        let secret = stack
+            .project
+            .services
+            .iter()
+            .find_map(|s| s.env.get("JWT_SECRET").filter(|v| !v.is_empty()))
+            .ok_or_else(|| Failure::new("the project has no JWT_SECRET in .env to sign a test token with"))?;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let mut claims = serde_json::Map::new();
+        for (k, v) in &jwt.claims {
+            claims.insert(k.clone(), self.fill_value(v)?);
+        }
+        claims.insert("iat".into(), Value::from(now.min(now + jwt.expires_in)));
+        claims.insert("exp".into(), Value::from(now + jwt.expires_in));
+        Ok(sign_hs256(secret.as_bytes(), &Value::Object(claims)))
+    }
+}
+
+pub fn sign_hs256(secret: &[u8], claims: &Value) -> String {
+    let header = base64url(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let payload = base64url(claims.to_string().as_bytes());
+    let signing_input = format!("{header}.{payload}");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(signing_input.as_bytes());
+    format!("{signing_input}.{}", base64url(&mac.finalize().into_bytes()))
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Compares an answer with a request's expectations.
+fn expect(what: &str, answer: &Answer, e: &HttpExpect) -> Result<(), Failure> {
+    if let Some(status) = e.status
+        && answer.status != status
+    {
+        return Err(Failure::mismatch(
+            what,
+            format!("status {status}"),
+            format!("status {} {}", answer.status, snippet(&answer.body, 160)).trim_end().to_string(),
+        ));
+    }
+    for (name, pattern) in &e.headers {
+        let value = answer.headers.get(name.as_str()).and_then(|v| v.to_str().ok());
+        match value {
+            Some(v) if regex(pattern).map_err(Failure::new)?.is_match(v) => {}
+            Some(v) => {
+                return Err(Failure::mismatch(
+                    what,
+                    format!("header {name} matching /{pattern}/"),
+                    format!("{name}: {v}"),
+                ));
+            }
+            None => {
+                return Err(Failure::mismatch(
+                    what,
+                    format!("header {name} matching /{pattern}/"),
+                    format!("no {name} header"),
+                ));
+            }
+        }
+    }
+    if !e.json.is_empty() || !e.json_absent.is_empty() {
+        let doc = answer
+            .json()
+            .ok_or_else(|| Failure::mismatch(what, "a JSON body", format!("{:?}", snippet(&answer.body, 120))))?;
+        for (path, expected) in &e.json {
+            let path = JsonPath::parse(path).map_err(Failure::new)?;
+            match path.find(&doc) {
+                Some(actual) if matches(expected, actual) => {}
+                Some(actual) => {
+                    return Err(Failure::mismatch(
+                        what,
+                        format!("{} = {}", path.as_str(), show(expected)),
+                        show(actual),
+                    ));
+                }
+                None => {
+                    return Err(Failure::mismatch(
+                        what,
+                        format!("{} = {}", path.as_str(), show(expected)),
+                        "no such field",
+                    ));
+                }
+            }
+        }
+        for path in &e.json_absent {
+            let path = JsonPath::parse(path).map_err(Failure::new)?;
+            if let Some(actual) = path.find(&doc) {
+                return Err(Failure::mismatch(
+                    what,
+                    format!("no {}", path.as_str()),
+                    format!("{} = {}", path.as_str(), show(actual)),
+                ));
+            }
+        }
+    }
+    if let Some(needle) = &e.body_contains
+        && !answer.body.contains(needle.as_str())
+    {
+        return Err(Failure::mismatch(what, format!("a body containing {needle:?}"), snippet(&answer.body, 160)));
+    }
+    Ok(())
+}
+
+pub async fn http(ws: &Workspace, c: &HttpCheck) -> Result<(), Failure> {
+    let mut session = Session::open(ws, c.login.as_ref()).await?;
+    for r in &c.requests {
+        let answer = session.send(r).await?;
+        let what = format!("{} {}", r.method.to_uppercase(), session.fill(&r.path)?);
+        expect(&what, &answer, &r.expect)?;
+        if !r.save.is_empty() {
+            let doc = answer.json().ok_or_else(|| {
+                Failure::mismatch(&what, "a JSON body to read values from", snippet(&answer.body, 120))
+            })?;
+            for (name, path) in &r.save {
+                let path = JsonPath::parse(path).map_err(Failure::new)?;
+                let value = path.find(&doc).ok_or_else(|| {
+                    Failure::mismatch(&what, format!("a value at {}", path.as_str()), "no such field")
+                })?;
+                let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
+                session.saved.insert(name.clone(), text);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn ratelimit(ws: &Workspace, c: &RatelimitCheck) -> Result<(), Failure> {
+    let session = Session::open(ws, None).await?;
+    let mut statuses = Vec::new();
+    for _ in 0..c.requests {
+        let answer = session.send(&c.request).await?;
+        if answer.status == 429 {
+            return match answer.headers.get("retry-after").and_then(|v| v.to_str().ok()) {
+                Some(v) if v.trim().parse::<f64>().is_ok() || !v.trim().is_empty() => Ok(()),
+                _ => Err(Failure::mismatch(
+                    &format!("{} {}", c.request.method, c.request.path),
+                    "429 with a Retry-After header",
+                    "429 without Retry-After",
+                )),
+            };
+        }
+        statuses.push(answer.status);
+    }
+    let summary = summarize(&statuses);
+    Err(Failure::mismatch(
+        &format!("{} {} × {}", c.request.method, c.request.path, c.requests),
+        "a 429 with Retry-After",
+        format!("statuses {summary}"),
+    ))
+}
+
+/// `[200×5, 500]`.
+fn summarize(statuses: &[u16]) -> String {
+    let mut runs: Vec<(u16, usize)> = Vec::new();
+    for s in statuses {
+        match runs.last_mut() {
+            Some((last, n)) if last == s => *n += 1,
+            _ => runs.push((*s, 1)),
+        }
+    }
+    let parts: Vec<String> =
+        runs.iter().map(|(s, n)| if *n > 1 { format!("{s}×{n}") } else { s.to_string() }).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+pub async fn graphql(ws: &Workspace, c: &GraphqlCheck) -> Result<(), Failure> {
+    let session = Session::open(ws, c.login.as_ref()).await?;
+    let body = serde_json::json!({ "query": session.fill(&c.query)?, "variables": c.variables });
+    let request = Request {
+        method: "POST".into(),
+        path: c.path.clone(),
+        headers: BTreeMap::new(),
+        json: Some(body),
+        form: None,
+        body: None,
+        jwt: None,
+        save: BTreeMap::new(),
+        expect: HttpExpect::default(),
+    };
+    let answer = session.send(&request).await?;
+    let what = format!("GraphQL {}", snippet(&c.query, 60));
+    let doc = answer.json().ok_or_else(|| {
+        Failure::mismatch(&what, "a JSON answer", format!("status {} {}", answer.status, snippet(&answer.body, 120)))
+    })?;
+    let errors = doc.get("errors").filter(|e| !e.is_null());
+    match (errors, c.expect.errors) {
+        (Some(errors), false) => return Err(Failure::mismatch(&what, "no errors", show(errors))),
+        (None, true) => return Err(Failure::mismatch(&what, "errors", "none")),
+        _ => {}
+    }
+    let data = doc.get("data").cloned().unwrap_or(Value::Null);
+    for (path, expected) in &c.expect.data {
+        let path = JsonPath::parse(path).map_err(Failure::new)?;
+        match path.find(&data) {
+            Some(actual) if matches(expected, actual) => {}
+            Some(actual) => {
+                return Err(Failure::mismatch(
+                    &what,
+                    format!("data{} = {}", &path.as_str()[1..], show(expected)),
+                    show(actual),
+                ));
+            }
+            None => {
+                return Err(Failure::mismatch(
+                    &what,
+                    format!("data{} = {}", &path.as_str()[1..], show(expected)),
+                    "no such field",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64url_matches_the_rfc_vectors() {
+        assert_eq!(base64url(b""), "");
+        assert_eq!(base64url(b"f"), "Zg");
+        assert_eq!(base64url(b"fo"), "Zm8");
+        assert_eq!(base64url(b"foo"), "Zm9v");
+        assert_eq!(base64url(b"foob"), "Zm9vYg");
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    }
+
+    #[test]
+    fn hs256_matches_a_known_token() {
+        // jwt.io's example token.
+        let claims = serde_json::json!({"sub": "1234567890", "name": "John Doe", "iat": 1516239022});
+        assert_eq!(
+            sign_hs256(b"your-256-bit-secret", &claims),
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+        );
+    }
+
+    #[test]
+    fn statuses_are_summarised_in_runs() {
+        assert_eq!(summarize(&[200, 200, 200, 500, 200]), "[200×3, 500, 200]");
+    }
+}

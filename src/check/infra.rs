@@ -1,0 +1,238 @@
+//! Checks on the stack itself: `container` (running, healthy, non-root, HEALTHCHECK, image size),
+//! `postgres` (SQL as the project's own user) and `mongo` (queries with the project's credentials).
+
+use mongodb::bson::{self, Document};
+use serde_json::Value;
+
+use super::jsonpath::{matches, show};
+use super::kinds::{ContainerCheck, MongoCheck, PostgresCheck};
+use super::{Failure, Stack, Workspace};
+use crate::stack::docker::{Engine, State};
+use crate::stack::project::Service;
+use crate::stack::spec::ServiceKind;
+
+pub async fn container(ws: &Workspace, c: &ContainerCheck) -> Result<(), Failure> {
+    let stack = ws.stack().await?;
+    let what = format!("container of `{}`", c.service);
+    let e = &c.expect;
+    let Some(container) = stack.container(&c.service) else {
+        return Err(Failure::mismatch(&what, "a container", "none (start the stack with `labforge up`)"));
+    };
+    let running = container.state == State::Running;
+    if let Some(want) = e.running
+        && want != running
+    {
+        return Err(Failure::mismatch(
+            &what,
+            if want { "running" } else { "stopped" },
+            format!("{:?}", container.state).to_lowercase(),
+        ));
+    }
+    if let Some(true) = e.healthy {
+        let health = container.health.as_deref().unwrap_or("no healthcheck");
+        if health != "healthy" {
+            return Err(Failure::mismatch(&what, "healthy", health));
+        }
+    }
+    if let Some(want) = e.non_root {
+        let user = container.user.trim();
+        let root =
+            user.is_empty() || user == "root" || user == "0" || user.starts_with("0:") || user.starts_with("root:");
+        if want && root {
+            return Err(Failure::mismatch(
+                &what,
+                "a non-root user (USER in the Dockerfile)",
+                if user.is_empty() { "root (no USER)" } else { user },
+            ));
+        }
+    }
+    if e.healthcheck.is_some() || e.max_image_mb.is_some() {
+        let image = stack
+            .engine
+            .image_info(&container.image_id)
+            .await
+            .map_err(|e| Failure::new(e.to_string()))?
+            .ok_or_else(|| Failure::new(format!("the image of `{}` is gone", c.service)))?;
+        if let Some(true) = e.healthcheck
+            && !image.healthcheck
+        {
+            return Err(Failure::mismatch(&what, "an image with a HEALTHCHECK", "no HEALTHCHECK in the image"));
+        }
+        if let Some(max) = e.max_image_mb {
+            let mb = image.size_bytes as f64 / 1_000_000.0;
+            if mb > max as f64 {
+                return Err(Failure::mismatch(&what, format!("an image of at most {max} MB"), format!("{mb:.0} MB")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn service_of(stack: &Stack, kind: ServiceKind) -> Result<&Service, Failure> {
+    stack
+        .project
+        .services
+        .iter()
+        .find(|s| s.kind == kind)
+        .ok_or_else(|| Failure::new(format!("labforge.yaml has no {kind:?} service").to_lowercase()))
+}
+
+/// A cell as text, as `psql` would show it; `null` for SQL NULL.
+fn cell(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+fn show_rows(rows: &[Vec<String>]) -> String {
+    if rows.is_empty() {
+        return "no rows".into();
+    }
+    let shown: Vec<String> = rows.iter().take(5).map(|r| format!("[{}]", r.join(", "))).collect();
+    let more = if rows.len() > 5 { format!(" and {} more", rows.len() - 5) } else { String::new() };
+    format!("{}{more}", shown.join(" "))
+}
+
+pub async fn postgres(ws: &Workspace, c: &PostgresCheck) -> Result<(), Failure> {
+    let stack = ws.stack().await?;
+    let db = service_of(stack, ServiceKind::Postgres)?;
+    let port = stack.host_port(&db.name, 5432)?;
+    let user = db.env_or("POSTGRES_USER", "postgres");
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host("127.0.0.1")
+        .port(port)
+        .user(&user)
+        .password(db.env_or("POSTGRES_PASSWORD", ""))
+        .dbname(db.env_or("POSTGRES_DB", &user));
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| Failure::new(format!("cannot connect to PostgreSQL: {e}")))?;
+    let driver = tokio::spawn(connection);
+    let sql = ws.render(&c.sql)?;
+    let result = client.simple_query(&sql).await;
+    drop(client);
+    let _ = driver.await;
+    let messages = result.map_err(|e| {
+        let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+        Failure::mismatch(&format!("`{sql}`"), "the query to run", message)
+    })?;
+    let rows: Vec<Vec<String>> = messages
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => {
+                Some((0..row.len()).map(|i| row.get(i).unwrap_or("null").to_string()).collect())
+            }
+            _ => None,
+        })
+        .collect();
+    let expect = &c.expect;
+    let what = format!("`{sql}`");
+    let want =
+        |rows: &Vec<Vec<Value>>| -> Vec<Vec<String>> { rows.iter().map(|r| r.iter().map(cell).collect()).collect() };
+    if let Some(expected) = &expect.rows
+        && want(expected) != rows
+    {
+        return Err(Failure::mismatch(&what, show_rows(&want(expected)), show_rows(&rows)));
+    }
+    if let Some(expected) = &expect.contains {
+        for row in want(expected) {
+            if !rows.contains(&row) {
+                return Err(Failure::mismatch(&what, format!("a row [{}]", row.join(", ")), show_rows(&rows)));
+            }
+        }
+    }
+    if let Some(count) = expect.count
+        && rows.len() != count
+    {
+        return Err(Failure::mismatch(
+            &what,
+            format!("{count} rows"),
+            format!("{} ({})", rows.len(), show_rows(&rows)),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn mongo(ws: &Workspace, c: &MongoCheck) -> Result<(), Failure> {
+    let stack = ws.stack().await?;
+    let db = service_of(stack, ServiceKind::Mongo)?;
+    let port = stack.host_port(&db.name, 27017)?;
+    let probe_user = db.env.get("MONGO_INITDB_ROOT_USERNAME").filter(|u| !u.is_empty()).cloned();
+    let client =
+        match crate::stack::ready::Probe::mongo(port, probe_user, db.env.get("MONGO_INITDB_ROOT_PASSWORD").cloned())
+            .map_err(Failure::new)?
+        {
+            crate::stack::ready::Probe::Mongo { client } => client,
+            _ => unreachable!("Probe::mongo makes a mongo probe"),
+        };
+    let database = stack
+        .project
+        .services
+        .iter()
+        .find_map(|s| s.env.get("MONGO_DB").filter(|v| !v.is_empty()))
+        .cloned()
+        .unwrap_or_else(|| stack.project.name.replace('-', "_"));
+    let collection = client.database(&database).collection::<Document>(&ws.render(&c.collection)?);
+    let filter: Document = bson::to_document(&c.filter).map_err(|e| Failure::new(format!("filter: {e}")))?;
+    let what = format!("{database}.{} {}", c.collection, show(&serde_json::to_value(&c.filter).unwrap_or_default()));
+    let e = &c.expect;
+    if let Some(count) = e.count {
+        let found =
+            collection.count_documents(filter.clone()).await.map_err(|e| Failure::new(format!("MongoDB: {e}")))?;
+        if found != count {
+            return Err(Failure::mismatch(&what, format!("{count} documents"), format!("{found}")));
+        }
+    }
+    if let Some(expected) = &e.documents {
+        let mut cursor = collection.find(filter).await.map_err(|e| Failure::new(format!("MongoDB: {e}")))?;
+        let mut found = Vec::new();
+        while cursor.advance().await.map_err(|e| Failure::new(format!("MongoDB: {e}")))? {
+            let doc = cursor.deserialize_current().map_err(|e| Failure::new(format!("MongoDB: {e}")))?;
+            found.push(bson::Bson::Document(doc).into_relaxed_extjson());
+        }
+        for want in expected {
+            if !found.iter().any(|doc| matches(want, doc)) {
+                let seen: Vec<String> = found.iter().take(3).map(show).collect();
+                return Err(Failure::mismatch(
+                    &what,
+                    format!("a document like {}", show(want)),
+                    if seen.is_empty() { "none".into() } else { seen.join(", ") },
+                ));
+            }
+        }
+    }
+    if let Some(keys) = &e.index_keys {
+        let mut cursor = collection.list_indexes().await.map_err(|e| Failure::new(format!("MongoDB: {e}")))?;
+        let mut indexes: Vec<Vec<(String, i64)>> = Vec::new();
+        while cursor.advance().await.map_err(|e| Failure::new(format!("MongoDB: {e}")))? {
+            let model = cursor.deserialize_current().map_err(|e| Failure::new(format!("MongoDB: {e}")))?;
+            indexes.push(
+                model
+                    .keys
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_i32().map(i64::from).or(v.as_i64()).unwrap_or(1)))
+                    .collect(),
+            );
+        }
+        let wanted: Vec<(String, i64)> = keys
+            .iter()
+            .map(|pair| (pair.first().map(cell).unwrap_or_default(), pair.get(1).and_then(Value::as_i64).unwrap_or(1)))
+            .collect();
+        if !indexes.contains(&wanted) {
+            let shown: Vec<String> = indexes
+                .iter()
+                .map(|i| format!("[{}]", i.iter().map(|(k, d)| format!("{k}: {d}")).collect::<Vec<_>>().join(", ")))
+                .collect();
+            return Err(Failure::mismatch(
+                &format!("indexes of {database}.{}", c.collection),
+                format!("one on [{}]", wanted.iter().map(|(k, d)| format!("{k}: {d}")).collect::<Vec<_>>().join(", ")),
+                shown.join(" "),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! The check kinds a lab can use, as typed, strictly parsed specs, and their validation against
+//! the lab's files. Running them is in the sibling modules.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::jsonpath::JsonPath;
+use crate::lab::catalog::LabFiles;
+use crate::lab::spec::regex;
+
+/// Every kind, with its own fields.
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    File(FileCheck),
+    Command(CommandCheck),
+    Pytest(PytestCheck),
+    Lint(LintCheck),
+    Http(HttpCheck),
+    Ratelimit(RatelimitCheck),
+    Graphql(GraphqlCheck),
+    Container(ContainerCheck),
+    Postgres(PostgresCheck),
+    Mongo(MongoCheck),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileCheck {
+    pub path: String,
+    #[serde(default = "yes")]
+    pub exists: bool,
+    pub contains: Option<String>,
+    pub regex: Option<String>,
+    pub absent: Option<String>,
+}
+
+/// Where a command runs.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Place {
+    /// The project's `.venv` on the host.
+    #[default]
+    Venv,
+    /// Inside the running app container.
+    App,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandCheck {
+    pub run: Vec<String>,
+    #[serde(rename = "in", default)]
+    pub place: Place,
+    #[serde(default)]
+    pub expect: CommandExpect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandExpect {
+    #[serde(default)]
+    pub exit: i64,
+    pub stdout_contains: Option<String>,
+    pub stdout_regex: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PytestCheck {
+    #[serde(default)]
+    pub tests: Vec<String>,
+    #[serde(default)]
+    pub hidden: Vec<String>,
+    pub min_passed: Option<u32>,
+    pub coverage: Option<Coverage>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Coverage {
+    pub min: f64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintCheck {
+    #[serde(default)]
+    pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCheck {
+    pub login: Option<Login>,
+    pub requests: Vec<Request>,
+}
+
+/// Obtaining a JWT before the requests.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub register: Option<Call>,
+    pub token: Call,
+    #[serde(default = "access_token")]
+    pub field: String,
+}
+
+/// A request of the login flow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    pub path: String,
+    #[serde(default = "post")]
+    pub method: String,
+    pub json: Option<Value>,
+    pub form: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    #[serde(default = "get")]
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub json: Option<Value>,
+    pub form: Option<BTreeMap<String, String>>,
+    pub body: Option<String>,
+    /// A token labforge signs itself with the project's JWT_SECRET (HS256), e.g. an expired one.
+    pub jwt: Option<Jwt>,
+    #[serde(default)]
+    pub save: BTreeMap<String, String>,
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Jwt {
+    #[serde(default)]
+    pub claims: BTreeMap<String, Value>,
+    /// Seconds from now; negative for a token that has already expired.
+    #[serde(default = "hour")]
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpExpect {
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub json: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub json_absent: Vec<String>,
+    pub body_contains: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatelimitCheck {
+    pub request: Request,
+    pub requests: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphqlCheck {
+    #[serde(default = "graphql_path")]
+    pub path: String,
+    pub query: String,
+    #[serde(default)]
+    pub variables: BTreeMap<String, Value>,
+    pub login: Option<Login>,
+    #[serde(default)]
+    pub expect: GraphqlExpect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GraphqlExpect {
+    #[serde(default)]
+    pub data: BTreeMap<String, Value>,
+    /// Whether the answer must carry `errors` (default: it must not).
+    #[serde(default)]
+    pub errors: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerCheck {
+    pub service: String,
+    pub expect: ContainerExpect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerExpect {
+    pub running: Option<bool>,
+    pub healthy: Option<bool>,
+    pub non_root: Option<bool>,
+    pub healthcheck: Option<bool>,
+    pub max_image_mb: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresCheck {
+    pub sql: String,
+    pub expect: RowsExpect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowsExpect {
+    pub rows: Option<Vec<Vec<Value>>>,
+    pub contains: Option<Vec<Vec<Value>>>,
+    pub count: Option<usize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MongoCheck {
+    pub collection: String,
+    #[serde(default)]
+    pub filter: BTreeMap<String, Value>,
+    pub expect: MongoExpect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MongoExpect {
+    pub count: Option<u64>,
+    pub documents: Option<Vec<Value>>,
+    /// Key lists of indexes that must exist, e.g. `[[name, 1]]`: compared by keys, not names.
+    pub index_keys: Option<Vec<Vec<Value>>>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn get() -> String {
+    "GET".into()
+}
+fn post() -> String {
+    "POST".into()
+}
+fn access_token() -> String {
+    "access_token".into()
+}
+fn graphql_path() -> String {
+    "/graphql".into()
+}
+fn hour() -> i64 {
+    3600
+}
+
+impl CheckKind {
+    pub const NAMES: [&'static str; 10] =
+        ["file", "command", "pytest", "lint", "http", "ratelimit", "graphql", "container", "postgres", "mongo"];
+
+    /// The kind named `kind`, from the rest of the check's mapping.
+    pub fn parse(kind: &str, rest: Value) -> Result<CheckKind, String> {
+        fn typed<T: serde::de::DeserializeOwned>(rest: Value) -> Result<T, String> {
+            serde_json::from_value(rest).map_err(|e| e.to_string())
+        }
+        Ok(match kind {
+            "file" => CheckKind::File(typed(rest)?),
+            "command" => CheckKind::Command(typed(rest)?),
+            "pytest" => CheckKind::Pytest(typed(rest)?),
+            "lint" => CheckKind::Lint(typed(rest)?),
+            "http" => CheckKind::Http(typed(rest)?),
+            "ratelimit" => CheckKind::Ratelimit(typed(rest)?),
+            "graphql" => CheckKind::Graphql(typed(rest)?),
+            "container" => CheckKind::Container(typed(rest)?),
+            "postgres" => CheckKind::Postgres(typed(rest)?),
+            "mongo" => CheckKind::Mongo(typed(rest)?),
+            other => return Err(format!("unknown check kind `{other}` (kinds: {})", Self::NAMES.join(", "))),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            CheckKind::File(_) => "file",
+            CheckKind::Command(_) => "command",
+            CheckKind::Pytest(_) => "pytest",
+            CheckKind::Lint(_) => "lint",
+            CheckKind::Http(_) => "http",
+            CheckKind::Ratelimit(_) => "ratelimit",
+            CheckKind::Graphql(_) => "graphql",
+            CheckKind::Container(_) => "container",
+            CheckKind::Postgres(_) => "postgres",
+            CheckKind::Mongo(_) => "mongo",
+        }
+    }
+
+    /// Whether the check runs in the project's virtual environment.
+    pub fn needs_venv(&self) -> bool {
+        matches!(self, CheckKind::Pytest(_) | CheckKind::Lint(_))
+            || matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
+    }
+
+    /// Whether the check changes or reads state other checks change (the app's data), so it must
+    /// run in the order written rather than alongside others.
+    pub fn is_ordered(&self) -> bool {
+        !matches!(self, CheckKind::File(_) | CheckKind::Lint(_) | CheckKind::Pytest(_) | CheckKind::Container(_))
+    }
+
+    /// Problems a parser cannot see: regexes, JSON paths, files the check refers to.
+    pub fn validate(&self, files: &LabFiles) -> Result<(), String> {
+        let paths = |keys: &mut dyn Iterator<Item = &String>| -> Result<(), String> {
+            for k in keys {
+                JsonPath::parse(k)?;
+            }
+            Ok(())
+        };
+        match self {
+            CheckKind::File(c) => {
+                if let Some(r) = &c.regex {
+                    regex(r)?;
+                }
+                if !c.exists && (c.contains.is_some() || c.regex.is_some() || c.absent.is_some()) {
+                    return Err("`exists: false` cannot go with `contains`, `regex` or `absent`".into());
+                }
+            }
+            CheckKind::Command(c) => {
+                if c.run.is_empty() {
+                    return Err("`run` is empty: give the command and its arguments".into());
+                }
+                if let Some(r) = &c.expect.stdout_regex {
+                    regex(r)?;
+                }
+            }
+            CheckKind::Pytest(c) => {
+                for hidden in &c.hidden {
+                    if files.get(&format!("tests/{hidden}")).is_none() {
+                        return Err(format!("hidden test `{hidden}` is not in the lab's tests/ folder"));
+                    }
+                }
+            }
+            CheckKind::Lint(_) | CheckKind::Container(_) => {}
+            CheckKind::Http(c) => {
+                if c.requests.is_empty() {
+                    return Err("`requests` is empty".into());
+                }
+                for r in &c.requests {
+                    validate_request(r, &paths)?;
+                }
+            }
+            CheckKind::Ratelimit(c) => {
+                validate_request(&c.request, &paths)?;
+                if c.requests < 2 {
+                    return Err("`requests` must be at least 2".into());
+                }
+            }
+            CheckKind::Graphql(c) => paths(&mut c.expect.data.keys())?,
+            CheckKind::Postgres(c) => {
+                if c.expect.rows.is_none() && c.expect.contains.is_none() && c.expect.count.is_none() {
+                    return Err("`expect` needs `rows`, `contains` or `count`".into());
+                }
+            }
+            CheckKind::Mongo(c) => {
+                let e = &c.expect;
+                if e.count.is_none() && e.documents.is_none() && e.index_keys.is_none() {
+                    return Err("`expect` needs `count`, `documents` or `index_keys`".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn validate_request(
+    r: &Request,
+    paths: &dyn Fn(&mut dyn Iterator<Item = &String>) -> Result<(), String>,
+) -> Result<(), String> {
+    for (header, pattern) in &r.expect.headers {
+        regex(pattern).map_err(|e| format!("header `{header}`: {e}"))?;
+    }
+    paths(&mut r.expect.json.keys())?;
+    paths(&mut r.expect.json_absent.iter())?;
+    paths(&mut r.save.values())?;
+    if [r.json.is_some(), r.form.is_some(), r.body.is_some()].iter().filter(|b| **b).count() > 1 {
+        return Err("a request takes one of `json`, `form` or `body`".into());
+    }
+    Ok(())
+}

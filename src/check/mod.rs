@@ -1,0 +1,223 @@
+//! Checks: running a step's checks against a learner's project and its running stack, each with
+//! a deadline, independent ones together. A failing check is data — a [`CheckResult`] saying what
+//! was expected and what came back — never an error; only an unreachable Docker daemon is.
+
+pub mod jsonpath;
+pub mod kinds;
+
+mod file;
+mod http;
+mod infra;
+mod process;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use futures_util::future::join_all;
+use serde::Serialize;
+use tokio::sync::OnceCell;
+
+use crate::lab::catalog::LabFiles;
+use crate::lab::spec::{Check, Step};
+use crate::stack::config::UserConfig;
+use crate::stack::docker::{Container, Docker, Engine};
+use crate::stack::project::{LABEL_SERVICE, Mode, Project};
+use kinds::CheckKind;
+
+/// Why a check failed, for a learner: what was expected and what came back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub reason: String,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+}
+
+impl Failure {
+    pub fn new(reason: impl Into<String>) -> Failure {
+        Failure { reason: reason.into(), expected: None, actual: None }
+    }
+
+    /// "expected X, got Y", with both kept apart for `--json`.
+    pub fn mismatch(what: &str, expected: impl Into<String>, actual: impl Into<String>) -> Failure {
+        let (expected, actual) = (expected.into(), actual.into());
+        Failure {
+            reason: format!("{what}: expected {expected}, got {actual}"),
+            expected: Some(expected),
+            actual: Some(actual),
+        }
+    }
+}
+
+/// The outcome of one check, as `labforge check --json` prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub name: String,
+    pub kind: &'static str,
+    pub passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// The project being checked, and its stack once a check asks for it.
+pub struct Workspace {
+    pub dir: PathBuf,
+    pub context: tera::Context,
+    pub lab_files: LabFiles,
+    stack: OnceCell<Result<Stack, String>>,
+}
+
+/// The running stack as checks see it.
+pub struct Stack {
+    pub engine: Docker,
+    pub project: Project,
+    pub containers: Vec<Container>,
+}
+
+impl Stack {
+    /// The container of `service`, if it exists.
+    pub fn container(&self, service: &str) -> Option<&Container> {
+        self.containers.iter().find(|c| c.label(LABEL_SERVICE) == Some(service))
+    }
+
+    /// `http://127.0.0.1:PORT` of the app service, when it runs.
+    pub fn app_url(&self) -> Result<String, Failure> {
+        let app = self
+            .project
+            .services
+            .iter()
+            .find(|s| s.kind == crate::stack::spec::ServiceKind::App)
+            .ok_or_else(|| Failure::new("labforge.yaml has no app service"))?;
+        let port = self.host_port(&app.name, 8000)?;
+        Ok(format!("http://127.0.0.1:{port}"))
+    }
+
+    /// The host port a service publishes `container_port` on (or its only port).
+    pub fn host_port(&self, service: &str, container_port: u16) -> Result<u16, Failure> {
+        let container = self
+            .container(service)
+            .filter(|c| c.state == crate::stack::docker::State::Running)
+            .ok_or_else(|| Failure::new(format!("`{service}` is not running (start the stack with `labforge up`)")))?;
+        container
+            .ports
+            .iter()
+            .find(|(c, _, _)| *c == container_port)
+            .or(container.ports.first())
+            .map(|(_, _, h)| *h)
+            .ok_or_else(|| Failure::new(format!("`{service}` publishes no port")))
+    }
+}
+
+impl Workspace {
+    pub fn new(dir: &Path, context: tera::Context, lab_files: LabFiles) -> Workspace {
+        Workspace { dir: dir.to_path_buf(), context, lab_files, stack: OnceCell::new() }
+    }
+
+    /// Renders a lab string (a path, an argument, SQL) with the project's context.
+    pub fn render(&self, text: &str) -> Result<String, Failure> {
+        if !text.contains("{{") && !text.contains("{%") {
+            return Ok(text.to_string());
+        }
+        tera::Tera::new()
+            .render_str(text, &self.context, false)
+            .map_err(|e| Failure::new(format!("cannot render `{text}`: {e}")))
+    }
+
+    /// The project's Python package name.
+    pub fn package(&self) -> String {
+        self.render("{{ project.package }}").unwrap_or_else(|_| "app".into())
+    }
+
+    /// The project's `.venv/bin`, or why it is missing.
+    pub fn venv_bin(&self) -> Result<PathBuf, Failure> {
+        let bin = self.dir.join(".venv/bin");
+        if bin.join("python").exists() {
+            Ok(bin)
+        } else {
+            Err(Failure::new(
+                "the project has no .venv: create it with `python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'`",
+            ))
+        }
+    }
+
+    /// The running stack; connecting to Docker once for all checks.
+    pub async fn stack(&self) -> Result<&Stack, Failure> {
+        let stack = self
+            .stack
+            .get_or_init(|| async {
+                let engine = Docker::connect(crate::cmd::DOCKER_DEADLINE).await.map_err(|e| e.to_string())?;
+                let project = Project::load(&self.dir, Mode::Dev, &UserConfig::load().map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?;
+                let containers = engine.containers(&project.name).await.map_err(|e| e.to_string())?;
+                Ok(Stack { engine, project, containers })
+            })
+            .await;
+        stack.as_ref().map_err(|e| Failure::new(e.clone()))
+    }
+}
+
+/// Runs every check of `step`: those that only read (files, lint, tests, containers) together,
+/// those that touch the app's data in the order written; each within its own deadline. Results
+/// come back in the step's order.
+pub async fn run_step(ws: &Workspace, step: &Step) -> Vec<CheckResult> {
+    type Numbered<'s> = Vec<(usize, &'s Check)>;
+    let (ordered, free): (Numbered, Numbered) = step.checks.iter().enumerate().partition(|(_, c)| c.kind.is_ordered());
+    let together = join_all(free.into_iter().map(|(i, c)| async move { (i, run_one(ws, c).await) }));
+    let in_order = async {
+        let mut out = Vec::new();
+        for (i, c) in ordered {
+            out.push((i, run_one(ws, c).await));
+        }
+        out
+    };
+    let (mut results, rest) = tokio::join!(together, in_order);
+    results.extend(rest);
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn run_one(ws: &Workspace, check: &Check) -> CheckResult {
+    let started = Instant::now();
+    let outcome = match tokio::time::timeout(check.timeout, dispatch(ws, &check.kind)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Failure::new(format!("no answer within {}s (the check's timeout)", check.timeout.as_secs()))),
+    };
+    let (reason, expected, actual) = match &outcome {
+        Ok(()) => (None, None, None),
+        Err(f) => (Some(f.reason.clone()), f.expected.clone(), f.actual.clone()),
+    };
+    CheckResult {
+        name: check.name.clone(),
+        kind: check.kind.name(),
+        passed: outcome.is_ok(),
+        reason,
+        expected,
+        actual,
+        duration_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+async fn dispatch(ws: &Workspace, kind: &CheckKind) -> Result<(), Failure> {
+    match kind {
+        CheckKind::File(c) => file::check(ws, c),
+        CheckKind::Command(c) => process::command(ws, c).await,
+        CheckKind::Pytest(c) => process::pytest(ws, c).await,
+        CheckKind::Lint(c) => process::lint(ws, c).await,
+        CheckKind::Http(c) => http::http(ws, c).await,
+        CheckKind::Ratelimit(c) => http::ratelimit(ws, c).await,
+        CheckKind::Graphql(c) => http::graphql(ws, c).await,
+        CheckKind::Container(c) => infra::container(ws, c).await,
+        CheckKind::Postgres(c) => infra::postgres(ws, c).await,
+        CheckKind::Mongo(c) => infra::mongo(ws, c).await,
+    }
+}
+
+/// Text shortened for a one-line message.
+pub fn snippet(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() > max { format!("{}…", flat.chars().take(max).collect::<String>()) } else { flat }
+}

@@ -1,0 +1,191 @@
+//! `labforge check [--step N | --all] [--json] [--watch]`: run a lab step's checks, say what
+//! passes and what fails with expected and actual, and record the learner's progress.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::check::{self, CheckResult};
+use crate::cli::CheckArgs;
+use crate::interrupt::Interrupt;
+use crate::lab::catalog::Catalog;
+use crate::lab::spec::{Lab, Step};
+use crate::lab::workspace::{LabWorkspace, now};
+use crate::lab::{self, Error as LabError};
+use crate::ui::Shell;
+use crate::{Error, Outcome};
+
+/// One step's outcome, as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct StepReport {
+    pub index: usize,
+    pub id: String,
+    pub title: String,
+    pub passed: bool,
+    pub checks: Vec<CheckResult>,
+}
+
+/// The document `labforge check --json` prints. Its shape is stable: see the README.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub lab: String,
+    pub passed: bool,
+    pub steps: Vec<StepReport>,
+}
+
+pub fn run(args: CheckArgs, shell: &Shell) -> Result<Outcome, Error> {
+    let dir = args.step.project.dir.clone();
+    let catalog = Catalog::choose(args.labs_dir.as_deref());
+    let mut ws = LabWorkspace::open(&dir)?;
+    let lab = lab::load(&catalog, &ws.progress.lab)?;
+    if args.watch {
+        return watch(&mut ws, &lab, &args, shell);
+    }
+    let report = check_once(&mut ws, &lab, &args)?;
+    if args.json {
+        shell.line(serde_json::to_string_pretty(&report).expect("reports serialize"));
+    } else {
+        print(shell, &lab, &ws, &report);
+    }
+    Ok(if report.passed { Outcome::Success } else { Outcome::Failed })
+}
+
+/// Resolves `--step` (a number from 1, or an id) to an index.
+pub fn resolve_step(lab: &Lab, wanted: &str) -> Result<usize, Error> {
+    let by_number = wanted.parse::<usize>().ok().filter(|n| *n >= 1 && *n <= lab.steps.len()).map(|n| n - 1);
+    by_number.or_else(|| lab.steps.iter().position(|s| s.id == wanted)).ok_or_else(|| {
+        let ids: Vec<String> = lab.steps.iter().enumerate().map(|(i, s)| format!("{} ({})", i + 1, s.id)).collect();
+        LabError::Usage(format!("lab `{}` has no step `{wanted}` (steps: {})", lab.id, ids.join(", "))).into()
+    })
+}
+
+fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs) -> Result<CheckReport, Error> {
+    let steps: Vec<(usize, &Step)> = if args.all {
+        lab.steps.iter().enumerate().collect()
+    } else if let Some(wanted) = &args.step.step {
+        let i = resolve_step(lab, wanted)?;
+        vec![(i, &lab.steps[i])]
+    } else {
+        match ws.progress.current(lab) {
+            Some(current) => vec![current],
+            // Done: checking again confirms everything still passes.
+            None => lab.steps.iter().enumerate().collect(),
+        }
+    };
+    let context = ws.context()?;
+    let workspace = check::Workspace::new(&ws.dir, context, lab.files.clone());
+    let results = crate::cmd::runtime().block_on(async {
+        if lab.stack {
+            // Docker must answer: an unreachable daemon is a setup problem (exit 2), not a failed check.
+            crate::cmd::docker().await?;
+        }
+        let mut results = Vec::new();
+        for (i, step) in &steps {
+            results.push((*i, *step, check::run_step(&workspace, step).await));
+        }
+        Ok::<_, Error>(results)
+    })?;
+    let mut reports = Vec::new();
+    for (index, step, checks) in results {
+        let passed = checks.iter().all(|c| c.passed);
+        let progress = ws.progress.step_mut(&step.id);
+        progress.attempts += 1;
+        if passed && !progress.passed {
+            progress.passed_at = Some(now());
+        }
+        progress.passed = passed;
+        reports.push(StepReport { index: index + 1, id: step.id.clone(), title: step.title.clone(), passed, checks });
+    }
+    ws.save()?;
+    Ok(CheckReport { lab: lab.id.clone(), passed: reports.iter().all(|r| r.passed), steps: reports })
+}
+
+fn print(shell: &Shell, lab: &Lab, ws: &LabWorkspace, report: &CheckReport) {
+    for step in &report.steps {
+        shell.line(format_args!("{} {}/{} · {}", shell.bold("Step"), step.index, lab.steps.len(), step.title));
+        let width = step.checks.iter().map(|c| c.name.chars().count()).max().unwrap_or(0);
+        for c in &step.checks {
+            let mark = if c.passed { "✓" } else { "✗" };
+            shell.line(format_args!("  {mark} {:<width$}  {}", c.name, shell.dim(&format!("{} ms", c.duration_ms))));
+            if let Some(reason) = &c.reason {
+                shell.line(format_args!("      {reason}"));
+            }
+        }
+        let failing = step.checks.iter().filter(|c| !c.passed).count();
+        if step.passed {
+            shell.line(format_args!("  step {} passed", step.index));
+        } else {
+            shell.line(format_args!(
+                "  {failing} of {} checks fail; `labforge lab hint` gives a hint, `labforge lab show` the instructions",
+                step.checks.len()
+            ));
+        }
+        shell.line("");
+    }
+    match ws.progress.current(lab) {
+        None => shell.line(format_args!("All {} steps of {} pass: the lab is complete.", lab.steps.len(), lab.title)),
+        Some((i, next)) if report.passed => {
+            shell.line(format_args!("Next: step {}/{} · {} (`labforge lab show`)", i + 1, lab.steps.len(), next.title))
+        }
+        Some(_) => {}
+    }
+}
+
+/// Runs the checks, then again each time a project file changes (after 300 ms of quiet), until
+/// Ctrl-C.
+fn watch(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, shell: &Shell) -> Result<Outcome, Error> {
+    let runtime = crate::cmd::runtime();
+    let interrupt = runtime.block_on(async { Interrupt::install(shell) });
+    let mut seen = newest_change(&ws.dir);
+    loop {
+        let report = check_once(ws, lab, args)?;
+        print(shell, lab, ws, &report);
+        shell.line(shell.dim("watching for changes (Ctrl-C stops)"));
+        // Poll modification times; a burst of saves runs the checks once.
+        let changed = runtime.block_on(async {
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                tokio::select! {
+                    () = interrupt.wait() => return None,
+                    _ = tick.tick() => {
+                        let now = newest_change(&ws.dir);
+                        if now > seen {
+                            tokio::time::sleep(Duration::from_millis(300)).await;
+                            return Some(newest_change(&ws.dir));
+                        }
+                    }
+                }
+            }
+        });
+        match changed {
+            Some(time) => seen = time,
+            None => return Err(Error::Interrupted),
+        }
+    }
+}
+
+/// The latest modification time among the project's own files.
+fn newest_change(dir: &Path) -> SystemTime {
+    fn walk(dir: &Path, newest: &mut SystemTime) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if matches!(name.as_ref(), ".venv" | ".git" | ".labforge" | "__pycache__" | ".pytest_cache" | ".ruff_cache")
+            {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                walk(&entry.path(), newest);
+            } else if let Ok(modified) = meta.modified()
+                && modified > *newest
+            {
+                *newest = modified;
+            }
+        }
+    }
+    let mut newest = SystemTime::UNIX_EPOCH;
+    walk(dir, &mut newest);
+    newest
+}

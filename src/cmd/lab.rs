@@ -1,0 +1,281 @@
+//! `labforge lab ...`: list, start, show, hint, solve, reset, validate, selftest.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::cli::{LabArgs, LabCommand, StepArgs};
+use crate::interrupt::Interrupt;
+use crate::lab::catalog::{Catalog, folder_files};
+use crate::lab::spec::Lab;
+use crate::lab::workspace::{LabWorkspace, Progress, save_progress};
+use crate::lab::{self, Error as LabError};
+use crate::stack::config::{UserConfig, ca_bundle};
+use crate::stack::project::{Mode, Project};
+use crate::stack::up::UpOptions;
+use crate::ui::{Shell, markdown};
+use crate::{Error, Outcome};
+
+pub fn run(args: LabArgs, shell: &Shell) -> Result<Outcome, Error> {
+    let catalog = Catalog::choose(args.labs_dir.as_deref());
+    match args.command {
+        LabCommand::List { json } => list(&catalog, json, shell),
+        LabCommand::Start { id, dir, force } => start(&catalog, &id, dir, force, shell),
+        LabCommand::Show(step) => show(&catalog, &step, shell),
+        LabCommand::Hint(step) => hint(&catalog, &step, shell),
+        LabCommand::Solve { step, force } => solve(&catalog, &step, force, shell),
+        LabCommand::Reset { project, force } => reset(&catalog, &project.dir, force, shell),
+        LabCommand::Validate { path } => validate(&catalog, path.as_deref(), shell),
+        LabCommand::Selftest { id, all, json } => selftest(&catalog, id, all, json, shell),
+    }
+}
+
+/// The lab of the workspace in `dir`, with its progress.
+fn open(catalog: &Catalog, dir: &Path) -> Result<(LabWorkspace, Lab), Error> {
+    let ws = LabWorkspace::open(dir)?;
+    let lab = lab::load(catalog, &ws.progress.lab)?;
+    Ok((ws, lab))
+}
+
+fn list(catalog: &Catalog, json: bool, shell: &Shell) -> Result<Outcome, Error> {
+    let here = LabWorkspace::open(Path::new(".")).ok();
+    let mut labs = Vec::new();
+    for id in catalog.ids()? {
+        labs.push(lab::load(catalog, &id)?);
+    }
+    let progress = |lab: &Lab| {
+        here.as_ref()
+            .filter(|ws| ws.progress.lab == lab.id)
+            .map(|ws| format!("{}/{} steps", ws.progress.passed_count(lab), lab.steps.len()))
+    };
+    if json {
+        let list: Vec<_> = labs
+            .iter()
+            .map(|l| {
+                json!({
+                    "id": l.id, "title": l.title, "summary": l.summary, "topics": l.topics,
+                    "difficulty": l.difficulty, "minutes": l.minutes, "steps": l.steps.len(),
+                    "template": l.template, "stack": l.stack, "progress": progress(l),
+                })
+            })
+            .collect();
+        shell.line(serde_json::to_string_pretty(&json!({ "labs": list })).expect("JSON serializes"));
+        return Ok(Outcome::Success);
+    }
+    let width = labs.iter().map(|l| l.id.len()).max().unwrap_or(2);
+    for l in &labs {
+        let mut line = format!(
+            "{:<width$}  {}  {}",
+            l.id,
+            l.title,
+            shell.dim(&format!("[{}; {}]", l.topics.join(", "), l.difficulty))
+        );
+        if let Some(p) = progress(l) {
+            line.push_str(&format!("  — {p}"));
+        }
+        shell.line(line);
+    }
+    shell.line("");
+    shell.line(format_args!("{} labs. Start one with `labforge lab start ID`.", labs.len()));
+    Ok(Outcome::Success)
+}
+
+fn start(catalog: &Catalog, id: &str, dir: Option<PathBuf>, force: bool, shell: &Shell) -> Result<Outcome, Error> {
+    let lab = lab::load(catalog, id)?;
+    let dir = dir.unwrap_or_else(|| PathBuf::from(&lab.id));
+    let name = lab::project_name("lab", &lab);
+    lab::scaffold(&lab, &dir, &name, force)?;
+    shell.status("Started", format_args!("lab {} in {} ({} steps)", lab.id, dir.display(), lab.steps.len()));
+    if lab.needs_venv() {
+        lab::create_venv(&dir, shell)?;
+    }
+    if lab.stack {
+        let project = Project::load(&dir, Mode::Dev, &UserConfig::load()?)?;
+        let options = UpOptions {
+            timeout: Duration::from_secs(300),
+            strict_ports: false,
+            ca_bundle: ca_bundle(None)?.map(|(_, b)| b),
+        };
+        let (outcome, _) = super::runtime().block_on(async {
+            let engine = super::docker().await?;
+            let interrupt = Interrupt::install(shell);
+            super::up::bring_up(&engine, &project, &options, shell, &interrupt, false).await
+        })?;
+        if outcome != Outcome::Success {
+            return Ok(outcome);
+        }
+    }
+    shell.line("");
+    shell.line(format_args!("{} — {}", shell.bold(&lab.title), lab.summary));
+    show_step(shell, &lab, &Progress::new(&lab.id), 0);
+    shell.line(format_args!("Work in {}; `labforge check` there checks the step.", dir.display()));
+    Ok(Outcome::Success)
+}
+
+fn step_index(lab: &Lab, ws: &LabWorkspace, args: &StepArgs) -> Result<usize, Error> {
+    match &args.step {
+        Some(wanted) => super::check::resolve_step(lab, wanted),
+        None => Ok(ws.progress.current(lab).map(|(i, _)| i).unwrap_or(lab.steps.len() - 1)),
+    }
+}
+
+fn show_step(shell: &Shell, lab: &Lab, progress: &Progress, index: usize) {
+    let step = &lab.steps[index];
+    let state = if progress.step(&step.id).passed { " ✓ passed" } else { "" };
+    shell.line("");
+    shell.line(format_args!("{} {}/{} · {}{state}", shell.bold("Step"), index + 1, lab.steps.len(), step.title));
+    shell.line("");
+    markdown::print(shell, &step.instructions);
+    shell.line("");
+    if !step.hints.is_empty() {
+        shell.line(shell.dim(&format!("{} hints: `labforge lab hint`", step.hints.len())));
+    }
+}
+
+fn show(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Error> {
+    let (ws, lab) = open(catalog, &args.project.dir)?;
+    let index = step_index(&lab, &ws, args)?;
+    shell.line(format_args!(
+        "{} — {}/{} steps passed",
+        shell.bold(&lab.title),
+        ws.progress.passed_count(&lab),
+        lab.steps.len()
+    ));
+    show_step(shell, &lab, &ws.progress, index);
+    Ok(Outcome::Success)
+}
+
+fn hint(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Error> {
+    let (mut ws, lab) = open(catalog, &args.project.dir)?;
+    let index = step_index(&lab, &ws, args)?;
+    let step = &lab.steps[index];
+    if step.hints.is_empty() {
+        shell.line(format_args!("step {} has no hints; `labforge lab show` has its instructions", index + 1));
+        return Ok(Outcome::Success);
+    }
+    let progress = ws.progress.step_mut(&step.id);
+    let shown = (progress.hints as usize).min(step.hints.len() - 1);
+    progress.hints = (shown + 1) as u32;
+    ws.save()?;
+    shell.line(format_args!("Hint {}/{} for step {} · {}", shown + 1, step.hints.len(), index + 1, step.title));
+    shell.line(format_args!("  {}", step.hints[shown]));
+    Ok(Outcome::Success)
+}
+
+fn solve(catalog: &Catalog, args: &StepArgs, force: bool, shell: &Shell) -> Result<Outcome, Error> {
+    let (ws, lab) = open(catalog, &args.project.dir)?;
+    let index = step_index(&lab, &ws, args)?;
+    let step = &lab.steps[index];
+    let files = lab::solution(&lab, &step.id, &ws.context()?)?;
+    let changed: Vec<&str> = files
+        .iter()
+        .filter(|f| std::fs::read(ws.dir.join(&f.path)).is_ok_and(|current| current != f.contents))
+        .map(|f| f.path.as_str())
+        .collect();
+    if !changed.is_empty() && !force {
+        return Err(LabError::Usage(format!(
+            "the solution of step {} would replace {} (pass `--force` to overwrite your version)",
+            index + 1,
+            changed.join(", ")
+        ))
+        .into());
+    }
+    let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    lab::write_files(&ws.dir, files)?;
+    shell.status("Solved", format_args!("step {} · {}: wrote {}", index + 1, step.title, paths.join(", ")));
+    shell.line("`labforge check` confirms it; a changed Dockerfile or dependency needs `labforge up`.");
+    Ok(Outcome::Success)
+}
+
+fn reset(catalog: &Catalog, dir: &Path, force: bool, shell: &Shell) -> Result<Outcome, Error> {
+    let (ws, lab) = open(catalog, dir)?;
+    if force {
+        let files = crate::scaffold::render_overlay(&lab.files.under("starter"), &ws.context()?)?;
+        let count = files.len();
+        lab::write_files(&ws.dir, files)?;
+        shell.status("Restored", format_args!("{count} starter files"));
+    }
+    save_progress(&ws.dir, &Progress::new(&lab.id))?;
+    shell.status("Reset", format_args!("progress of lab {}: back to step 1", lab.id));
+    if !force {
+        shell.line("Your files are unchanged; `labforge lab reset --force` also restores the starter files.");
+    }
+    Ok(Outcome::Success)
+}
+
+fn validate(catalog: &Catalog, path: Option<&Path>, shell: &Shell) -> Result<Outcome, Error> {
+    let labs: Vec<(String, Result<Lab, Vec<String>>)> = match path {
+        Some(path) if path.join("lab.yaml").is_file() => {
+            let files = folder_files(path)?;
+            vec![(path.display().to_string(), Lab::parse(files))]
+        }
+        Some(path) => {
+            let dir_catalog = Catalog::Dir(path.to_path_buf());
+            let ids = dir_catalog.ids()?;
+            if ids.is_empty() {
+                return Err(
+                    LabError::Usage(format!("{} holds no lab.yaml, nor folders with one", path.display())).into()
+                );
+            }
+            ids.iter().map(|id| Ok((id.clone(), Lab::parse(dir_catalog.files(id)?)))).collect::<Result<_, Error>>()?
+        }
+        None => catalog
+            .ids()?
+            .iter()
+            .map(|id| Ok((id.clone(), Lab::parse(catalog.files(id)?))))
+            .collect::<Result<_, Error>>()?,
+    };
+    let mut problems = Vec::new();
+    for (name, result) in &labs {
+        match result {
+            Ok(lab) => shell.line(format_args!(
+                "✓ {name}: {} steps, {} checks",
+                lab.steps.len(),
+                lab.steps.iter().map(|s| s.checks.len()).sum::<usize>()
+            )),
+            Err(errors) => problems.extend(errors.iter().cloned()),
+        }
+    }
+    if problems.is_empty() {
+        return Ok(Outcome::Success);
+    }
+    Err(LabError::Invalid(problems).into())
+}
+
+fn selftest(catalog: &Catalog, id: Option<String>, all: bool, json: bool, shell: &Shell) -> Result<Outcome, Error> {
+    let ids = match (id, all) {
+        (Some(id), _) => vec![id],
+        (None, true) => catalog.ids()?,
+        (None, false) => {
+            return Err(LabError::Usage("name a lab (`labforge lab selftest ID`) or pass `--all`".into()).into());
+        }
+    };
+    let labs: Vec<Lab> = ids.iter().map(|id| lab::load(catalog, id)).collect::<Result<_, _>>()?;
+    let progress_shell = if json { shell.for_json() } else { shell.clone() };
+    let mut reports = Vec::new();
+    for lab in &labs {
+        let report = lab::selftest::run(lab, &progress_shell)?;
+        if !json {
+            if report.passed {
+                shell.line(format_args!(
+                    "✓ {}: every step fails on the starter and passes on the solution ({:.1} s)",
+                    report.lab, report.seconds
+                ));
+            } else {
+                shell.line(format_args!("✗ {} ({:.1} s)", report.lab, report.seconds));
+                for p in &report.problems {
+                    shell.line(format_args!("    {p}"));
+                }
+            }
+        }
+        reports.push(report);
+    }
+    let passed = reports.iter().all(|r| r.passed);
+    if json {
+        shell.line(
+            serde_json::to_string_pretty(&json!({ "passed": passed, "labs": reports })).expect("JSON serializes"),
+        );
+    }
+    Ok(if passed { Outcome::Success } else { Outcome::Failed })
+}

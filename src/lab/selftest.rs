@@ -1,0 +1,148 @@
+//! `lab selftest`: a lab proves itself. In a scratch folder: start it; every step must fail on the
+//! starter; lay every step's solution over it, bring the stack up again; every check must pass.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::spec::Lab;
+use super::{Error, create_venv, project_name, scaffold, solution, write_files};
+use crate::check::{self, Workspace};
+use crate::interrupt::Interrupt;
+use crate::stack::config::{UserConfig, ca_bundle};
+use crate::stack::docker::Docker;
+use crate::stack::project::{Mode, Project};
+use crate::stack::up::{UpOptions, up};
+use crate::ui::Shell;
+
+/// What a lab's selftest found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SelftestReport {
+    pub lab: String,
+    pub passed: bool,
+    /// Each problem on one line: a step that passes on the starter, a check that fails on the
+    /// solution, a stack that does not come up.
+    pub problems: Vec<String>,
+    pub seconds: f64,
+}
+
+/// Runs the selftest of `lab` in a scratch folder, removing its stack afterwards.
+pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
+    let started = Instant::now();
+    let scratch =
+        tempfile::Builder::new().prefix("labforge-selftest-").tempdir().map_err(|e| Error::Usage(e.to_string()))?;
+    let name = project_name("selftest", lab);
+    let dir = scratch.path().join(&name);
+    shell.status("Selftest", format_args!("{} ({} steps)", lab.id, lab.steps.len()));
+    scaffold(lab, &dir, &name, false)?;
+    if lab.needs_venv() {
+        create_venv(&dir, shell)?;
+    }
+    let context = super::workspace::read_recorded(&dir)
+        .and_then(|r| crate::scaffold::project_context(&r).map_err(Error::from))?;
+    let runtime = crate::cmd::runtime();
+    let result = runtime.block_on(async {
+        let mut problems = Vec::new();
+        let engine = if lab.stack { Some(crate::cmd::docker().await?) } else { None };
+        if let Some(engine) = &engine
+            && let Err(problem) = bring_up(engine, &dir, shell).await?
+        {
+            problems.push(format!("the starter's stack does not come up: {problem}"));
+            return Ok::<_, crate::Error>(problems);
+        }
+
+        let ws = Workspace::new(&dir, context.clone(), lab.files.clone());
+        for step in &lab.steps {
+            let results = check::run_step(&ws, step).await;
+            if results.iter().all(|r| r.passed) {
+                problems.push(format!(
+                    "step `{}` passes on the starter: it must fail until the learner solves it",
+                    step.id
+                ));
+            } else {
+                for r in results.iter().filter(|r| !r.passed) {
+                    shell.line(format_args!(
+                        "  starter   {} / {}: {}",
+                        step.id,
+                        r.name,
+                        r.reason.as_deref().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+
+        let pyproject = std::fs::read(dir.join("pyproject.toml")).unwrap_or_default();
+        for step in &lab.steps {
+            write_files(&dir, solution(lab, &step.id, &context)?)?;
+        }
+        if lab.needs_venv() && std::fs::read(dir.join("pyproject.toml")).unwrap_or_default() != pyproject {
+            // The solution changed the dependencies: install them as a learner would.
+            let _ = std::fs::remove_dir_all(dir.join(".venv"));
+            create_venv(&dir, shell)?;
+        }
+        if let Some(engine) = &engine {
+            // Fresh containers run the solution's code for sure: a reloading server might still
+            // be serving the starter's when the first check arrives.
+            let project = crate::stack::spec::StackSpec::project_name(&dir)?;
+            crate::stack::down::down(engine, &project, false, &shell.for_json()).await?;
+            if let Err(problem) = bring_up(engine, &dir, shell).await? {
+                problems.push(format!("the solution's stack does not come up: {problem}"));
+                return Ok(problems);
+            }
+        }
+        let ws = Workspace::new(&dir, context, lab.files.clone());
+        for step in &lab.steps {
+            for r in check::run_step(&ws, step).await.into_iter().filter(|r| !r.passed) {
+                problems.push(format!(
+                    "step `{}`: check `{}` fails on the solution: {}",
+                    step.id,
+                    r.name,
+                    r.reason.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        Ok(problems)
+    });
+    if lab.stack {
+        let project = crate::stack::spec::StackSpec::project_name(&dir).unwrap_or(name);
+        let quiet = shell.for_json();
+        let _ = runtime.block_on(async {
+            let engine = crate::cmd::docker().await?;
+            crate::stack::down::down(&engine, &project, true, &quiet).await.map_err(crate::Error::from)
+        });
+    }
+    let problems = result?;
+    Ok(SelftestReport {
+        lab: lab.id.clone(),
+        passed: problems.is_empty(),
+        problems,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// `labforge up` in development mode; `Ok(Err(..))` describes services that did not come up.
+async fn bring_up(engine: &Docker, dir: &Path, shell: &Shell) -> Result<Result<(), String>, crate::Error> {
+    let project = Project::load(dir, Mode::Dev, &UserConfig::load()?)?;
+    let options = UpOptions {
+        timeout: Duration::from_secs(240),
+        strict_ports: false,
+        ca_bundle: ca_bundle(None)?.map(|(_, bytes)| bytes),
+    };
+    let quiet = shell.for_json();
+    let report = up(engine, &project, &options, &quiet, &Interrupt::never()).await?;
+    if report.all_ready() {
+        return Ok(Ok(()));
+    }
+    let failed: Vec<String> = report
+        .services
+        .iter()
+        .filter_map(|s| match &s.readiness {
+            crate::stack::up::Readiness::Failed { reason, logs, .. } => {
+                Some(format!("{}: {reason}; last log line: {}", s.name, logs.last().map(String::as_str).unwrap_or("-")))
+            }
+            _ => None,
+        })
+        .collect();
+    Ok(Err(failed.join("; ")))
+}

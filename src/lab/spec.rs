@@ -1,0 +1,282 @@
+//! `lab.yaml`: the typed definition of a lab, parsed strictly, with every problem reported as
+//! `file:line:column: message`. Pure: it reads the lab's files from memory, runs nothing.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use regex::Regex;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use super::catalog::LabFiles;
+use crate::check::kinds::CheckKind;
+
+/// How long a check may take unless it says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabFile {
+    id: Spanned<String>,
+    title: String,
+    summary: String,
+    topics: Vec<String>,
+    difficulty: Spanned<String>,
+    #[serde(default)]
+    minutes: Option<u32>,
+    template: Spanned<TemplateChoice>,
+    #[serde(default)]
+    stack: bool,
+    #[serde(default)]
+    starter_remove: Vec<String>,
+    steps: Vec<StepFile>,
+}
+
+/// The `labforge new` options a lab starts from.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateChoice {
+    pub framework: String,
+    #[serde(default = "none")]
+    pub db: String,
+    #[serde(default = "none")]
+    pub auth: String,
+    #[serde(default)]
+    pub extras: Vec<String>,
+}
+
+fn none() -> String {
+    "none".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepFile {
+    id: Spanned<String>,
+    title: String,
+    instructions: Spanned<String>,
+    #[serde(default)]
+    needs: Vec<Spanned<String>>,
+    #[serde(default)]
+    hints: Vec<String>,
+    checks: Vec<Spanned<Value>>,
+}
+
+/// A validated lab.
+#[derive(Debug, Clone)]
+pub struct Lab {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub topics: Vec<String>,
+    pub difficulty: String,
+    pub minutes: Option<u32>,
+    pub template: TemplateChoice,
+    pub stack: bool,
+    pub starter_remove: Vec<String>,
+    pub steps: Vec<Step>,
+    pub files: LabFiles,
+}
+
+/// One step of a lab.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    pub instructions: String,
+    pub needs: Vec<String>,
+    pub hints: Vec<String>,
+    pub checks: Vec<Check>,
+}
+
+/// One check of a step.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub timeout: Duration,
+    pub kind: CheckKind,
+}
+
+impl Lab {
+    /// The step with this id.
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// Whether any check needs the project's Python environment.
+    pub fn needs_venv(&self) -> bool {
+        self.steps.iter().flat_map(|s| &s.checks).any(|c| c.kind.needs_venv())
+    }
+
+    /// Parses `lab.yaml` from `files`; `Err` holds every problem, each `path:line:column: ...`.
+    pub fn parse(files: LabFiles) -> Result<Lab, Vec<String>> {
+        let path = files.display_path("lab.yaml");
+        let Some(bytes) = files.get("lab.yaml") else {
+            return Err(vec![format!("{path}: missing: every lab folder needs a lab.yaml")]);
+        };
+        let text = String::from_utf8_lossy(bytes);
+        let options = serde_saphyr::options! { strict_booleans: true };
+        let spec: LabFile = serde_saphyr::from_str_with_options(&text, options)
+            .map_err(|e| vec![crate::scaffold::yaml_error(&path, &e)])?;
+        let mut problems = Vec::new();
+        let at = |loc: &serde_saphyr::Location, msg: String| format!("{path}:{}:{}: {msg}", loc.line(), loc.column());
+
+        if !valid_id(&spec.id.value) {
+            problems.push(at(
+                &spec.id.referenced,
+                format!("id `{}` must be lowercase letters, digits and `-`", spec.id.value),
+            ));
+        } else if let Some(folder) = files.folder_name()
+            && folder != spec.id.value
+        {
+            problems.push(at(
+                &spec.id.referenced,
+                format!("id `{}` must match the lab's folder name `{folder}`", spec.id.value),
+            ));
+        }
+        if !["beginner", "intermediate", "advanced"].contains(&spec.difficulty.value.as_str()) {
+            problems.push(at(
+                &spec.difficulty.referenced,
+                format!("difficulty `{}` must be beginner, intermediate or advanced", spec.difficulty.value),
+            ));
+        }
+        if let Err(e) = check_template(&spec.template.value) {
+            problems.push(at(&spec.template.referenced, e));
+        }
+        if spec.steps.is_empty() {
+            problems.push(format!("{path}: `steps` is empty: a lab needs at least one step"));
+        }
+
+        let mut steps: Vec<Step> = Vec::new();
+        for step in spec.steps {
+            let id = step.id.value.clone();
+            if !valid_id(&id) {
+                problems
+                    .push(at(&step.id.referenced, format!("step id `{id}` must be lowercase letters, digits and `-`")));
+            }
+            if steps.iter().any(|s| s.id == id) {
+                problems.push(at(&step.id.referenced, format!("step id `{id}` is used twice")));
+            }
+            for need in &step.needs {
+                if !steps.iter().any(|s| s.id == need.value) {
+                    let why = if need.value == id {
+                        "itself".to_string()
+                    } else {
+                        "a step that does not come before it".to_string()
+                    };
+                    problems.push(at(&need.referenced, format!("step `{id}` needs `{}`, {why}", need.value)));
+                }
+            }
+            let instructions = match files.get(&step.instructions.value) {
+                Some(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+                None => {
+                    problems.push(at(
+                        &step.instructions.referenced,
+                        format!("instructions `{}` do not exist in the lab folder", step.instructions.value),
+                    ));
+                    String::new()
+                }
+            };
+            if !files.has_dir(&format!("solution/{id}")) {
+                problems.push(at(
+                    &step.id.referenced,
+                    format!("step `{id}` has no reference solution: add solution/{id}/"),
+                ));
+            }
+            if step.checks.is_empty() {
+                problems.push(at(&step.id.referenced, format!("step `{id}` has no checks")));
+            }
+            let mut checks: Vec<Check> = Vec::new();
+            for raw in step.checks {
+                match parse_check(raw.value, &files) {
+                    Ok(check) => {
+                        if checks.iter().any(|c| c.name == check.name) {
+                            problems.push(at(
+                                &raw.referenced,
+                                format!("step `{id}`: check name `{}` is used twice", check.name),
+                            ));
+                        }
+                        checks.push(check);
+                    }
+                    Err(e) => problems.push(at(&raw.referenced, format!("step `{id}`: {e}"))),
+                }
+            }
+            steps.push(Step {
+                id,
+                title: step.title,
+                instructions,
+                needs: step.needs.into_iter().map(|n| n.value).collect(),
+                hints: step.hints,
+                checks,
+            });
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Lab {
+            id: spec.id.value,
+            title: spec.title,
+            summary: spec.summary,
+            topics: spec.topics,
+            difficulty: spec.difficulty.value,
+            minutes: spec.minutes,
+            template: spec.template.value,
+            stack: spec.stack,
+            starter_remove: spec.starter_remove,
+            steps,
+            files,
+        })
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && !id.ends_with('-')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The template and options must be ones `labforge new` accepts.
+fn check_template(choice: &TemplateChoice) -> Result<(), String> {
+    let template = crate::scaffold::Template::builtin(&choice.framework).map_err(|e| e.to_string())?;
+    let mut given = crate::scaffold::Given::default();
+    given.set("db", "db", crate::scaffold::GivenValue::One(choice.db.clone()));
+    given.set("auth", "auth", crate::scaffold::GivenValue::One(choice.auth.clone()));
+    given.set("extras", "extras", crate::scaffold::GivenValue::Many(choice.extras.clone()));
+    crate::scaffold::Answers::resolve(&template, given, None).map(|_| ()).map_err(|e| format!("template: {e}"))
+}
+
+/// One check from its YAML mapping: the common fields, then the kind's own, strictly.
+fn parse_check(value: Value, files: &LabFiles) -> Result<Check, String> {
+    let Value::Object(mut map) = value else {
+        return Err("a check must be a mapping with `name` and `kind`".into());
+    };
+    let name = match map.remove("name") {
+        Some(Value::String(n)) if !n.trim().is_empty() => n,
+        Some(_) => return Err("check `name` must be text".into()),
+        None => return Err("a check needs a `name`".into()),
+    };
+    let kind = match map.remove("kind") {
+        Some(Value::String(k)) => k,
+        _ => return Err(format!("check `{name}` needs a `kind` ({})", CheckKind::NAMES.join(", "))),
+    };
+    let timeout = match map.remove("timeout") {
+        None => DEFAULT_TIMEOUT,
+        Some(Value::String(t)) => crate::stack::spec::parse_duration(&t).map_err(|e| format!("check `{name}`: {e}"))?,
+        Some(other) => return Err(format!("check `{name}`: timeout {other} must be like `10s`")),
+    };
+    let kind = CheckKind::parse(&kind, Value::Object(map)).map_err(|e| format!("check `{name}`: {e}"))?;
+    kind.validate(files).map_err(|e| format!("check `{name}`: {e}"))?;
+    Ok(Check { name, timeout, kind })
+}
+
+/// Compiles a regex from a lab, naming it in the error.
+pub fn regex(pattern: &str) -> Result<Regex, String> {
+    Regex::new(pattern).map_err(|e| {
+        format!("bad regex `{pattern}`: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
+    })
+}
+
+/// Values a check compares against, in a lab's YAML: any JSON.
+pub type Expected = BTreeMap<String, Value>;
