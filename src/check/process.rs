@@ -53,11 +53,8 @@ pub async fn command(ws: &Workspace, c: &CommandCheck) -> Result<(), Failure> {
     };
     if code != c.expect.exit {
         let said = snippet(&format!("{stdout}{stderr}"), 200);
-        return Err(Failure::mismatch(
-            &format!("`{shown}`"),
-            format!("exit code {}", c.expect.exit),
-            format!("exit code {code}: {said}"),
-        ));
+        let actual = if said.is_empty() { format!("exit code {code}") } else { format!("exit code {code}: {said}") };
+        return Err(Failure::mismatch(&format!("`{shown}`"), format!("exit code {}", c.expect.exit), actual));
     }
     if let Some(needle) = &c.expect.stdout_contains
         && !stdout.contains(needle.as_str())

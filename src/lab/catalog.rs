@@ -25,6 +25,14 @@ enum Origin {
 }
 
 impl LabFiles {
+    /// A lab held in memory, as a folder named `name` would hold it (tests, tools).
+    pub fn from_map(name: &str, files: BTreeMap<String, Vec<u8>>) -> LabFiles {
+        LabFiles {
+            origin: Origin::Builtin(name.to_string()),
+            files: files.into_iter().map(|(k, v)| (k, Cow::Owned(v))).collect(),
+        }
+    }
+
     pub fn get(&self, rel: &str) -> Option<&[u8]> {
         self.files.get(rel).map(|b| b.as_ref())
     }

@@ -280,3 +280,82 @@ pub fn regex(pattern: &str) -> Result<Regex, String> {
 
 /// Values a check compares against, in a lab's YAML: any JSON.
 pub type Expected = BTreeMap<String, Value>;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const GOOD: &str = "id: demo
+title: Demo
+summary: A demo lab.
+topics: [http]
+difficulty: beginner
+template: {framework: fastapi, db: none, auth: none}
+steps:
+  - id: first
+    title: First
+    instructions: steps/first.md
+    hints: [look closer]
+    checks:
+      - {name: health, kind: http, requests: [{path: /health, expect: {status: 200, json: {$.status: ok}}}]}
+      - {name: file, kind: file, path: README.md, regex: 'Shop|Demo'}
+  - id: second
+    title: Second
+    instructions: steps/second.md
+    needs: [first]
+    checks:
+      - {name: sql, kind: postgres, sql: SELECT 1, expect: {count: 1}}
+";
+
+    fn lab(yaml: &str) -> LabFiles {
+        let mut files = BTreeMap::new();
+        files.insert("lab.yaml".to_string(), yaml.as_bytes().to_vec());
+        files.insert("steps/first.md".to_string(), b"# First".to_vec());
+        files.insert("steps/second.md".to_string(), b"# Second".to_vec());
+        files.insert("solution/first/x.py".to_string(), b"x = 1".to_vec());
+        files.insert("solution/second/x.py".to_string(), b"x = 2".to_vec());
+        LabFiles::from_map("demo", files)
+    }
+
+    #[test]
+    fn a_good_lab_parses() {
+        let lab = Lab::parse(lab(GOOD)).unwrap();
+        assert_eq!(lab.steps.len(), 2);
+        assert_eq!(lab.steps[1].needs, ["first"]);
+        assert!(lab.steps[0].checks[0].kind.is_ordered());
+        assert!(!lab.steps[0].checks[1].kind.is_ordered());
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_stay_text() {
+        let yaml = GOOD.replace("{$.status: ok}", "{$.status: yes}");
+        let lab = Lab::parse(lab(&yaml)).unwrap();
+        let CheckKind::Http(http) = &lab.steps[0].checks[0].kind else { panic!("an http check") };
+        assert_eq!(http.requests[0].expect.json["$.status"], serde_json::json!("yes"));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Whatever an editor leaves behind, the parser answers with problems, never a panic.
+        #[test]
+        fn mangled_labs_never_panic(
+            cut in 0usize..GOOD.len(),
+            at in 0usize..GOOD.len(),
+            junk in "[ -~\n\t]{0,12}",
+            drop_line in 0usize..30,
+        ) {
+            let mut text: String =
+                GOOD.lines().enumerate().filter(|(i, _)| *i != drop_line).map(|(_, l)| format!("{l}\n")).collect();
+            let at = at.min(text.len());
+            text.insert_str(at, &junk);
+            let cut = cut.max(text.len() / 2).min(text.len());
+            text.truncate(cut);
+            let _ = Lab::parse(lab(&text));
+        }
+    }
+}

@@ -126,7 +126,8 @@ pub struct ContainerSpec {
     /// (volume name, path in the container).
     pub volumes: Vec<(String, String)>,
     /// (host path, path in the container).
-    pub binds: Vec<(String, String)>,
+    /// (host path, path in the container, read-only).
+    pub binds: Vec<(String, String, bool)>,
     pub network: String,
     /// Names other containers reach this one by on the network.
     pub aliases: Vec<String>,
@@ -478,7 +479,11 @@ impl Engine for Docker {
             );
         }
         let mut binds: Vec<String> = spec.volumes.iter().map(|(v, at)| format!("{v}:{at}")).collect();
-        binds.extend(spec.binds.iter().map(|(host, at)| format!("{host}:{at}")));
+        binds.extend(
+            spec.binds
+                .iter()
+                .map(|(host, at, ro)| if *ro { format!("{host}:{at}:ro") } else { format!("{host}:{at}") }),
+        );
         let healthcheck = spec.healthcheck.as_ref().map(|h| HealthConfig {
             test: Some(match h.test.first().map(String::as_str) {
                 Some("CMD" | "CMD-SHELL" | "NONE") => h.test.clone(),

@@ -60,11 +60,19 @@ pub struct Service {
     pub ports: Vec<Port>,
     /// (Docker volume name, path in the container).
     pub volumes: Vec<(String, String)>,
-    /// (host path, path in the container): the source in development mode.
-    pub binds: Vec<(PathBuf, String)>,
+    /// Host paths mounted into the container: the source in development mode.
+    pub binds: Vec<Bind>,
     pub depends_on: Vec<String>,
     pub healthcheck: Option<Healthcheck>,
     pub ready_path: String,
+}
+
+/// A host path mounted into a container.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bind {
+    pub host: PathBuf,
+    pub target: String,
+    pub read_only: bool,
 }
 
 /// A project's whole stack.
@@ -167,7 +175,14 @@ fn resolve(
         if let (Mode::Dev, Some(dev)) = (mode, &s.dev) {
             command = Some(dev.command.clone());
             working_dir = Some(dev.mount.clone());
-            binds.push((dir.to_path_buf(), dev.mount.clone()));
+            let mount = dev.mount.trim_end_matches('/');
+            binds.push(Bind { host: dir.to_path_buf(), target: mount.to_string(), read_only: false });
+            // The mounted project holds .env with its secrets: the container gets them as
+            // environment variables, and sees an empty file instead (some libraries read
+            // `./.env` themselves, and fail on a file they may not read).
+            if dir.join(".env").exists() {
+                binds.push(Bind { host: PathBuf::from("/dev/null"), target: format!("{mount}/.env"), read_only: true });
+            }
             env.insert("PYTHONPATH".to_string(), format!("{}/src", dev.mount.trim_end_matches('/')));
         }
         let healthcheck = s.healthcheck.as_ref().map(|h| {

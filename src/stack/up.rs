@@ -450,7 +450,7 @@ async fn prepare<E: Engine>(engine: &E, project: &Project, plan: &Planned<'_>, i
         labels: labels(project, Some(&service.name), Some(&plan.hash)),
         ports: plan.ports.clone(),
         volumes: service.volumes.clone(),
-        binds: service.binds.iter().map(|(host, at)| (absolute(host), at.clone())).collect(),
+        binds: service.binds.iter().map(|b| (absolute(&b.host), b.target.clone(), b.read_only)).collect(),
         network: project.network_name(),
         aliases: vec![service.name.clone()],
         healthcheck: service.healthcheck.clone(),
@@ -594,6 +594,11 @@ async fn wait_ready<E: Engine>(
             _ = tick.tick() => match &probe {
                 Some(probe) => match probe.check().await {
                     Ok(()) => return ready(started),
+                    // The database answered and refused the credentials: waiting cannot help.
+                    // (While it initialises it does not listen on TCP at all.)
+                    Err(e) if is_auth_failure(&e) => {
+                        return failed(engine, id, format!("the database refused labforge's credentials: {e}")).await;
+                    }
                     Err(e) => last = e,
                 },
                 // Without a published port, a running container with no healthcheck is the best
@@ -603,6 +608,12 @@ async fn wait_ready<E: Engine>(
             },
         }
     }
+}
+
+fn is_auth_failure(probe_error: &str) -> bool {
+    ["password authentication failed", "AuthenticationFailed", "Authentication failed"]
+        .iter()
+        .any(|n| probe_error.contains(n))
 }
 
 fn ready(started: Instant) -> Readiness {

@@ -3,6 +3,7 @@
 mod bad_input;
 mod generated;
 mod install;
+mod labs;
 mod new;
 mod prompts;
 mod snapshots;

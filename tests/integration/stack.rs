@@ -178,6 +178,8 @@ fn development_mode_serves_edits_without_a_rebuild_and_rebuilds_once_for_depende
     project.up_ok(&[]);
     let port = project.host_port("app", 8000);
     let image = docker(&["inspect", "--format", "{{.Image}}", "lf-dev-app"]);
+    // The mounted project's .env is hidden: secrets reach the app as variables only.
+    assert_eq!(docker(&["exec", "lf-dev-app", "cat", "/app/.env"]), "", "the container sees an empty .env");
 
     let health = project.dir.join("src/lf_dev/api/health.py");
     let source = std::fs::read_to_string(&health).unwrap();

@@ -130,6 +130,20 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Removes every container, network and volume labelled with `project`: what a killed earlier
+/// run may have left.
+pub fn remove_project(project: &str) {
+    for container in labelled("container", project) {
+        let _ = Command::new("docker").args(["rm", "--force", "--volumes", &container]).output();
+    }
+    for network in labelled("network", project) {
+        let _ = Command::new("docker").args(["network", "rm", &network]).output();
+    }
+    for volume in labelled("volume", project) {
+        let _ = Command::new("docker").args(["volume", "rm", "--force", &volume]).output();
+    }
+}
+
 /// Names of the objects of `kind` (container, network, volume) labelled with `project`.
 pub fn labelled(kind: &str, project: &str) -> Vec<String> {
     let filter = format!("label=io.labforge.project={project}");

@@ -1,0 +1,58 @@
+"""The probes: /health never touches the database; /ready does."""
+
+import os
+
+import pytest
+from fastapi.testclient import TestClient
+from pymongo import MongoClient
+from pymongo.errors import ConnectionFailure
+
+from {{ project.package }}.config import Settings
+from {{ project.package }}.main import create_app
+from {{ project.package }}.memory import InMemoryDatabase
+
+
+class UnreachableDatabase(InMemoryDatabase):
+    async def ping(self) -> None:
+        raise ConnectionFailure("connection refused")
+
+
+def test_health(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready(client: TestClient) -> None:
+    response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_fails_when_the_database_does_not_answer(settings: Settings) -> None:
+    with TestClient(create_app(settings, UnreachableDatabase())) as client:
+        assert client.get("/ready").status_code == 503
+        assert client.get("/health").status_code == 200
+
+
+class RecordingDatabase(InMemoryDatabase):
+    indexed = False
+
+    async def create_indexes(self) -> None:
+        self.indexed = True
+
+
+def test_startup_creates_the_indexes(settings: Settings) -> None:
+    database = RecordingDatabase()
+    with TestClient(create_app(settings, database)):
+        assert database.indexed
+
+
+@pytest.mark.skipif(not os.environ.get("MONGO_URL"), reason="needs MongoDB: set MONGO_URL")
+def test_indexes_exist_in_mongodb(client: TestClient, settings: Settings) -> None:
+    with MongoClient(settings.mongo_url) as mongo:
+        database = mongo[settings.mongo_db]
+        # Compare keys, not names: names are the server's choice.
+        item_keys = [index["key"] for index in database["items"].index_information().values()]
+        assert [("created_at", 1)] in item_keys
+        assert [("name", 1), ("created_at", 1)] in item_keys

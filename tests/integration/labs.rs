@@ -1,0 +1,327 @@
+//! Labs and checks: the lab parser on malformed labs (every error located, exit 2, no panic, a
+//! property test), every check kind on both sides against real projects and stacks, the stable
+//! `check --json` shape, progress, hints, solve, and `lab selftest --all` over the catalog.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::labforge_bin;
+use crate::support::stack::{MONGO_IMAGE, POSTGRES_IMAGE, PYTHON_IMAGE, ca_bundle, exclusive, images, text};
+
+/// A folder of labs written by a test.
+struct Labs {
+    dir: tempfile::TempDir,
+}
+
+impl Labs {
+    fn new() -> Labs {
+        Labs { dir: tempfile::tempdir().unwrap() }
+    }
+
+    /// Writes `labs/<id>/<rel>`.
+    fn file(&self, id: &str, rel: &str, text: &str) -> &Labs {
+        let path = self.dir.path().join(id).join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+        self
+    }
+
+    /// A lab with one step `only` whose checks are `checks` (YAML list items, indented by 6).
+    fn lab(&self, id: &str, template: &str, stack: bool, checks: &str) -> &Labs {
+        self.file(
+            id,
+            "lab.yaml",
+            &format!(
+                "id: {id}\ntitle: Test lab {id}\nsummary: Checks under test.\ntopics: [testing]\ndifficulty: beginner\ntemplate: {template}\nstack: {stack}\nsteps:\n  - id: only\n    title: The only step\n    instructions: steps/only.md\n    hints: [first hint, second hint]\n    checks:\n{checks}"
+            ),
+        );
+        self.file(id, "steps/only.md", "# Only\nDo the thing.\n");
+        self.file(id, "solution/only/NOTES.md", "solved\n")
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// labforge with the test's labs, the stand-in images and the tools venv (uv) on PATH.
+fn labforge(labs: &Path, cwd: &Path, args: &[&str]) -> Output {
+    let path = format!("{}:{}", crate::support::python::tools().display(), std::env::var("PATH").unwrap_or_default());
+    Command::new(labforge_bin())
+        .args(args)
+        .current_dir(cwd)
+        .env("LABFORGE_LABS", labs)
+        .env("NO_COLOR", "1")
+        .env("PATH", path)
+        .env("LABFORGE_IMAGE_POSTGRES", POSTGRES_IMAGE)
+        .env("LABFORGE_IMAGE_MONGO", MONGO_IMAGE)
+        .env("LABFORGE_IMAGE_PYTHON", PYTHON_IMAGE)
+        .env("PIP_CERT", ca_bundle())
+        .env_remove("LABFORGE_TEMPLATES")
+        .env_remove("DOCKER_HOST")
+        .output()
+        .expect("run labforge")
+}
+
+/// The checks of `check --json`: name → (passed, reason).
+fn check_results(out: &Output) -> Vec<(String, bool, String)> {
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("check --json ({e}):\n{}", text(out)));
+    doc["steps"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["passed"].as_bool().unwrap(),
+                c["reason"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Every check named `pass: ...` passed and every `fail: ...` failed with a reason that names
+/// what was expected and what came back.
+fn assert_sides(results: &[(String, bool, String)], out: &Output) {
+    assert!(!results.is_empty());
+    for (name, passed, reason) in results {
+        if name.starts_with("pass") {
+            assert!(passed, "{name} should pass, failed: {reason}\n{}", text(out));
+        } else {
+            assert!(!passed, "{name} should fail\n{}", text(out));
+            assert!(
+                reason.contains("expected") && reason.contains("got"),
+                "{name}: the reason names expected and actual: {reason}"
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_reports_every_problem_with_its_location_and_exits_2() {
+    let labs = Labs::new();
+    labs.lab(
+        "broken",
+        "{framework: fastapi, db: none, auth: none}",
+        false,
+        "      - {name: a, kind: telepathy}\n      - {name: b, kind: file}\n      - {name: c, kind: file, path: x, regex: '[unclosed'}\n",
+    );
+    // A step that needs a step that does not exist.
+    let text = std::fs::read_to_string(labs.path().join("broken/lab.yaml")).unwrap();
+    std::fs::write(labs.path().join("broken/lab.yaml"), text.replace("    hints:", "    needs: [setup]\n    hints:"))
+        .unwrap();
+    labs.lab("yaml", "{framework: fastapi}", false, "      - {name: a, kind: file, path: x}\n");
+    std::fs::write(labs.path().join("yaml/lab.yaml"), "id: yaml\ntitle: [unclosed\n").unwrap();
+
+    let out = labforge(labs.path(), labs.path(), &["lab", "validate", labs.path().to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let broken = labs.path().join("broken/lab.yaml").display().to_string();
+    for expected in [
+        format!("{broken}:15:9: step `only`: check `a`: unknown check kind `telepathy` (kinds: file, command"),
+        format!("{broken}:16:9: step `only`: check `b`: missing field `path`"),
+        format!("{broken}:17:9: step `only`: check `c`: bad regex `[unclosed`"),
+        format!("{broken}:12:13: step `only` needs `setup`, a step that does not come before it"),
+    ] {
+        assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains("yaml/lab.yaml:2:8:"), "broken YAML is located:\n{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn the_catalog_validates() {
+    let out = Command::new(labforge_bin()).args(["lab", "validate"]).env_remove("LABFORGE_LABS").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for id in [
+        "http-rest",
+        "validation",
+        "postgres-orm",
+        "mongodb",
+        "jwt-auth",
+        "oauth2-scopes",
+        "rate-limiting",
+        "graphql",
+        "testing-linting",
+        "dockerize",
+        "debugging",
+    ] {
+        assert!(stdout.contains(&format!("✓ {id}: ")), "the catalog lacks a valid `{id}`:\n{stdout}");
+    }
+}
+
+/// A lab workspace started from `labs` in a scratch folder; its stack is removed on drop.
+struct Started {
+    _root: tempfile::TempDir,
+    dir: PathBuf,
+    labs: PathBuf,
+}
+
+impl Started {
+    fn new(labs: &Labs, id: &str) -> Started {
+        crate::support::stack::remove_project(&format!("lab-{id}"));
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join(id);
+        let started = Started { dir: dir.clone(), labs: labs.path().to_path_buf(), _root: root };
+        let out = labforge(labs.path(), dir.parent().unwrap(), &["lab", "start", id, "--dir", dir.to_str().unwrap()]);
+        assert!(out.status.success(), "lab start failed:\n{}", text(&out));
+        started
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        labforge(&self.labs, &self.dir, args)
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.run(&["down", "--volumes"]);
+    }
+}
+
+#[test]
+fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
+    let labs = Labs::new();
+    labs.lab(
+        "local",
+        "{framework: fastapi, db: none, auth: none}",
+        false,
+        r#"      - {name: "pass: file exists", kind: file, path: "src/{{ project.package }}/main.py", contains: create_app, regex: 'def create_app\('}
+      - {name: "fail: file contains", kind: file, path: pyproject.toml, contains: "django=="}
+      - {name: "fail: file absent", kind: file, path: pyproject.toml, absent: fastapi}
+      - {name: "fail: file missing", kind: file, path: nowhere.txt}
+      - {name: "pass: command", kind: command, run: [python, -c, "print('hello 3')"], expect: {stdout_regex: 'hello \d'}}
+      - {name: "fail: command exit", kind: command, run: [python, -c, "import sys; sys.exit(3)"]}
+      - {name: "pass: pytest", kind: pytest, tests: [tests/test_health.py], min_passed: 1}
+      - {name: "fail: pytest coverage", kind: pytest, tests: [tests/test_health.py], coverage: {min: 99}}
+      - {name: "fail: pytest failing", kind: pytest, hidden: [test_wrong.py]}
+      - {name: "pass: lint", kind: lint, paths: [src, tests]}
+      - {name: "fail: lint", kind: lint, paths: [planted.py]}
+"#,
+    );
+    labs.file("local", "tests/test_wrong.py", "def test_arithmetic():\n    assert 1 + 1 == 3\n");
+    labs.file("local", "starter/planted.py", "import os\nx=1\n");
+    let ws = Started::new(&labs, "local");
+    let out = ws.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let results = check_results(&out);
+    assert_sides(&results, &out);
+    let reason = |name: &str| results.iter().find(|r| r.0 == name).unwrap().2.clone();
+    assert!(
+        reason("fail: pytest failing").contains("test_arithmetic"),
+        "names the failing test: {}",
+        reason("fail: pytest failing")
+    );
+    assert!(reason("fail: pytest coverage").contains("expected at least 99%"), "{}", reason("fail: pytest coverage"));
+    assert!(reason("fail: lint").contains("F401"), "names the rule: {}", reason("fail: lint"));
+    assert!(reason("fail: command exit").contains("exit code 3"), "{}", reason("fail: command exit"));
+
+    // The JSON document's shape is stable (durations redacted).
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut shape = doc.clone();
+    for c in shape["steps"][0]["checks"].as_array_mut().unwrap() {
+        c["duration_ms"] = serde_json::json!("[ms]");
+    }
+    let shape = serde_json::to_string_pretty(&shape).unwrap().replace(&ws.dir.display().to_string(), "[dir]");
+    insta::assert_snapshot!("check-json", shape);
+
+    // Progress: one attempt recorded, not passed; hints come one at a time.
+    let progress: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.dir.join(".labforge/progress.json")).unwrap()).unwrap();
+    assert_eq!(progress["steps"]["only"]["attempts"], 1);
+    assert_eq!(progress["steps"]["only"]["passed"], false);
+    assert!(String::from_utf8_lossy(&ws.run(&["lab", "hint"]).stdout).contains("Hint 1/2"));
+    assert!(String::from_utf8_lossy(&ws.run(&["lab", "hint"]).stdout).contains("Hint 2/2"));
+    let show = String::from_utf8_lossy(&ws.run(&["lab", "show"]).stdout).into_owned();
+    assert!(show.contains("Step 1/1 · The only step") && show.contains("Do the thing."), "{show}");
+}
+
+#[test]
+fn http_postgres_container_and_command_checks_against_a_running_stack() {
+    let _docker = exclusive();
+    images();
+    let labs = Labs::new();
+    labs.lab(
+        "stack-sql",
+        "{framework: fastapi, db: postgres, auth: jwt}",
+        true,
+        r#"      - {name: "pass: health", kind: http, requests: [{path: /health, expect: {status: 200, json: {$.status: ok}}}]}
+      - {name: "fail: status", kind: http, requests: [{path: /health, expect: {status: 201}}]}
+      - name: "pass: login and me"
+        kind: http
+        login:
+          register: {path: /auth/register, json: {email: learner@example.com, password: s3cret-Passw0rd}}
+          token: {path: /auth/token, form: {username: learner@example.com, password: s3cret-Passw0rd}}
+        requests:
+          - {path: /auth/me, expect: {status: 200, json: {$.email: learner@example.com}, json_absent: [$.password_hash, $.hashed_password]}}
+      - {name: "pass: expired token refused", kind: http, requests: [{path: /auth/me, jwt: {claims: {sub: "1"}, expires_in: -60}, expect: {status: 401}}]}
+      - {name: "fail: expired token accepted", kind: http, requests: [{path: /auth/me, jwt: {claims: {sub: "1"}, expires_in: -60}, expect: {status: 200}}]}
+      - {name: "pass: sql", kind: postgres, sql: "SELECT 1 + 1", expect: {rows: [[2]]}}
+      - {name: "fail: sql rows", kind: postgres, sql: "SELECT 'kettle'", expect: {rows: [[teapot]]}}
+      - {name: "pass: container", kind: container, service: app, expect: {running: true, non_root: true, healthcheck: true}}
+      - {name: "fail: image size", kind: container, service: app, expect: {max_image_mb: 1}}
+      - {name: "pass: command in app", kind: command, in: app, run: [python, -c, "import os; print(os.getuid())"], expect: {stdout_contains: "10001"}}
+"#,
+    );
+    let ws = Started::new(&labs, "stack-sql");
+    let out = ws.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_sides(&check_results(&out), &out);
+}
+
+#[test]
+fn mongo_graphql_and_ratelimit_checks_against_a_running_stack() {
+    let _docker = exclusive();
+    images();
+    let labs = Labs::new();
+    labs.lab(
+        "stack-nosql",
+        "{framework: fastapi, db: mongo, auth: none, extras: [graphql, ratelimit]}",
+        true,
+        r#"      - {name: "pass: create", kind: http, requests: [{method: POST, path: /items, json: {name: kettle}, expect: {status: 201}, save: {id: $.id}}, {path: "/items/{id}", expect: {status: 200, json: {$.name: kettle}}}]}
+      - {name: "pass: mongo documents", kind: mongo, collection: items, filter: {name: kettle}, expect: {count: 1, documents: [{name: kettle}]}}
+      - {name: "fail: mongo count", kind: mongo, collection: items, expect: {count: 5}}
+      - {name: "pass: index keys", kind: mongo, collection: items, expect: {index_keys: [[created_at, 1]]}}
+      - {name: "fail: index keys", kind: mongo, collection: items, expect: {index_keys: [[price, -1]]}}
+      - {name: "pass: graphql", kind: graphql, query: "{ items { name } }", expect: {data: {'$.items[0].name': kettle}}}
+      - {name: "fail: graphql", kind: graphql, query: "{ items { name } }", expect: {data: {'$.items[0].name': teapot}}}
+      - {name: "fail: ratelimit", kind: ratelimit, request: {path: /items}, requests: 3}
+      - {name: "pass: ratelimit", kind: ratelimit, request: {path: /items}, requests: 70}
+"#,
+    );
+    let ws = Started::new(&labs, "stack-nosql");
+    let out = ws.run(&["check", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_sides(&check_results(&out), &out);
+}
+
+#[test]
+fn the_whole_catalog_passes_its_selftest() {
+    let _docker = exclusive();
+    images();
+    let tools = crate::support::python::tools();
+    let out = Command::new(labforge_bin())
+        .args(["lab", "selftest", "--all", "--json"])
+        .env_remove("LABFORGE_LABS")
+        .env("PATH", format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("LABFORGE_IMAGE_POSTGRES", POSTGRES_IMAGE)
+        .env("LABFORGE_IMAGE_MONGO", MONGO_IMAGE)
+        .env("LABFORGE_IMAGE_PYTHON", PYTHON_IMAGE)
+        .env("PIP_CERT", ca_bundle())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("selftest --json ({e}):\n{}", text(&out)));
+    let mut failures = Vec::new();
+    for lab in doc["labs"].as_array().unwrap() {
+        eprintln!("{}: {:.1} s", lab["lab"], lab["seconds"].as_f64().unwrap_or(0.0));
+        if lab["passed"] != true {
+            failures.push(format!("{}: {}", lab["lab"], lab["problems"]));
+        }
+    }
+    assert!(doc["labs"].as_array().unwrap().len() >= 11, "the whole catalog is tested");
+    assert!(failures.is_empty() && out.status.success(), "{}", failures.join("\n"));
+}
