@@ -1,8 +1,11 @@
 //! Checks on the stack itself: `container` (running, healthy, non-root, HEALTHCHECK, image size),
 //! `postgres` (SQL as the project's own user) and `mongo` (queries with the project's credentials).
 
+use std::time::Duration;
+
 use mongodb::bson::{self, Document};
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::jsonpath::{matches, show};
 use super::kinds::{ContainerCheck, MongoCheck, PostgresCheck};
@@ -11,13 +14,35 @@ use crate::stack::docker::{Engine, State};
 use crate::stack::project::Service;
 use crate::stack::spec::ServiceKind;
 
-pub async fn container(ws: &Workspace, c: &ContainerCheck) -> Result<(), Failure> {
+/// How often a `healthy` expectation looks again while the container's healthcheck is `starting`.
+const HEALTH_POLL: Duration = Duration::from_millis(200);
+
+/// Checks a service's container. A container whose healthcheck is still `starting` has not been
+/// judged yet (Docker's first probe comes one interval after the start), so a `healthy`
+/// expectation watches it until the healthcheck decides or the check's deadline is near.
+pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) -> Result<(), Failure> {
     let stack = ws.stack().await?;
     let what = format!("container of `{}`", c.service);
     let e = &c.expect;
-    let Some(container) = stack.container(&c.service) else {
+    let Some(first) = stack.container(&c.service) else {
         return Err(Failure::mismatch(&what, "a container", "none (start the stack with `labforge up`)"));
     };
+    let mut latest = None;
+    if e.healthy == Some(true) {
+        let mut current = first.clone();
+        while current.state == State::Running
+            && current.health.as_deref() == Some("starting")
+            && Instant::now() + 2 * HEALTH_POLL < deadline
+        {
+            tokio::time::sleep(HEALTH_POLL).await;
+            match stack.engine.inspect(&current.id).await.map_err(|e| Failure::new(e.to_string()))? {
+                Some(c) => current = c,
+                None => return Err(Failure::mismatch(&what, "a container", "none (it was removed)")),
+            }
+        }
+        latest = Some(current);
+    }
+    let container = latest.as_ref().unwrap_or(first);
     let running = container.state == State::Running;
     if let Some(want) = e.running
         && want != running
@@ -29,8 +54,13 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck) -> Result<(), Failure
         ));
     }
     if let Some(true) = e.healthy {
-        let health = container.health.as_deref().unwrap_or("no healthcheck");
-        if health != "healthy" {
+        let health = match container.health.as_deref() {
+            Some("healthy") => None,
+            Some("starting") => Some("starting (its healthcheck had not decided by the check's deadline)"),
+            Some(other) => Some(other),
+            None => Some("no healthcheck"),
+        };
+        if let Some(health) = health {
             return Err(Failure::mismatch(&what, "healthy", health));
         }
     }

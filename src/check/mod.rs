@@ -182,7 +182,8 @@ pub async fn run_step(ws: &Workspace, step: &Step) -> Vec<CheckResult> {
 
 async fn run_one(ws: &Workspace, check: &Check) -> CheckResult {
     let started = Instant::now();
-    let outcome = match tokio::time::timeout(check.timeout, dispatch(ws, &check.kind)).await {
+    let deadline = tokio::time::Instant::now() + check.timeout;
+    let outcome = match tokio::time::timeout_at(deadline, dispatch(ws, &check.kind, deadline)).await {
         Ok(outcome) => outcome,
         Err(_) => Err(Failure::new(format!("no answer within {}s (the check's timeout)", check.timeout.as_secs()))),
     };
@@ -201,7 +202,8 @@ async fn run_one(ws: &Workspace, check: &Check) -> CheckResult {
     }
 }
 
-async fn dispatch(ws: &Workspace, kind: &CheckKind) -> Result<(), Failure> {
+/// Runs one check; `deadline` is when its timeout ends, for checks that wait for a state to settle.
+async fn dispatch(ws: &Workspace, kind: &CheckKind, deadline: tokio::time::Instant) -> Result<(), Failure> {
     match kind {
         CheckKind::File(c) => file::check(ws, c),
         CheckKind::Command(c) => process::command(ws, c).await,
@@ -210,7 +212,7 @@ async fn dispatch(ws: &Workspace, kind: &CheckKind) -> Result<(), Failure> {
         CheckKind::Http(c) => http::http(ws, c).await,
         CheckKind::Ratelimit(c) => http::ratelimit(ws, c).await,
         CheckKind::Graphql(c) => http::graphql(ws, c).await,
-        CheckKind::Container(c) => infra::container(ws, c).await,
+        CheckKind::Container(c) => infra::container(ws, c, deadline).await,
         CheckKind::Postgres(c) => infra::postgres(ws, c).await,
         CheckKind::Mongo(c) => infra::mongo(ws, c).await,
     }

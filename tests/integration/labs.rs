@@ -262,6 +262,7 @@ fn http_postgres_container_and_command_checks_against_a_running_stack() {
       - {name: "fail: sql rows", kind: postgres, sql: "SELECT 'kettle'", expect: {rows: [[teapot]]}}
       - {name: "pass: container", kind: container, service: app, expect: {running: true, non_root: true, healthcheck: true}}
       - {name: "fail: image size", kind: container, service: app, expect: {max_image_mb: 1}}
+      - {name: "pass: healthy once its healthcheck decides", kind: container, service: app, expect: {healthy: true}}
       - {name: "pass: command in app", kind: command, in: app, run: [python, -c, "import os; print(os.getuid())"], expect: {stdout_contains: "10001"}}
 "#,
     );

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Benchmark: checking a whole lab on a running stack (`labforge check --all`), the way a learner
+# who has solved every step would. For each lab named (default: http-rest postgres-orm validation):
+# start it, lay every step's reference solution over it, wait until the whole lab passes, then
+# time `labforge check --all` with hyperfine. The issue's target: under 5 s per lab.
+#
+#   tests/bench/check.sh [LAB...]      prints Markdown for BENCHMARKS.md
+#
+# Needs what `lab selftest` needs: Docker, the stand-in images (tests/images/build.sh), Python
+# 3.11+; hyperfine is installed with apt-get when missing, uv into a venv under target/bench/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+labs=("$@")
+[ ${#labs[@]} -gt 0 ] || labs=(http-rest postgres-orm validation)
+work="$root/target/bench/check"
+
+command -v hyperfine >/dev/null || { echo "installing hyperfine" >&2; apt-get install -y -qq hyperfine >/dev/null; }
+bash tests/images/build.sh
+cargo build --release --quiet
+bin="$root/target/release/labforge"
+if [ ! -x "$work/tools/bin/uv" ]; then
+    python3 -m venv "$work/tools"
+    "$work/tools/bin/pip" install --quiet --disable-pip-version-check uv
+fi
+export PATH="$work/tools/bin:$PATH" NO_COLOR=1
+export LABFORGE_IMAGE_POSTGRES=labforge-test/postgres:15 LABFORGE_IMAGE_MONGO=labforge-test/mongo:nx LABFORGE_IMAGE_PYTHON=labforge-test/python:3.11
+export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
+
+rows=()
+for lab in "${labs[@]}"; do
+    dir="$work/$lab"
+    if [ -d "$dir" ]; then (cd "$dir" && "$bin" down --volumes >/dev/null 2>&1) || true; fi
+    rm -rf "$dir" && mkdir -p "$work"
+    echo "starting $lab" >&2
+    "$bin" lab start "$lab" --dir "$dir" >/dev/null 2>&1
+    cd "$dir"
+    steps=$("$bin" check --all --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["steps"]))' || true)
+    for ((n = 1; n <= steps; n++)); do "$bin" lab solve --step "$n" --force >/dev/null; done
+    # The development server reloads the solved code; wait (with a deadline) until all passes.
+    deadline=$((SECONDS + 60))
+    until "$bin" check --all >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || { "$bin" check --all >&2; echo "$lab does not pass when solved" >&2; exit 1; }
+    done
+    checks=$("$bin" check --all --json | python3 -c 'import json,sys; print(sum(len(s["checks"]) for s in json.load(sys.stdin)["steps"]))')
+    hyperfine --style none --warmup 2 --runs 15 --export-json "$work/$lab.json" "$bin check --all" >/dev/null
+    rows+=("$(python3 - "$work/$lab.json" "$lab" "$steps" "$checks" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+print(f"| `{sys.argv[2]}` | {sys.argv[3]} | {sys.argv[4]} | {r['median']:.2f} s | {min(r['times']):.2f}–{max(r['times']):.2f} s |")
+PY
+)")
+    "$bin" down --volumes >/dev/null
+    cd "$root"
+done
+
+echo "| lab | steps | checks | \`check --all\` (median) | range |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
