@@ -62,7 +62,7 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
                 ));
             } else {
                 for r in results.iter().filter(|r| !r.passed) {
-                    shell.line(format_args!(
+                    shell.detail(format_args!(
                         "  starter   {} / {}: {}",
                         step.id,
                         r.name,
