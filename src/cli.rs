@@ -137,7 +137,7 @@ pub struct CheckArgs {
 /// Where a stack command finds its project.
 #[derive(Debug, Args)]
 pub struct ProjectDir {
-    /// The project folder, holding labforge.yaml [default: .]
+    /// The project folder, holding labforge.yaml
     #[arg(long, value_name = "PATH", default_value = ".")]
     pub dir: PathBuf,
 }

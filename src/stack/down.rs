@@ -39,7 +39,7 @@ pub async fn down<E: Engine>(engine: &E, project: &str, volumes: bool, shell: &S
             report.volumes.push(volume);
         }
     } else if !kept.is_empty() {
-        shell.line(format_args!(
+        shell.detail(format_args!(
             "{:>10} volumes {} (data survives; `--volumes` removes them)",
             "Kept",
             kept.join(", ")
