@@ -12,7 +12,13 @@ use crate::lab::spec::regex;
 use crate::stack::docker::Engine;
 
 /// Runs `program` (from the venv when it is there) in the project; returns exit code and output.
-async fn run_in_venv(ws: &Workspace, program: &str, args: &[String]) -> Result<(i64, String, String), Failure> {
+/// Runs `program` from the project's venv in the project folder, with `env` added.
+async fn run_in_venv(
+    ws: &Workspace,
+    program: &str,
+    args: &[String],
+    env: &[(&str, &Path)],
+) -> Result<(i64, String, String), Failure> {
     let bin = ws.venv_bin()?;
     let resolved = bin.join(program);
     let program = if resolved.exists() { resolved } else { Path::new(program).to_path_buf() };
@@ -23,6 +29,7 @@ async fn run_in_venv(ws: &Workspace, program: &str, args: &[String]) -> Result<(
         .env("PATH", path)
         .env("VIRTUAL_ENV", bin.parent().unwrap_or(&bin))
         .env_remove("PYTHONPATH")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output()
@@ -39,7 +46,7 @@ pub async fn command(ws: &Workspace, c: &CommandCheck) -> Result<(), Failure> {
     let argv: Vec<String> = c.run.iter().map(|a| ws.render(a)).collect::<Result<_, _>>()?;
     let shown = argv.join(" ");
     let (code, stdout, stderr) = match c.place {
-        Place::Venv => run_in_venv(ws, &argv[0], &argv[1..]).await?,
+        Place::Venv => run_in_venv(ws, &argv[0], &argv[1..], &[]).await?,
         Place::App => {
             let stack = ws.stack().await?;
             let app = stack.project.services.iter().find(|s| s.kind == crate::stack::spec::ServiceKind::App);
@@ -134,7 +141,10 @@ pub async fn pytest(ws: &Workspace, c: &PytestCheck) -> Result<(), Failure> {
         args.push(format!("--cov-report=json:{}", coverage_json.display()));
     }
     args.extend(targets.iter().cloned());
-    let (code, stdout, stderr) = run_in_venv(ws, "python", &args).await?;
+    // Coverage data goes to the scratch folder too: in the project it would be a change that
+    // `check --watch` reacts to, and concurrent pytest checks would write the same file.
+    let coverage_data = scratch.path().join(".coverage");
+    let (code, stdout, stderr) = run_in_venv(ws, "python", &args, &[("COVERAGE_FILE", &coverage_data)]).await?;
     let shown = if targets.is_empty() { "the project's tests".to_string() } else { targets.join(" ") };
     if code == 5 {
         return Err(Failure::mismatch("pytest", format!("tests in {shown}"), "no tests were collected"));
@@ -190,7 +200,7 @@ pub async fn lint(ws: &Workspace, c: &LintCheck) -> Result<(), Failure> {
     };
     let mut check = vec!["check".to_string(), "--no-cache".into(), "--output-format=concise".into()];
     check.extend(paths.iter().cloned());
-    let (code, stdout, _) = run_in_venv(ws, "ruff", &check).await?;
+    let (code, stdout, _) = run_in_venv(ws, "ruff", &check, &[]).await?;
     if code != 0 {
         let problems: Vec<&str> = stdout.lines().filter(|l| l.contains(": ")).collect();
         let first = problems.iter().take(3).copied().collect::<Vec<_>>().join("; ");
@@ -202,7 +212,7 @@ pub async fn lint(ws: &Workspace, c: &LintCheck) -> Result<(), Failure> {
     }
     let mut format = vec!["format".to_string(), "--check".into(), "--no-cache".into()];
     format.extend(paths.iter().cloned());
-    let (code, stdout, _) = run_in_venv(ws, "ruff", &format).await?;
+    let (code, stdout, _) = run_in_venv(ws, "ruff", &format, &[]).await?;
     if code != 0 {
         let files: Vec<&str> = stdout.lines().filter_map(|l| l.strip_prefix("Would reformat: ")).collect();
         return Err(Failure::mismatch(

@@ -2,7 +2,7 @@
 //! passes and what fails with expected and actual, and record the learner's progress.
 
 use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
@@ -132,8 +132,9 @@ fn print(shell: &Shell, lab: &Lab, ws: &LabWorkspace, report: &CheckReport) {
     }
 }
 
-/// Runs the checks, then again each time a project file changes (after 300 ms of quiet), until
-/// Ctrl-C.
+/// Runs the checks, then again each time a project file changes, until Ctrl-C. A burst of saves
+/// runs them once: they start after [`QUIET`] without a further change, or after [`BURST_CAP`]
+/// of changes that do not stop.
 fn watch(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, shell: &Shell) -> Result<Outcome, Error> {
     let runtime = crate::cmd::runtime();
     let interrupt = runtime.block_on(async { Interrupt::install(shell) });
@@ -142,18 +143,27 @@ fn watch(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, shell: &Shell) -> R
         let report = check_once(ws, lab, args)?;
         print(shell, lab, ws, &report);
         shell.line(shell.dim("watching for changes (Ctrl-C stops)"));
-        // Poll modification times; a burst of saves runs the checks once.
         let changed = runtime.block_on(async {
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
+            let mut tick = tokio::time::interval(POLL);
+            // (the newest change seen, when it was seen, when the burst began)
+            let mut burst: Option<(SystemTime, Instant, Instant)> = None;
             loop {
                 tokio::select! {
                     () = interrupt.wait() => return None,
                     _ = tick.tick() => {
-                        let now = newest_change(&ws.dir);
-                        if now > seen {
-                            tokio::time::sleep(Duration::from_millis(300)).await;
-                            return Some(newest_change(&ws.dir));
-                        }
+                        let newest = newest_change(&ws.dir);
+                        let now = Instant::now();
+                        burst = match burst {
+                            _ if newest <= seen => None,
+                            Some((last, at, began)) if last == newest => {
+                                if now - at >= QUIET || now - began >= BURST_CAP {
+                                    return Some(newest);
+                                }
+                                Some((last, at, began))
+                            }
+                            Some((_, _, began)) => Some((newest, now, began)),
+                            None => Some((newest, now, now)),
+                        };
                     }
                 }
             }
@@ -164,6 +174,13 @@ fn watch(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, shell: &Shell) -> R
         }
     }
 }
+
+/// How often `--watch` looks at the project's modification times.
+const POLL: Duration = Duration::from_millis(100);
+/// How long the files must stay unchanged before `--watch` checks again.
+const QUIET: Duration = Duration::from_millis(300);
+/// The longest `--watch` waits for a stream of changes to stop.
+const BURST_CAP: Duration = Duration::from_secs(3);
 
 /// The latest modification time among the project's own files.
 fn newest_change(dir: &Path) -> SystemTime {

@@ -217,6 +217,7 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     assert!(reason("fail: pytest coverage").contains("expected at least 99%"), "{}", reason("fail: pytest coverage"));
     assert!(reason("fail: lint").contains("F401"), "names the rule: {}", reason("fail: lint"));
     assert!(reason("fail: command exit").contains("exit code 3"), "{}", reason("fail: command exit"));
+    assert!(!ws.dir.join(".coverage").exists(), "coverage data stays out of the learner's project");
 
     // The JSON document's shape is stable (durations redacted).
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -236,6 +237,58 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     assert!(String::from_utf8_lossy(&ws.run(&["lab", "hint"]).stdout).contains("Hint 2/2"));
     let show = String::from_utf8_lossy(&ws.run(&["lab", "show"]).stdout).into_owned();
     assert!(show.contains("Step 1/1 · The only step") && show.contains("Do the thing."), "{show}");
+}
+
+#[test]
+fn check_watch_runs_again_when_a_file_changes() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let labs = Labs::new();
+    labs.lab(
+        "watched",
+        "{framework: fastapi, db: none, auth: none}",
+        false,
+        "      - {name: greeting, kind: file, path: hello.txt, contains: hello}\n",
+    );
+    let ws = Started::new(&labs, "watched");
+    let mut child = Command::new(labforge_bin())
+        .args(["check", "--watch"])
+        .current_dir(&ws.dir)
+        .env("LABFORGE_LABS", labs.path())
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // One run's output, up to the line that says it watches; a deadline on every line.
+    let next_run = || {
+        let mut run = Vec::new();
+        loop {
+            let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}; so far: {run:?}"));
+            if line.contains("watching for changes") {
+                return run.join("\n");
+            }
+            run.push(line);
+        }
+    };
+    let first = next_run();
+    assert!(first.contains("✗ greeting") && first.contains("hello.txt"), "{first}");
+    std::fs::write(ws.dir.join("hello.txt"), "hello, world\n").unwrap();
+    let second = next_run();
+    assert!(second.contains("✓ greeting") && second.contains("step 1 passed"), "{second}");
+    rustix::process::kill_process(rustix::process::Pid::from_child(&child), rustix::process::Signal::INT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "Ctrl-C ends the watch");
 }
 
 #[test]
