@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use futures_util::future::join_all;
 use serde::Serialize;
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::lab::catalog::LabFiles;
 use crate::lab::spec::{Check, Step};
@@ -164,20 +164,42 @@ impl Workspace {
 /// those that touch the app's data in the order written; each within its own deadline. Results
 /// come back in the step's order.
 pub async fn run_step(ws: &Workspace, step: &Step) -> Vec<CheckResult> {
-    type Numbered<'s> = Vec<(usize, &'s Check)>;
-    let (ordered, free): (Numbered, Numbered) = step.checks.iter().enumerate().partition(|(_, c)| c.kind.is_ordered());
-    let together = join_all(free.into_iter().map(|(i, c)| async move { (i, run_one(ws, c).await) }));
+    run_steps(ws, &[step]).await.pop().unwrap_or_default()
+}
+
+/// Runs the checks of several steps (`check --all`, `lab selftest`) as [`run_step`] would run
+/// each, but at once: the checks that touch the app's data run in the order of the steps and of
+/// their checks, while the ones that only read run beside them, as many at a time as the machine
+/// has cores (test suites and linters are CPU-bound). Results come back per step, in order.
+pub async fn run_steps(ws: &Workspace, steps: &[&Step]) -> Vec<Vec<CheckResult>> {
+    type Numbered<'s> = Vec<((usize, usize), &'s Check)>;
+    let all =
+        steps.iter().enumerate().flat_map(|(s, step)| step.checks.iter().enumerate().map(move |(i, c)| ((s, i), c)));
+    let (ordered, free): (Numbered, Numbered) = all.partition(|(_, c)| c.kind.is_ordered());
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    let slots = Semaphore::new(cores);
+    let together = join_all(free.into_iter().map(|(at, c)| {
+        let slots = &slots;
+        async move {
+            let _slot = slots.acquire().await.expect("the semaphore is never closed");
+            (at, run_one(ws, c).await)
+        }
+    }));
     let in_order = async {
         let mut out = Vec::new();
-        for (i, c) in ordered {
-            out.push((i, run_one(ws, c).await));
+        for (at, c) in ordered {
+            out.push((at, run_one(ws, c).await));
         }
         out
     };
     let (mut results, rest) = tokio::join!(together, in_order);
     results.extend(rest);
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    results.sort_by_key(|(at, _)| *at);
+    let mut per_step: Vec<Vec<CheckResult>> = steps.iter().map(|_| Vec::new()).collect();
+    for ((s, _), r) in results {
+        per_step[s].push(r);
+    }
+    per_step
 }
 
 async fn run_one(ws: &Workspace, check: &Check) -> CheckResult {

@@ -119,21 +119,29 @@ pub async fn pytest(ws: &Workspace, c: &PytestCheck) -> Result<(), Failure> {
     let mut args = vec!["-m".to_string(), "pytest".into(), "-q".into(), "-p".into(), "no:cacheprovider".into()];
     args.push(format!("--junitxml={}", junit.display()));
     let mut targets: Vec<String> = c.tests.iter().map(|t| ws.render(t)).collect::<Result<_, _>>()?;
-    if !c.hidden.is_empty() {
-        // Hidden tests run from a copy inside the project, so they import it like its own tests.
-        let dir = ws.dir.join(".labforge/hidden-tests");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| Failure::new(format!("cannot copy the lab's tests: {e}")))?;
+    let mut shown_targets = targets.clone();
+    // Hidden tests run from a copy inside the project, so they import it like its own tests; a
+    // copy of its own for each check, as checks run at the same time. Removed when dropped.
+    let _hidden = if c.hidden.is_empty() {
+        None
+    } else {
+        let copy_error = |e: std::io::Error| Failure::new(format!("cannot copy the lab's tests: {e}"));
+        let parent = ws.dir.join(".labforge");
+        std::fs::create_dir_all(&parent).map_err(copy_error)?;
+        let dir = tempfile::Builder::new().prefix("hidden-tests-").tempdir_in(&parent).map_err(copy_error)?;
         for (rel, bytes) in ws.lab_files.under("tests") {
             let text = ws.render(&String::from_utf8_lossy(&bytes))?;
-            let dest = dir.join(&rel);
+            let dest = dir.path().join(&rel);
             if let Some(parent) = dest.parent() {
-                let _ = std::fs::create_dir_all(parent);
+                std::fs::create_dir_all(parent).map_err(copy_error)?;
             }
-            std::fs::write(&dest, text).map_err(|e| Failure::new(format!("cannot copy the lab's tests: {e}")))?;
+            std::fs::write(&dest, text).map_err(copy_error)?;
         }
-        targets.extend(c.hidden.iter().map(|h| format!(".labforge/hidden-tests/{h}")));
-    }
+        let name = dir.path().file_name().unwrap_or_default().to_string_lossy().into_owned();
+        targets.extend(c.hidden.iter().map(|h| format!(".labforge/{name}/{h}")));
+        shown_targets.extend(c.hidden.iter().map(|h| format!(".labforge/hidden-tests/{h}")));
+        Some(dir)
+    };
     let coverage_json = scratch.path().join("coverage.json");
     if c.coverage.is_some() {
         let package = ws.package();
@@ -145,7 +153,7 @@ pub async fn pytest(ws: &Workspace, c: &PytestCheck) -> Result<(), Failure> {
     // `check --watch` reacts to, and concurrent pytest checks would write the same file.
     let coverage_data = scratch.path().join(".coverage");
     let (code, stdout, stderr) = run_in_venv(ws, "python", &args, &[("COVERAGE_FILE", &coverage_data)]).await?;
-    let shown = if targets.is_empty() { "the project's tests".to_string() } else { targets.join(" ") };
+    let shown = if targets.is_empty() { "the project's tests".to_string() } else { shown_targets.join(" ") };
     if code == 5 {
         return Err(Failure::mismatch("pytest", format!("tests in {shown}"), "no tests were collected"));
     }
@@ -198,7 +206,13 @@ pub async fn lint(ws: &Workspace, c: &LintCheck) -> Result<(), Failure> {
     } else {
         c.paths.iter().map(|p| ws.render(p)).collect::<Result<_, _>>()?
     };
-    let mut check = vec!["check".to_string(), "--no-cache".into(), "--output-format=concise".into()];
+    // `.labforge/` holds labforge's own files (copies of hidden tests among them), not the learner's code.
+    let mut check = vec![
+        "check".to_string(),
+        "--no-cache".into(),
+        "--extend-exclude=.labforge".into(),
+        "--output-format=concise".into(),
+    ];
     check.extend(paths.iter().cloned());
     let (code, stdout, _) = run_in_venv(ws, "ruff", &check, &[]).await?;
     if code != 0 {
@@ -210,7 +224,8 @@ pub async fn lint(ws: &Workspace, c: &LintCheck) -> Result<(), Failure> {
             format!("{} problems, e.g. {first}", problems.len()),
         ));
     }
-    let mut format = vec!["format".to_string(), "--check".into(), "--no-cache".into()];
+    let mut format =
+        vec!["format".to_string(), "--check".into(), "--no-cache".into(), "--extend-exclude=.labforge".into()];
     format.extend(paths.iter().cloned());
     let (code, stdout, _) = run_in_venv(ws, "ruff", &format, &[]).await?;
     if code != 0 {

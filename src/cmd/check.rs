@@ -80,11 +80,9 @@ fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs) -> Result<Chec
             // Docker must answer: an unreachable daemon is a setup problem (exit 2), not a failed check.
             crate::cmd::docker().await?;
         }
-        let mut results = Vec::new();
-        for (i, step) in &steps {
-            results.push((*i, *step, check::run_step(&workspace, step).await));
-        }
-        Ok::<_, Error>(results)
+        let chosen: Vec<&Step> = steps.iter().map(|(_, step)| *step).collect();
+        let results = check::run_steps(&workspace, &chosen).await;
+        Ok::<_, Error>(steps.iter().zip(results).map(|((i, step), checks)| (*i, *step, checks)).collect::<Vec<_>>())
     })?;
     let mut reports = Vec::new();
     for (index, step, checks) in results {

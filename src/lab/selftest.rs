@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::spec::Lab;
+use super::spec::{Lab, Step};
 use super::{Error, create_venv, project_name, scaffold, solution, write_files};
 use crate::check::{self, Workspace};
 use crate::interrupt::Interrupt;
@@ -53,8 +53,8 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
         }
 
         let ws = Workspace::new(&dir, context.clone(), lab.files.clone());
-        for step in &lab.steps {
-            let results = check::run_step(&ws, step).await;
+        let steps: Vec<&Step> = lab.steps.iter().collect();
+        for (step, results) in steps.iter().zip(check::run_steps(&ws, &steps).await) {
             if results.iter().all(|r| r.passed) {
                 problems.push(format!(
                     "step `{}` passes on the starter: it must fail until the learner solves it",
@@ -92,8 +92,8 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
             }
         }
         let ws = Workspace::new(&dir, context, lab.files.clone());
-        for step in &lab.steps {
-            for r in check::run_step(&ws, step).await.into_iter().filter(|r| !r.passed) {
+        for (step, results) in steps.iter().zip(check::run_steps(&ws, &steps).await) {
+            for r in results.into_iter().filter(|r| !r.passed) {
                 problems.push(format!(
                     "step `{}`: check `{}` fails on the solution: {}",
                     step.id,

@@ -218,6 +218,12 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     assert!(reason("fail: lint").contains("F401"), "names the rule: {}", reason("fail: lint"));
     assert!(reason("fail: command exit").contains("exit code 3"), "{}", reason("fail: command exit"));
     assert!(!ws.dir.join(".coverage").exists(), "coverage data stays out of the learner's project");
+    let leftovers: Vec<_> = std::fs::read_dir(ws.dir.join(".labforge"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("hidden-tests"))
+        .collect();
+    assert!(leftovers.is_empty(), "each check's copy of the hidden tests is removed: {leftovers:?}");
 
     // The JSON document's shape is stable (durations redacted).
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
