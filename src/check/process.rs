@@ -92,6 +92,8 @@ struct Tally {
     errors: u32,
     skipped: u32,
     failing: Vec<String>,
+    /// What the first failing test said (its assertion message), XML entities decoded.
+    first_message: Option<String>,
 }
 
 fn tally(xml: &str) -> Tally {
@@ -104,13 +106,32 @@ fn tally(xml: &str) -> Tally {
     let failing = regex::Regex::new(r#"<testcase\b[^>]*\bname="([^"]+)"[^>]*>\s*<(failure|error)\b"#)
         .map(|re| re.captures_iter(xml).map(|c| c[1].to_string()).collect())
         .unwrap_or_default();
+    let first_message = regex::Regex::new(r#"<(?:failure|error)\b[^>]*\bmessage="([^"]*)""#)
+        .ok()
+        .and_then(|re| re.captures(xml).map(|c| unescape_xml(&c[1])))
+        .filter(|m| !m.trim().is_empty());
     Tally {
         tests: attr("testsuite", "tests"),
         failures: attr("testsuite", "failures"),
         errors: attr("testsuite", "errors"),
         skipped: attr("testsuite", "skipped"),
         failing,
+        first_message,
     }
+}
+
+/// Decodes the entities an XML attribute value may hold.
+fn unescape_xml(text: &str) -> String {
+    let numeric = regex::Regex::new(r"&#(x[0-9a-fA-F]+|[0-9]+);").expect("a valid regex");
+    let text = numeric.replace_all(text, |c: &regex::Captures| {
+        let n = &c[1];
+        let code = match n.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+            None => n.parse().ok(),
+        };
+        code.and_then(char::from_u32).map(String::from).unwrap_or_default()
+    });
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
 }
 
 pub async fn pytest(ws: &Workspace, c: &PytestCheck) -> Result<(), Failure> {
@@ -168,10 +189,12 @@ pub async fn pytest(ws: &Workspace, c: &PytestCheck) -> Result<(), Failure> {
     let passed = t.tests.saturating_sub(t.failures + t.errors + t.skipped);
     if t.failures + t.errors > 0 {
         let names = t.failing.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let said =
+            t.first_message.as_deref().map(|m| format!("; the first says: {}", snippet(m, 240))).unwrap_or_default();
         return Err(Failure::mismatch(
             &format!("pytest {shown}"),
             "every test to pass",
-            format!("{} of {} failed: {names}", t.failures + t.errors, t.tests),
+            format!("{} of {} failed: {names}{said}", t.failures + t.errors, t.tests),
         ));
     }
     if let Some(min) = c.min_passed
@@ -246,10 +269,19 @@ mod tests {
     #[test]
     fn reads_pytest_junit_counts_and_failing_names() {
         let xml = r#"<testsuites><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="4">
-            <testcase classname="tests.test_items" name="test_create" time="0.1"><failure message="x"/></testcase>
+            <testcase classname="tests.test_items" name="test_create" time="0.1"><failure message="AssertionError: with &quot;the bug&quot; put back &lt;still&gt; passes&#10;assert 0 != 0"/></testcase>
             <testcase classname="tests.test_items" name="test_ok" time="0.1"/></testsuite></testsuites>"#;
         let t = tally(xml);
         assert_eq!((t.tests, t.failures, t.errors, t.skipped), (4, 1, 0, 1));
         assert_eq!(t.failing, ["test_create"]);
+        assert_eq!(
+            t.first_message.as_deref(),
+            Some("AssertionError: with \"the bug\" put back <still> passes\nassert 0 != 0")
+        );
+        assert_eq!(
+            tally(r#"<testsuite tests="1"><testcase name="t"><error message=""/></testcase></testsuite>"#)
+                .first_message,
+            None
+        );
     }
 }

@@ -210,8 +210,9 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     assert_sides(&results, &out);
     let reason = |name: &str| results.iter().find(|r| r.0 == name).unwrap().2.clone();
     assert!(
-        reason("fail: pytest failing").contains("test_arithmetic"),
-        "names the failing test: {}",
+        reason("fail: pytest failing").contains("test_arithmetic")
+            && reason("fail: pytest failing").contains("the first says: assert (1 + 1) == 3"),
+        "names the failing test and what it said: {}",
         reason("fail: pytest failing")
     );
     assert!(reason("fail: pytest coverage").contains("expected at least 99%"), "{}", reason("fail: pytest coverage"));
