@@ -1,6 +1,6 @@
 //! Labs and checks: the lab parser on malformed labs (every error located, exit 2, no panic, a
 //! property test), every check kind on both sides against real projects and stacks, the stable
-//! `check --json` shape, progress, hints, solve, and `lab selftest --all` over the catalog.
+//! `check --json` shape, progress, hints, solve, reset, `check --watch`, and `lab selftest --all` over the catalog.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -244,6 +244,45 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     assert!(String::from_utf8_lossy(&ws.run(&["lab", "hint"]).stdout).contains("Hint 2/2"));
     let show = String::from_utf8_lossy(&ws.run(&["lab", "show"]).stdout).into_owned();
     assert!(show.contains("Step 1/1 · The only step") && show.contains("Do the thing."), "{show}");
+}
+
+#[test]
+fn list_solve_and_reset_follow_the_learner() {
+    let labs = Labs::new();
+    labs.lab(
+        "journey",
+        "{framework: fastapi, db: none, auth: none}",
+        false,
+        "      - {name: notes say done, kind: file, path: notes.txt, contains: DONE}\n",
+    );
+    labs.file("journey", "starter/notes.txt", "TODO\n");
+    labs.file("journey", "solution/only/notes.txt", "DONE\n");
+    let ws = Started::new(&labs, "journey");
+    let notes = || std::fs::read_to_string(ws.dir.join("notes.txt")).unwrap();
+    let list = |ws: &Started| String::from_utf8_lossy(&ws.run(&["lab", "list"]).stdout).into_owned();
+    assert_eq!(notes(), "TODO\n", "the starter overlay is laid over the project");
+    assert!(list(&ws).contains("journey") && list(&ws).contains("0/1 steps"), "{}", list(&ws));
+    assert_eq!(ws.run(&["check"]).status.code(), Some(1));
+
+    // The learner's own version is not overwritten without --force.
+    std::fs::write(ws.dir.join("notes.txt"), "my attempt\n").unwrap();
+    let refused = ws.run(&["lab", "solve"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("notes.txt") && said.contains("--force") && said.lines().count() == 1, "{said}");
+    assert_eq!(notes(), "my attempt\n");
+    let solved = ws.run(&["lab", "solve", "--force"]);
+    assert!(solved.status.success(), "{}", text(&solved));
+    assert_eq!(notes(), "DONE\n");
+    assert_eq!(ws.run(&["check"]).status.code(), Some(0));
+    assert!(list(&ws).contains("1/1 steps"), "{}", list(&ws));
+
+    // reset: progress back to the start, files only with --force.
+    assert!(ws.run(&["lab", "reset"]).status.success());
+    assert!(list(&ws).contains("0/1 steps"), "{}", list(&ws));
+    assert_eq!(notes(), "DONE\n", "reset without --force keeps the learner's files");
+    assert!(ws.run(&["lab", "reset", "--force"]).status.success());
+    assert_eq!(notes(), "TODO\n", "reset --force restores the starter");
 }
 
 #[test]
