@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+use tokio::time::Instant;
 
 use super::jsonpath::{JsonPath, matches, show};
 use super::kinds::{Call, GraphqlCheck, HttpCheck, HttpExpect, Jwt, Login, RatelimitCheck, Request};
@@ -108,6 +109,7 @@ impl<'w> Session<'w> {
             body: None,
             jwt: None,
             save: BTreeMap::new(),
+            restart: None,
             expect: HttpExpect::default(),
         };
         self.send(&request).await
@@ -278,9 +280,12 @@ fn expect(what: &str, answer: &Answer, e: &HttpExpect) -> Result<(), Failure> {
     Ok(())
 }
 
-pub async fn http(ws: &Workspace, c: &HttpCheck) -> Result<(), Failure> {
+pub async fn http(ws: &Workspace, c: &HttpCheck, deadline: Instant) -> Result<(), Failure> {
     let mut session = Session::open(ws, c.login.as_ref()).await?;
     for r in &c.requests {
+        if let Some(service) = &r.restart {
+            super::infra::restart(ws, service, deadline).await?;
+        }
         let answer = session.send(r).await?;
         let what = format!("{} {}", r.method.to_uppercase(), session.fill(&r.path)?);
         expect(&what, &answer, &r.expect)?;
@@ -352,6 +357,7 @@ pub async fn graphql(ws: &Workspace, c: &GraphqlCheck) -> Result<(), Failure> {
         body: None,
         jwt: None,
         save: BTreeMap::new(),
+        restart: None,
         expect: HttpExpect::default(),
     };
     let answer = session.send(&request).await?;

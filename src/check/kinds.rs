@@ -133,6 +133,9 @@ pub struct Request {
     pub jwt: Option<Jwt>,
     #[serde(default)]
     pub save: BTreeMap<String, String>,
+    /// A service to restart before this request is sent; the request waits until the service
+    /// answers again (e.g. to show that data survives a restart of the app).
+    pub restart: Option<String>,
     #[serde(default)]
     pub expect: HttpExpect,
 }

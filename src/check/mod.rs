@@ -231,7 +231,7 @@ async fn dispatch(ws: &Workspace, kind: &CheckKind, deadline: tokio::time::Insta
         CheckKind::Command(c) => process::command(ws, c).await,
         CheckKind::Pytest(c) => process::pytest(ws, c).await,
         CheckKind::Lint(c) => process::lint(ws, c).await,
-        CheckKind::Http(c) => http::http(ws, c).await,
+        CheckKind::Http(c) => http::http(ws, c, deadline).await,
         CheckKind::Ratelimit(c) => http::ratelimit(ws, c).await,
         CheckKind::Graphql(c) => http::graphql(ws, c).await,
         CheckKind::Container(c) => infra::container(ws, c, deadline).await,

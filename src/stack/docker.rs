@@ -196,6 +196,8 @@ pub trait Engine {
     ) -> Result<String, DockerError>;
     async fn create(&self, spec: &ContainerSpec) -> Result<String, DockerError>;
     async fn start(&self, id: &str) -> Result<(), DockerError>;
+    /// Stops a running container (its process gets `grace` after SIGTERM) and starts it again.
+    async fn restart(&self, id: &str, grace: Duration) -> Result<(), DockerError>;
     /// Stops (SIGTERM, then SIGKILL after `grace`) and removes a container and its anonymous volumes.
     async fn remove(&self, id: &str, grace: Duration) -> Result<(), DockerError>;
     /// The last `tail` lines of a container's output (stdout and stderr).
@@ -532,6 +534,11 @@ impl Engine for Docker {
             .start_container(id, None::<q::StartContainerOptions>)
             .await
             .map_err(call(format!("start container {id}")))
+    }
+
+    async fn restart(&self, id: &str, grace: Duration) -> Result<(), DockerError> {
+        let options = q::RestartContainerOptionsBuilder::default().t(grace.as_secs() as i32).build();
+        self.client.restart_container(id, Some(options)).await.map_err(call(format!("restart container {id}")))
     }
 
     async fn remove(&self, id: &str, grace: Duration) -> Result<(), DockerError> {

@@ -363,12 +363,24 @@ fn http_postgres_container_and_command_checks_against_a_running_stack() {
       - {name: "fail: image size", kind: container, service: app, expect: {max_image_mb: 1}}
       - {name: "pass: healthy once its healthcheck decides", kind: container, service: app, expect: {healthy: true}}
       - {name: "pass: command in app", kind: command, in: app, run: [python, -c, "import os; print(os.getuid())"], expect: {stdout_contains: "10001"}}
+      - {name: "pass: answers after a restart", kind: http, requests: [{path: /ready, restart: app, expect: {status: 200}}]}
+      - {name: "fail: restart of a missing service", kind: http, requests: [{path: /ready, restart: nosuch, expect: {status: 200}}]}
 "#,
     );
     let ws = Started::new(&labs, "stack-sql");
+    let started_at = || {
+        let out = Command::new("docker")
+            .args(["inspect", "--format", "{{.State.StartedAt}}", "lab-stack-sql-app"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let before = started_at();
     let out = ws.run(&["check", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_sides(&check_results(&out), &out);
+    assert_ne!(started_at(), before, "the app's container was restarted");
 }
 
 #[test]
