@@ -13,7 +13,7 @@ use super::{Failure, Stack, Workspace};
 use crate::stack::docker::{Engine, State};
 use crate::stack::project::Service;
 use crate::stack::spec::ServiceKind;
-use crate::stack::up::probe_for;
+use crate::stack::up::{self, Readiness};
 
 /// How often a `healthy` expectation looks again while the container's healthcheck is `starting`.
 const HEALTH_POLL: Duration = Duration::from_millis(200);
@@ -101,13 +101,11 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) ->
 
 /// How long a restarted service's process gets to stop after SIGTERM.
 const RESTART_GRACE: Duration = Duration::from_secs(10);
-/// How often a restarted service is probed, as `labforge up` does.
-const PROBE_EVERY: Duration = Duration::from_millis(100);
-/// Room left before the check's deadline for one last probe (each takes at most a second).
-const LAST_PROBE: Duration = Duration::from_millis(1200);
+/// Room left before the check's deadline for the failure report (the service's last log lines).
+const REPORT_ROOM: Duration = Duration::from_secs(1);
 
-/// Restarts `service`'s container and waits until it answers in its own protocol again (the
-/// probe `labforge up` uses: `SELECT 1`, `ping`, the app's ready path), until `deadline`.
+/// Restarts `service`'s container and waits, as `labforge up` does, until it answers in its own
+/// protocol again (`SELECT 1`, `ping`, the app's ready path), until `deadline`.
 pub async fn restart(ws: &Workspace, service: &str, deadline: Instant) -> Result<(), Failure> {
     let stack = ws.stack().await?;
     let what = format!("`{service}` restarted");
@@ -120,39 +118,18 @@ pub async fn restart(ws: &Workspace, service: &str, deadline: Instant) -> Result
         .iter()
         .find(|s| s.name == service)
         .ok_or_else(|| Failure::new(format!("labforge.yaml has no service `{service}`")))?;
-    let engine = &stack.engine;
-    let failed = |e: crate::stack::docker::DockerError| Failure::new(e.to_string());
-    engine.restart(&container.id, RESTART_GRACE).await.map_err(failed)?;
-    let ports: Vec<(u16, u16)> = container.ports.iter().map(|(inside, _, host)| (*inside, *host)).collect();
-    let Some(probe) = probe_for(spec, &ports).map_err(Failure::new)? else {
-        return Ok(()); // Nothing published to ask: a running container is all there is to see.
-    };
-    loop {
-        let answer = match probe.check().await {
-            Ok(()) => return Ok(()),
-            Err(e) => e,
-        };
-        let current = engine.inspect(&container.id).await.map_err(failed)?;
-        if let Some(stopped) = current.filter(|c| c.state != State::Running) {
-            let logs = engine.logs(&container.id, 1).await.unwrap_or_default();
-            return Err(Failure::mismatch(
-                &what,
-                "to answer again",
-                format!(
-                    "it stopped (exit code {}); its last log line: {}",
-                    stopped.exit_code.unwrap_or(-1),
-                    logs.last().map(String::as_str).unwrap_or("-")
-                ),
-            ));
-        }
-        if Instant::now() + PROBE_EVERY + LAST_PROBE >= deadline {
-            return Err(Failure::mismatch(
-                &what,
-                "to answer again",
-                format!("no answer by the check's deadline: {answer}"),
-            ));
-        }
-        tokio::time::sleep(PROBE_EVERY).await;
+    let timeout = deadline.saturating_duration_since(Instant::now()).saturating_sub(REPORT_ROOM);
+    let readiness = up::restart(&stack.engine, &stack.project.name, spec, container, RESTART_GRACE, timeout)
+        .await
+        .map_err(|e| Failure::new(e.to_string()))?;
+    match readiness {
+        Readiness::Ready { .. } => Ok(()),
+        Readiness::Failed { reason, logs, .. } => Err(Failure::mismatch(
+            &what,
+            "to answer again",
+            format!("{reason}; its last log line: {}", logs.last().map(String::as_str).unwrap_or("-")),
+        )),
+        Readiness::Skipped { reason } => Err(Failure::new(format!("{what}: {reason}"))),
     }
 }
 

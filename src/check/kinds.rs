@@ -313,6 +313,11 @@ impl CheckKind {
         !matches!(self, CheckKind::File(_) | CheckKind::Lint(_) | CheckKind::Pytest(_) | CheckKind::Container(_))
     }
 
+    /// Whether the check restarts a service, which a `container` check running beside it would see.
+    pub fn restarts(&self) -> bool {
+        matches!(self, CheckKind::Http(c) if c.requests.iter().any(|r| r.restart.is_some()))
+    }
+
     /// Problems a parser cannot see: regexes, JSON paths, files the check refers to.
     pub fn validate(&self, files: &LabFiles) -> Result<(), String> {
         let paths = |keys: &mut dyn Iterator<Item = &String>| -> Result<(), String> {

@@ -175,7 +175,10 @@ pub async fn run_steps(ws: &Workspace, steps: &[&Step]) -> Vec<Vec<CheckResult>>
     type Numbered<'s> = Vec<((usize, usize), &'s Check)>;
     let all =
         steps.iter().enumerate().flat_map(|(s, step)| step.checks.iter().enumerate().map(move |(i, c)| ((s, i), c)));
-    let (ordered, free): (Numbered, Numbered) = all.partition(|(_, c)| c.kind.is_ordered());
+    // Containers are only read, but not while a check restarts one: then they wait their turn.
+    let restarts = steps.iter().flat_map(|s| &s.checks).any(|c| c.kind.restarts());
+    let (ordered, free): (Numbered, Numbered) =
+        all.partition(|(_, c)| c.kind.is_ordered() || (restarts && matches!(c.kind, CheckKind::Container(_))));
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let slots = Semaphore::new(cores);
     let together = join_all(free.into_iter().map(|(at, c)| {

@@ -199,14 +199,7 @@ pub async fn up<E: Engine>(
         .collect();
 
     // Subscribe before starting anything, so no die or health event can be missed.
-    let (events_tx, _) = broadcast::channel::<Event>(256);
-    let mut stream = engine.events(&project.name);
-    let forward = events_tx.clone();
-    let events_task = tokio::spawn(async move {
-        while let Some(Ok(event)) = stream.next().await {
-            let _ = forward.send(event);
-        }
-    });
+    let (events_tx, events_task) = subscribe(engine, &project.name);
 
     // Every container that needs creating is created at once; each service then starts the moment
     // its own dependencies answer, and reports as soon as it is ready itself.
@@ -515,6 +508,41 @@ pub fn probe_for(service: &Service, ports: &[(u16, u16)]) -> Result<Option<Probe
         },
         ServiceKind::App => host_port(8000).map(|port| Probe::http(port, &service.ready_path)),
     })
+}
+
+/// The project's Engine events, forwarded to every subscriber of the channel by a task the caller
+/// aborts when done.
+fn subscribe<E: Engine>(engine: &E, project: &str) -> (broadcast::Sender<Event>, tokio::task::JoinHandle<()>) {
+    let (events_tx, _) = broadcast::channel::<Event>(256);
+    let mut stream = engine.events(project);
+    let forward = events_tx.clone();
+    let task = tokio::spawn(async move {
+        while let Some(Ok(event)) = stream.next().await {
+            let _ = forward.send(event);
+        }
+    });
+    (events_tx, task)
+}
+
+/// Restarts `service`'s container and waits until it is ready again exactly as `up` waits: its
+/// protocol probe, Engine events, crash signatures in its log, within `timeout`.
+pub async fn restart<E: Engine>(
+    engine: &E,
+    project: &str,
+    service: &Service,
+    container: &Container,
+    grace: Duration,
+    timeout: Duration,
+) -> Result<Readiness, DockerError> {
+    engine.restart(&container.id, grace).await?;
+    // Subscribed after the restart, which has already stopped the old process: its `die` is not
+    // this start's. A death in between shows in the state `wait_ready` inspects first.
+    let (events_tx, events_task) = subscribe(engine, project);
+    let ports: Vec<(u16, u16)> = container.ports.iter().map(|(inside, _, host)| (*inside, *host)).collect();
+    let readiness =
+        wait_ready(engine, service, &ports, &container.id, events_tx.subscribe(), timeout, &Interrupt::never()).await;
+    events_task.abort();
+    Ok(readiness)
 }
 
 /// Waits until the service answers its probe, or it dies, turns unhealthy, or the deadline
