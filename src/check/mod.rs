@@ -179,8 +179,18 @@ pub async fn run_steps(ws: &Workspace, steps: &[&Step]) -> Vec<Vec<CheckResult>>
     let restarts = steps.iter().flat_map(|s| &s.checks).any(|c| c.kind.restarts());
     let (ordered, free): (Numbered, Numbered) =
         all.partition(|(_, c)| c.kind.is_ordered() || (restarts && matches!(c.kind, CheckKind::Container(_))));
+    // Pytest checks that can share one pytest run do: Python's imports are most of a short run.
+    let (pytests, free): (Numbered, Numbered) = free.into_iter().partition(|(_, c)| match &c.kind {
+        CheckKind::Pytest(p) => process::can_share_a_run(p),
+        _ => false,
+    });
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
     let slots = Semaphore::new(cores);
+    let shared_run = async {
+        let _slot = slots.acquire().await.expect("the semaphore is never closed");
+        let checks: Vec<&Check> = pytests.iter().map(|(_, c)| *c).collect();
+        pytests.iter().map(|(at, _)| *at).zip(run_pytests(ws, &checks).await).collect::<Vec<_>>()
+    };
     let together = join_all(free.into_iter().map(|(at, c)| {
         let slots = &slots;
         async move {
@@ -195,14 +205,46 @@ pub async fn run_steps(ws: &Workspace, steps: &[&Step]) -> Vec<Vec<CheckResult>>
         }
         out
     };
-    let (mut results, rest) = tokio::join!(together, in_order);
+    let (mut results, rest, shared) = tokio::join!(together, in_order, shared_run);
     results.extend(rest);
+    results.extend(shared);
     results.sort_by_key(|(at, _)| *at);
     let mut per_step: Vec<Vec<CheckResult>> = steps.iter().map(|_| Vec::new()).collect();
     for ((s, _), r) in results {
         per_step[s].push(r);
     }
     per_step
+}
+
+/// Runs pytest checks in one pytest run (see [`process::pytest_together`]), within the longest
+/// of their timeouts; each gets the run's duration.
+async fn run_pytests(ws: &Workspace, checks: &[&Check]) -> Vec<CheckResult> {
+    let kinds: Vec<&kinds::PytestCheck> = checks
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CheckKind::Pytest(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    match (checks, kinds.len()) {
+        ([], _) => return Vec::new(),
+        ([one], _) => return vec![run_one(ws, one).await],
+        (_, n) => assert_eq!(n, checks.len(), "run_pytests runs pytest checks only"),
+    }
+    let started = Instant::now();
+    let timeout = checks.iter().map(|c| c.timeout).max().unwrap_or_default();
+    let outcomes = match tokio::time::timeout(timeout, process::pytest_together(ws, &kinds)).await {
+        Ok(outcomes) => outcomes,
+        Err(_) => {
+            let why = format!(
+                "no answer within {}s (the longest timeout of the pytest checks run together)",
+                timeout.as_secs()
+            );
+            checks.iter().map(|_| Err(Failure::new(why.clone()))).collect()
+        }
+    };
+    let duration = started.elapsed();
+    checks.iter().zip(outcomes).map(|(check, outcome)| result(check, outcome, duration)).collect()
 }
 
 async fn run_one(ws: &Workspace, check: &Check) -> CheckResult {
@@ -212,6 +254,10 @@ async fn run_one(ws: &Workspace, check: &Check) -> CheckResult {
         Ok(outcome) => outcome,
         Err(_) => Err(Failure::new(format!("no answer within {}s (the check's timeout)", check.timeout.as_secs()))),
     };
+    result(check, outcome, started.elapsed())
+}
+
+fn result(check: &Check, outcome: Result<(), Failure>, took: std::time::Duration) -> CheckResult {
     let (reason, expected, actual) = match &outcome {
         Ok(()) => (None, None, None),
         Err(f) => (Some(f.reason.clone()), f.expected.clone(), f.actual.clone()),
@@ -223,7 +269,7 @@ async fn run_one(ws: &Workspace, check: &Check) -> CheckResult {
         reason,
         expected,
         actual,
-        duration_ms: started.elapsed().as_millis() as u64,
+        duration_ms: took.as_millis() as u64,
     }
 }
 

@@ -84,40 +84,64 @@ pub async fn command(ws: &Workspace, c: &CommandCheck) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Counts from pytest's JUnit XML report.
-#[derive(Debug, Default, PartialEq)]
-struct Tally {
-    tests: u32,
-    failures: u32,
-    errors: u32,
-    skipped: u32,
-    failing: Vec<String>,
-    /// What the first failing test said (its assertion message), XML entities decoded.
-    first_message: Option<String>,
+/// One test case of pytest's JUnit XML report (xunit1, which names each case's file); a test
+/// module that failed to import is a case too.
+#[derive(Debug, PartialEq)]
+struct Case {
+    file: String,
+    name: String,
+    outcome: Outcome,
 }
 
-fn tally(xml: &str) -> Tally {
-    let attr = |tag: &str, name: &str| -> u32 {
-        regex::Regex::new(&format!(r#"<{tag}\b[^>]*\b{name}="(\d+)""#))
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Passed,
+    Skipped,
+    /// A failure or an error, with what it said (its assertion message, or for a module that
+    /// could not be imported the exception), XML entities decoded.
+    Failed(Option<String>),
+}
+
+fn cases(xml: &str) -> Vec<Case> {
+    let case = regex::Regex::new(r#"(?s)<testcase\b([^>]*?)(?:/>|>(.*?)</testcase>)"#).expect("a valid regex");
+    let failed = regex::Regex::new(r#"(?s)<(?:failure|error)\b([^>]*?)(?:/>|>(.*?)</(?:failure|error)>)"#)
+        .expect("a valid regex");
+    let attr = |attrs: &str, name: &str| -> Option<String> {
+        regex::Regex::new(&format!(r#"\b{name}="([^"]*)""#))
             .ok()
-            .and_then(|re| re.captures(xml).and_then(|c| c[1].parse().ok()))
-            .unwrap_or(0)
+            .and_then(|re| re.captures(attrs).map(|c| unescape_xml(&c[1])))
     };
-    let failing = regex::Regex::new(r#"<testcase\b[^>]*\bname="([^"]+)"[^>]*>\s*<(failure|error)\b"#)
-        .map(|re| re.captures_iter(xml).map(|c| c[1].to_string()).collect())
-        .unwrap_or_default();
-    let first_message = regex::Regex::new(r#"<(?:failure|error)\b[^>]*\bmessage="([^"]*)""#)
-        .ok()
-        .and_then(|re| re.captures(xml).map(|c| unescape_xml(&c[1])))
-        .filter(|m| !m.trim().is_empty());
-    Tally {
-        tests: attr("testsuite", "tests"),
-        failures: attr("testsuite", "failures"),
-        errors: attr("testsuite", "errors"),
-        skipped: attr("testsuite", "skipped"),
-        failing,
-        first_message,
-    }
+    case.captures_iter(xml)
+        .map(|c| {
+            let (attrs, body) = (&c[1], c.get(2).map_or("", |b| b.as_str()));
+            let outcome = if let Some(f) = failed.captures(body) {
+                let message = attr(&f[1], "message").filter(|m| !m.trim().is_empty());
+                // pytest says only "collection failure" for a test module that cannot be imported;
+                // the exception is in the body, on the lines that start with "E ".
+                let message = match message.as_deref() {
+                    Some("collection failure") | None => {
+                        let text = unescape_xml(f.get(2).map_or("", |t| t.as_str()));
+                        let raised: Vec<&str> =
+                            text.lines().filter_map(|l| l.strip_prefix("E ")).map(str::trim).collect();
+                        if raised.is_empty() { message } else { Some(raised.join("\n")) }
+                    }
+                    Some(_) => message,
+                };
+                Outcome::Failed(message)
+            } else if body.contains("<skipped") {
+                Outcome::Skipped
+            } else {
+                Outcome::Passed
+            };
+            let file = attr(attrs, "file").unwrap_or_default();
+            // A module that failed to import has no class; its file names it better than pytest's dotted name.
+            let name = match attr(attrs, "classname").as_deref() {
+                Some("") if !file.is_empty() => file.clone(),
+                _ => attr(attrs, "name").unwrap_or_default(),
+            };
+            Case { file, name, outcome }
+        })
+        .collect()
 }
 
 /// Decodes the entities an XML attribute value may hold.
@@ -134,69 +158,163 @@ fn unescape_xml(text: &str) -> String {
     text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
 }
 
+/// Whether `file` (relative to the project, as pytest reports it) is `target` or inside it.
+fn is_under(file: &str, target: &str) -> bool {
+    let target = target.trim_start_matches("./").trim_end_matches('/');
+    target == "." || file == target || file.strip_prefix(target).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Whether a pytest check can share a pytest run with others: its tests are named as files or
+/// folders (the run's report is split by file) and it measures no coverage (which would count
+/// the other checks' tests too).
+pub fn can_share_a_run(c: &PytestCheck) -> bool {
+    c.coverage.is_none()
+        && !(c.tests.is_empty() && c.hidden.is_empty())
+        && !c.tests.iter().chain(&c.hidden).any(|t| t.contains("::"))
+}
+
 pub async fn pytest(ws: &Workspace, c: &PytestCheck) -> Result<(), Failure> {
+    pytest_together(ws, &[c]).await.pop().expect("one result per check")
+}
+
+/// One pytest check's tests, as run and as shown to the learner.
+struct Targets {
+    run: Vec<String>,
+    shown: String,
+}
+
+/// Runs several pytest checks in one pytest process — Python's imports are most of a short test
+/// run, and paid once — and judges each on the test cases from its own files. Each check alone
+/// would have reported the same: a test module that fails to import fails the checks that name
+/// it, not the run. More than one check only when each [`can_share_a_run`].
+pub async fn pytest_together(ws: &Workspace, checks: &[&PytestCheck]) -> Vec<Result<(), Failure>> {
+    match run_pytest(ws, checks).await {
+        Ok(results) => results,
+        Err(failure) => checks.iter().map(|_| Err(failure.clone())).collect(),
+    }
+}
+
+async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Result<(), Failure>>, Failure> {
     let scratch = tempfile::tempdir().map_err(|e| Failure::new(format!("cannot make a scratch folder: {e}")))?;
-    let junit = scratch.path().join("junit.xml");
-    let mut args = vec!["-m".to_string(), "pytest".into(), "-q".into(), "-p".into(), "no:cacheprovider".into()];
-    args.push(format!("--junitxml={}", junit.display()));
-    let mut targets: Vec<String> = c.tests.iter().map(|t| ws.render(t)).collect::<Result<_, _>>()?;
-    let mut shown_targets = targets.clone();
     // Hidden tests run from a copy inside the project, so they import it like its own tests; a
-    // copy of its own for each check, as checks run at the same time. Removed when dropped.
-    let _hidden = if c.hidden.is_empty() {
-        None
-    } else {
-        let copy_error = |e: std::io::Error| Failure::new(format!("cannot copy the lab's tests: {e}"));
-        let parent = ws.dir.join(".labforge");
-        std::fs::create_dir_all(&parent).map_err(copy_error)?;
-        let dir = tempfile::Builder::new().prefix("hidden-tests-").tempdir_in(&parent).map_err(copy_error)?;
-        for (rel, bytes) in ws.lab_files.under("tests") {
-            let text = ws.render(&String::from_utf8_lossy(&bytes))?;
-            let dest = dir.path().join(&rel);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).map_err(copy_error)?;
-            }
-            std::fs::write(&dest, text).map_err(copy_error)?;
+    // copy of its own for each run, as runs may happen at the same time. Removed when dropped.
+    let hidden_dir = if checks.iter().all(|c| c.hidden.is_empty()) { None } else { Some(copy_hidden_tests(ws)?) };
+    let hidden_name =
+        hidden_dir.as_ref().map(|d| d.path().file_name().unwrap_or_default().to_string_lossy().into_owned());
+    let mut targets = Vec::new();
+    for c in checks {
+        let mut run: Vec<String> = c.tests.iter().map(|t| ws.render(t)).collect::<Result<_, _>>()?;
+        let mut shown = run.clone();
+        if let Some(name) = &hidden_name {
+            run.extend(c.hidden.iter().map(|h| format!(".labforge/{name}/{h}")));
+            shown.extend(c.hidden.iter().map(|h| format!(".labforge/hidden-tests/{h}")));
         }
-        let name = dir.path().file_name().unwrap_or_default().to_string_lossy().into_owned();
-        targets.extend(c.hidden.iter().map(|h| format!(".labforge/{name}/{h}")));
-        shown_targets.extend(c.hidden.iter().map(|h| format!(".labforge/hidden-tests/{h}")));
-        Some(dir)
-    };
+        let shown = if shown.is_empty() { "the project's tests".to_string() } else { shown.join(" ") };
+        targets.push(Targets { run, shown });
+    }
+    // A missing file stops pytest before it runs anything: it fails its own check only.
+    let mut verdicts: Vec<Option<Result<(), Failure>>> = targets
+        .iter()
+        .map(|t| {
+            let missing = t.run.iter().find(|r| !ws.dir.join(r.split("::").next().unwrap_or(r)).exists())?;
+            Some(Err(Failure::mismatch(
+                "pytest",
+                format!("tests in {}", t.shown),
+                format!("no file or folder {missing}"),
+            )))
+        })
+        .collect();
+    let mut union: Vec<&str> = Vec::new();
+    for (t, verdict) in targets.iter().zip(&verdicts) {
+        if verdict.is_none() {
+            for r in &t.run {
+                if !union.contains(&r.as_str()) {
+                    union.push(r);
+                }
+            }
+        }
+    }
+    if verdicts.iter().all(Option::is_some) {
+        return Ok(verdicts.into_iter().flatten().collect());
+    }
+
+    let junit = scratch.path().join("junit.xml");
+    let mut args: Vec<String> =
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1"].map(String::from).into();
+    args.push("--continue-on-collection-errors".into());
+    args.push(format!("--junitxml={}", junit.display()));
     let coverage_json = scratch.path().join("coverage.json");
-    if c.coverage.is_some() {
-        let package = ws.package();
-        args.push(format!("--cov=src/{package}"));
+    if checks.iter().any(|c| c.coverage.is_some()) {
+        args.push(format!("--cov=src/{}", ws.package()));
         args.push(format!("--cov-report=json:{}", coverage_json.display()));
     }
-    args.extend(targets.iter().cloned());
+    args.extend(union.iter().map(|t| t.to_string()));
     // Coverage data goes to the scratch folder too: in the project it would be a change that
     // `check --watch` reacts to, and concurrent pytest checks would write the same file.
     let coverage_data = scratch.path().join(".coverage");
     let (code, stdout, stderr) = run_in_venv(ws, "python", &args, &[("COVERAGE_FILE", &coverage_data)]).await?;
-    let shown = if targets.is_empty() { "the project's tests".to_string() } else { shown_targets.join(" ") };
-    if code == 5 {
-        return Err(Failure::mismatch("pytest", format!("tests in {shown}"), "no tests were collected"));
-    }
     let report = std::fs::read_to_string(&junit).unwrap_or_default();
-    let t = tally(&report);
-    if report.is_empty() || code == 4 || code == 3 {
-        return Err(Failure::new(format!(
-            "pytest could not run {shown}: {}",
-            snippet(&format!("{stdout}{stderr}"), 240)
-        )));
+    let mut all = cases(&report);
+    if let Some(name) = &hidden_name {
+        for case in &mut all {
+            case.name = case.name.replace(&format!(".labforge/{name}/"), ".labforge/hidden-tests/");
+        }
     }
-    let passed = t.tests.saturating_sub(t.failures + t.errors + t.skipped);
-    if t.failures + t.errors > 0 {
-        let names = t.failing.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-        let said =
-            t.first_message.as_deref().map(|m| format!("; the first says: {}", snippet(m, 240))).unwrap_or_default();
+    let alone = checks.len() == 1;
+    for ((c, t), verdict) in checks.iter().zip(&targets).zip(&mut verdicts) {
+        if verdict.is_some() {
+            continue;
+        }
+        let mine: Vec<&Case> =
+            all.iter().filter(|case| alone || t.run.iter().any(|r| is_under(&case.file, r))).collect();
+        *verdict = Some(if code == 5 || (!report.is_empty() && mine.is_empty()) {
+            Err(Failure::mismatch("pytest", format!("tests in {}", t.shown), "no tests were collected"))
+        } else if report.is_empty() || code == 4 || code == 3 {
+            Err(Failure::new(format!(
+                "pytest could not run {}: {}",
+                t.shown,
+                snippet(&format!("{stdout}{stderr}"), 240)
+            )))
+        } else {
+            judge(c, &t.shown, &mine, &coverage_json)
+        });
+    }
+    Ok(verdicts.into_iter().flatten().collect())
+}
+
+/// Copies the lab's hidden tests, rendered for this project, to a fresh `.labforge/hidden-tests-*`.
+fn copy_hidden_tests(ws: &Workspace) -> Result<tempfile::TempDir, Failure> {
+    let copy_error = |e: std::io::Error| Failure::new(format!("cannot copy the lab's tests: {e}"));
+    let parent = ws.dir.join(".labforge");
+    std::fs::create_dir_all(&parent).map_err(copy_error)?;
+    let dir = tempfile::Builder::new().prefix("hidden-tests-").tempdir_in(&parent).map_err(copy_error)?;
+    for (rel, bytes) in ws.lab_files.under("tests") {
+        let text = ws.render(&String::from_utf8_lossy(&bytes))?;
+        let dest = dir.path().join(&rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(copy_error)?;
+        }
+        std::fs::write(&dest, text).map_err(copy_error)?;
+    }
+    Ok(dir)
+}
+
+/// A pytest check's verdict on its own test cases.
+fn judge(c: &PytestCheck, shown: &str, mine: &[&Case], coverage_json: &Path) -> Result<(), Failure> {
+    let failing: Vec<&Case> = mine.iter().copied().filter(|k| matches!(k.outcome, Outcome::Failed(_))).collect();
+    if let Some(first) = failing.first() {
+        let names = failing.iter().take(5).map(|k| k.name.as_str()).collect::<Vec<_>>().join(", ");
+        let said = match &first.outcome {
+            Outcome::Failed(Some(m)) => format!("; the first says: {}", snippet(m, 240)),
+            _ => String::new(),
+        };
         return Err(Failure::mismatch(
             &format!("pytest {shown}"),
             "every test to pass",
-            format!("{} of {} failed: {names}{said}", t.failures + t.errors, t.tests),
+            format!("{} of {} failed: {names}{said}", failing.len(), mine.len()),
         ));
     }
+    let passed = mine.iter().filter(|k| k.outcome == Outcome::Passed).count() as u32;
     if let Some(min) = c.min_passed
         && passed < min
     {
@@ -207,7 +325,7 @@ pub async fn pytest(ws: &Workspace, c: &PytestCheck) -> Result<(), Failure> {
         ));
     }
     if let Some(coverage) = &c.coverage {
-        let doc: serde_json::Value = std::fs::read_to_string(&coverage_json)
+        let doc: serde_json::Value = std::fs::read_to_string(coverage_json)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok())
             .ok_or_else(|| Failure::new("pytest-cov wrote no coverage report (is pytest-cov installed?)"))?;
@@ -267,21 +385,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_pytest_junit_counts_and_failing_names() {
-        let xml = r#"<testsuites><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="4">
-            <testcase classname="tests.test_items" name="test_create" time="0.1"><failure message="AssertionError: with &quot;the bug&quot; put back &lt;still&gt; passes&#10;assert 0 != 0"/></testcase>
-            <testcase classname="tests.test_items" name="test_ok" time="0.1"/></testsuite></testsuites>"#;
-        let t = tally(xml);
-        assert_eq!((t.tests, t.failures, t.errors, t.skipped), (4, 1, 0, 1));
-        assert_eq!(t.failing, ["test_create"]);
+    fn reads_each_test_case_with_its_file_and_what_a_failure_said() {
+        let xml = r#"<testsuites><testsuite name="pytest" errors="1" failures="1" skipped="1" tests="4">
+            <testcase classname="" name="tests.test_bad" file="tests/test_bad.py" time="0.000"><error message="collection failure">Traceback:
+tests/test_bad.py:1: in &lt;module&gt;
+    import nonexistent
+E   ModuleNotFoundError: No module named 'nonexistent'</error></testcase>
+            <testcase classname="tests.test_items" name="test_create" file="tests/test_items.py" time="0.1"><failure message="AssertionError: with &quot;the bug&quot; put back &lt;still&gt; passes&#10;assert 0 != 0">body</failure></testcase>
+            <testcase classname="tests.test_items" name="test_skip" file="tests/test_items.py"><skipped message="later"/></testcase>
+            <testcase classname=".labforge.hidden-tests-x1.test_h" name="test_ok" file=".labforge/hidden-tests-x1/test_h.py" time="0.1"/></testsuite></testsuites>"#;
+        let all = cases(xml);
+        let outcomes: Vec<(&str, &str, &Outcome)> =
+            all.iter().map(|c| (c.file.as_str(), c.name.as_str(), &c.outcome)).collect();
         assert_eq!(
-            t.first_message.as_deref(),
-            Some("AssertionError: with \"the bug\" put back <still> passes\nassert 0 != 0")
+            outcomes,
+            [
+                (
+                    "tests/test_bad.py",
+                    "tests/test_bad.py",
+                    &Outcome::Failed(Some("ModuleNotFoundError: No module named 'nonexistent'".into()))
+                ),
+                (
+                    "tests/test_items.py",
+                    "test_create",
+                    &Outcome::Failed(Some(
+                        "AssertionError: with \"the bug\" put back <still> passes\nassert 0 != 0".into()
+                    ))
+                ),
+                ("tests/test_items.py", "test_skip", &Outcome::Skipped),
+                (".labforge/hidden-tests-x1/test_h.py", "test_ok", &Outcome::Passed),
+            ]
         );
-        assert_eq!(
-            tally(r#"<testsuite tests="1"><testcase name="t"><error message=""/></testcase></testsuite>"#)
-                .first_message,
-            None
-        );
+        let empty =
+            cases(r#"<testsuite tests="1"><testcase name="t" file="a.py"><error message=""/></testcase></testsuite>"#);
+        assert_eq!(empty[0].outcome, Outcome::Failed(None));
+    }
+
+    #[test]
+    fn a_case_belongs_to_the_checks_that_name_its_file_or_a_folder_above_it() {
+        assert!(is_under("tests/test_items.py", "tests/test_items.py"));
+        assert!(is_under("tests/test_items.py", "tests"));
+        assert!(is_under("tests/test_items.py", "./tests/"));
+        assert!(is_under("tests/test_items.py", "."));
+        assert!(!is_under("tests/test_items_more.py", "tests/test_items.py"));
+        assert!(!is_under("tests2/test_a.py", "tests"));
+        assert!(!is_under(".labforge/hidden-tests-x1/test_h.py", "tests"));
     }
 }

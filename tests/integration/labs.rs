@@ -197,11 +197,15 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
       - {name: "pass: pytest", kind: pytest, tests: [tests/test_health.py], min_passed: 1}
       - {name: "fail: pytest coverage", kind: pytest, tests: [tests/test_health.py], coverage: {min: 99}}
       - {name: "fail: pytest failing", kind: pytest, hidden: [test_wrong.py]}
+      - {name: "pass: pytest on a folder", kind: pytest, tests: [tests], min_passed: 1}
+      - {name: "fail: pytest import error", kind: pytest, hidden: [test_broken_import.py]}
+      - {name: "fail: pytest missing file", kind: pytest, tests: [tests/test_nowhere.py]}
       - {name: "pass: lint", kind: lint, paths: [src, tests]}
       - {name: "fail: lint", kind: lint, paths: [planted.py]}
 "#,
     );
     labs.file("local", "tests/test_wrong.py", "def test_arithmetic():\n    assert 1 + 1 == 3\n");
+    labs.file("local", "tests/test_broken_import.py", "import not_a_module\n\n\ndef test_never():\n    pass\n");
     labs.file("local", "starter/planted.py", "import os\nx=1\n");
     let ws = Started::new(&labs, "local");
     let out = ws.run(&["check", "--json"]);
@@ -216,6 +220,18 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
         reason("fail: pytest failing")
     );
     assert!(reason("fail: pytest coverage").contains("expected at least 99%"), "{}", reason("fail: pytest coverage"));
+    // The pytest checks share one pytest run; each is judged on its own files: a test module that
+    // cannot be imported or a missing file fails only the check that names it.
+    assert!(
+        reason("fail: pytest import error").contains("No module named 'not_a_module'"),
+        "says why the module did not import: {}",
+        reason("fail: pytest import error")
+    );
+    assert!(
+        reason("fail: pytest missing file").contains("got no file or folder tests/test_nowhere.py"),
+        "{}",
+        reason("fail: pytest missing file")
+    );
     assert!(reason("fail: lint").contains("F401"), "names the rule: {}", reason("fail: lint"));
     assert!(reason("fail: command exit").contains("exit code 3"), "{}", reason("fail: command exit"));
     assert!(!ws.dir.join(".coverage").exists(), "coverage data stays out of the learner's project");
