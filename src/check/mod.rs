@@ -170,7 +170,8 @@ pub async fn run_step(ws: &Workspace, step: &Step) -> Vec<CheckResult> {
 /// Runs the checks of several steps (`check --all`, `lab selftest`) as [`run_step`] would run
 /// each, but at once: the checks that touch the app's data run in the order of the steps and of
 /// their checks, while the ones that only read run beside them, as many at a time as the machine
-/// has cores (test suites and linters are CPU-bound). Results come back per step, in order.
+/// has cores (test suites and linters are CPU-bound), the pytest checks among them in a single
+/// pytest run where they can share one. Results come back per step, in order.
 pub async fn run_steps(ws: &Workspace, steps: &[&Step]) -> Vec<Vec<CheckResult>> {
     type Numbered<'s> = Vec<((usize, usize), &'s Check)>;
     let all =

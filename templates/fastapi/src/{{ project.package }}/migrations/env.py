@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from {{ pkg }}.config import Settings
 from {{ pkg }}.models import Base
 
-# `python -m {{ pkg }}.migrate` and the tests pass the URL; the `alembic` command reads DATABASE_URL.
+# `python -m {{ pkg }}.migrate` and the tests pass the URL;
+# the `alembic` command reads DATABASE_URL.
 database_url = context.config.attributes.get("database_url") or Settings().sqlalchemy_url
 
 
