@@ -68,7 +68,7 @@ def test_serves_only_after_the_migration_finished(
 ) -> None:
     done = tmp_path / "migrated"
     # A migration slower than the import, so that serving early would find no mark.
-    slow = f"import pathlib, time; time.sleep(0.3); pathlib.Path({str(done)!r}).touch()"
+    slow = f"import pathlib, time; time.sleep(0.1); pathlib.Path({str(done)!r}).touch()"
     migration(monkeypatch, slow)
     serving = lambda *_, **__: runs.append({"migrated": done.exists()})  # noqa: E731
     monkeypatch.setattr(serve.uvicorn, "run", serving)
