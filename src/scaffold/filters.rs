@@ -3,7 +3,7 @@
 
 use tera::{Kwargs, State, Tera, Value};
 
-/// Registers `json`, `yaml`, `toml`, `py` and `shell` on `tera`.
+/// Registers `json`, `yaml`, `toml`, `py`, `shell` and `py_imports` on `tera`.
 pub fn register(tera: &mut Tera) {
     // A JSON string literal is also a valid double-quoted YAML scalar, TOML basic string and
     // Python string literal, so one quoting function serves four formats.
@@ -11,6 +11,37 @@ pub fn register(tera: &mut Tera) {
         tera.register_filter(name, |value: &Value, _: Kwargs, _: &State| json(value));
     }
     tera.register_filter("shell", |value: &str, _: Kwargs, _: &State| shell(value));
+    tera.register_filter("py_imports", |value: &str, _: Kwargs, _: &State| py_imports(value));
+}
+
+/// The line length of the generated projects' ruff configuration.
+const PY_LINE: usize = 100;
+
+/// Python imports as ruff formats them: a `from x import a, b` line longer than the line length
+/// (a long project name makes long module paths) becomes one name per line in parentheses, with
+/// the trailing comma that keeps ruff from joining it again. For `{% filter py_imports %}`.
+pub fn py_imports(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        match body.split_once(" import ") {
+            Some((from, names))
+                if body.starts_with("from ") && !names.contains('(') && body.chars().count() > PY_LINE =>
+            {
+                out.push_str(from);
+                out.push_str(" import (\n");
+                for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    out.push_str("    ");
+                    out.push_str(name);
+                    out.push_str(",\n");
+                }
+                out.push(')');
+                out.push_str(end);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// JSON on one line, with a space after `,` and `:` so flow lists read like hand-written ones:
@@ -58,6 +89,20 @@ pub fn shell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_python_imports_get_one_name_per_line() {
+        let short = "from shop.security import SCOPES, create_access_token\nimport os\n";
+        assert_eq!(py_imports(short), short);
+        let package = "a_forty_character_project_name_for_tests";
+        let long = format!("from {package}.security import SCOPES, create_access_token, verify_password\nimport os");
+        assert_eq!(
+            py_imports(&long),
+            format!(
+                "from {package}.security import (\n    SCOPES,\n    create_access_token,\n    verify_password,\n)\nimport os"
+            )
+        );
+    }
 
     fn render(source: &str, value: &str) -> String {
         let mut tera = Tera::new();

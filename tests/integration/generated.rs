@@ -86,15 +86,22 @@ fn kubernetes_manifests_follow_the_security_and_probe_rules() {
     }
 }
 
-/// Checks every combination of one template and database with real installs and tests.
+/// The longest project name `labforge new` takes: the generated code must stay ruff-clean with it
+/// (module paths in imports and docstrings grow with the name).
+const LONGEST_NAME: &str = "a_forty_character_project_name_for_tests";
+
+/// Checks every combination of one template and database with real installs and tests, under
+/// the longest project name there can be.
 fn python_suite(framework: &str, db: &str) {
+    use labforge::scaffold::ProjectName;
+    assert!(ProjectName::parse(LONGEST_NAME).is_ok() && ProjectName::parse(&format!("{LONGEST_NAME}x")).is_err());
     let combos: Vec<Combo> = matrix().into_iter().filter(|c| c.framework == framework && c.db == db).collect();
     assert!(!combos.is_empty(), "{framework} × {db} is not a listed combination");
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for combo in combos {
         let path = dir.path().join(combo.slug());
-        combo.generate("shop", &path);
+        combo.generate(LONGEST_NAME, &path);
         match check_project(&path) {
             Ok(check) => eprintln!(
                 "{}: install {:.1}s, pytest {:.1}s: {}",

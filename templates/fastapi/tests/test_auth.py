@@ -2,6 +2,7 @@
 {% set pkg = project.package %}
 """Accounts and tokens: register, sign in, /auth/me, and what a missing or bad token gets."""
 
+{% filter py_imports %}
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from {{ pkg }}.config import Settings
 from {{ pkg }}.security import create_access_token, hash_password, verify_password
+{% endfilter %}
 
 Headers = dict[str, str]
 ALICE = {"email": "alice@example.com", "password": "correct horse battery staple"}

@@ -11,6 +11,7 @@
 Routes take them as annotated parameters, e.g. `items: ItemsDep`.
 """
 
+{% filter py_imports %}
 {% if sql %}
 from collections.abc import AsyncIterator
 {% endif %}
@@ -53,6 +54,7 @@ from {{ pkg }}.security import SCOPES, AccessToken, decode_access_token
 {% elif jwt %}
 from {{ pkg }}.security import AccessToken, decode_access_token
 {% endif %}
+{% endfilter %}
 {% if db == "none" %}
 {% set database_type = "InMemoryDatabase" %}
 {% set item_repository = "InMemoryItemRepository" %}

@@ -2,7 +2,7 @@
 {% set pkg = project.package %}
 {% set graphql = "graphql" in extras %}
 {% set ratelimit = "ratelimit" in extras %}
-"""The application factory: `uvicorn {{ pkg }}.main:create_app --factory`.
+"""The application factory, `create_app`: uvicorn calls it to build the app (`--factory`).
 
 {% if db == "none" %}
 Nothing happens at import time: the settings are read, and the in-memory storage is made, when

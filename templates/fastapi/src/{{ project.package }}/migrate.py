@@ -1,11 +1,14 @@
 {% set pkg = project.package %}
 {% if db == "postgres" %}
-"""Brings the database schema up to date: `python -m {{ pkg }}.migrate`.
+"""Brings the database schema up to date:
 
-The container runs this before the server starts (Kubernetes: an init container). The Alembic
-migrations ship inside the package (`{{ pkg }}/migrations`), so it needs no alembic.ini. After
-changing `models.py`, write the next migration with `alembic revision --autogenerate -m "..."`
-(the `alembic` command reads `[tool.alembic]` in pyproject.toml and DATABASE_URL).
+    python -m {{ pkg }}.migrate
+
+The server command (`serve.py`) runs this before it serves; in Kubernetes, an init container.
+The Alembic migrations ship inside the package, in its `migrations` folder, so it needs no
+alembic.ini. After changing `models.py`, write the next migration with
+`alembic revision --autogenerate -m "..."` (the `alembic` command reads `[tool.alembic]` in
+pyproject.toml and DATABASE_URL).
 """
 
 import logging
@@ -32,10 +35,13 @@ def main() -> None:
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     upgrade(settings.sqlalchemy_url)
 {% elif db == "mongo" %}
-"""Creates the MongoDB indexes: `python -m {{ pkg }}.migrate`.
+"""Creates the MongoDB indexes:
 
-The container runs this before the server starts (Kubernetes: an init container). The app also
-creates them at startup; both are safe to repeat, since MongoDB skips indexes that exist.
+    python -m {{ pkg }}.migrate
+
+The server command (`serve.py`) runs this before it serves; in Kubernetes, an init container.
+The app also creates them at startup; both are safe to repeat, since MongoDB skips indexes that
+exist.
 """
 
 import asyncio
@@ -63,9 +69,9 @@ def main() -> None:
 {% else %}
 """Schema migrations: `python -m {{ pkg }}.migrate`.
 
-This service keeps its data in memory, so there is nothing to migrate. The command exists because
-every labforge project's container runs it before the server starts (Kubernetes: an init
-container); give it real work when the service gets a database.
+This service keeps its data in memory, so there is nothing to migrate. The command exists so
+that every labforge project has one; give it real work when the service gets a database (and
+have `serve.py` run it before it serves, as the database variants do).
 """
 
 import logging

@@ -2,6 +2,7 @@
 {% set pkg = project.package %}
 """Accounts and tokens: register, sign in (OAuth2 password flow), and who am I."""
 
+{% filter py_imports %}
 from datetime import timedelta
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from {{ pkg }}.dependencies import CurrentUser, SettingsDep, UsersDep
 from {{ pkg }}.models import User
 from {{ pkg }}.schemas import Token, UserCreate, UserRead
 from {{ pkg }}.security import {{ "SCOPES, " if oauth else "" }}create_access_token, hash_password, verify_password
+{% endfilter %}
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -20,6 +20,7 @@
 """The items resource: create, list, read, update and delete."""
 {% endif %}
 
+{% filter py_imports %}
 from typing import Annotated, Any
 
 from fastapi import APIRouter, {{ "Depends, " if jwt and not oauth else "" }}HTTPException, Query, Request, Response, status
@@ -33,6 +34,7 @@ from {{ pkg }}.dependencies import ItemsDep
 {% endif %}
 from {{ pkg }}.models import Item
 from {{ pkg }}.schemas import ItemCreate, ItemRead, ItemUpdate
+{% endfilter %}
 
 router = APIRouter(prefix="/items", tags=["items"])
 
