@@ -102,14 +102,20 @@ enum Outcome {
     Failed(Option<String>),
 }
 
+/// A compiled regex, made once per process.
+macro_rules! static_regex {
+    ($pattern:expr) => {{
+        static RE: std::sync::LazyLock<regex::Regex> =
+            std::sync::LazyLock::new(|| regex::Regex::new($pattern).expect("a valid regex"));
+        &*RE
+    }};
+}
+
 fn cases(xml: &str) -> Vec<Case> {
-    let case = regex::Regex::new(r#"(?s)<testcase\b([^>]*?)(?:/>|>(.*?)</testcase>)"#).expect("a valid regex");
-    let failed = regex::Regex::new(r#"(?s)<(?:failure|error)\b([^>]*?)(?:/>|>(.*?)</(?:failure|error)>)"#)
-        .expect("a valid regex");
+    let case = static_regex!(r#"(?s)<testcase\b([^>]*?)(?:/>|>(.*?)</testcase>)"#);
+    let failed = static_regex!(r#"(?s)<(?:failure|error)\b([^>]*?)(?:/>|>(.*?)</(?:failure|error)>)"#);
     let attr = |attrs: &str, name: &str| -> Option<String> {
-        regex::Regex::new(&format!(r#"\b{name}="([^"]*)""#))
-            .ok()
-            .and_then(|re| re.captures(attrs).map(|c| unescape_xml(&c[1])))
+        static_regex!(r#"([\w-]+)="([^"]*)""#).captures_iter(attrs).find(|c| &c[1] == name).map(|c| unescape_xml(&c[2]))
     };
     case.captures_iter(xml)
         .map(|c| {
@@ -146,7 +152,7 @@ fn cases(xml: &str) -> Vec<Case> {
 
 /// Decodes the entities an XML attribute value may hold.
 fn unescape_xml(text: &str) -> String {
-    let numeric = regex::Regex::new(r"&#(x[0-9a-fA-F]+|[0-9]+);").expect("a valid regex");
+    let numeric = static_regex!(r"&#(x[0-9a-fA-F]+|[0-9]+);");
     let text = numeric.replace_all(text, |c: &regex::Captures| {
         let n = &c[1];
         let code = match n.strip_prefix('x') {

@@ -14,28 +14,27 @@ import pytest
 from {{ pkg }} import serve
 
 
-@pytest.fixture
-def runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """What uvicorn.run was called with, instead of serving."""
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(serve.uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
-    return calls
 {% if migrates %}
-
-
 def migration(monkeypatch: pytest.MonkeyPatch, code: str) -> None:
     """Stands in a child process running `code` for the real migration."""
     started = lambda: subprocess.Popen([sys.executable, "-c", code])  # noqa: E731, S603
     monkeypatch.setattr(serve, "start_migration", started)
+
+
 {% endif %}
-
-
-def test_serves_the_app_factory_on_the_container_port(
-    runs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """What uvicorn.run was called with, instead of serving{% if migrates %}; the migration succeeds
+    unless a test stands in another{% endif %}."""
 {% if migrates %}
     migration(monkeypatch, "pass")
 {% endif %}
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(serve.uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    return calls
+
+
+def test_serves_the_app_factory_on_the_container_port(runs: list[dict[str, Any]]) -> None:
     serve.main([])
     assert runs == [
         {
@@ -51,12 +50,7 @@ def test_serves_the_app_factory_on_the_container_port(
     ]
 
 
-def test_reload_watches_the_mounted_source(
-    runs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-{% if migrates %}
-    migration(monkeypatch, "pass")
-{% endif %}
+def test_reload_watches_the_mounted_source(runs: list[dict[str, Any]]) -> None:
     serve.main(["--reload"])
     assert runs[0]["reload"] is True
     assert runs[0]["reload_dirs"] == ["/app/src"]
