@@ -22,7 +22,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 readonly HERE=$PWD
 
 readonly SUITE=bookworm
-readonly FALLBACK_MIRROR=http://deb.debian.org/debian
 readonly CACHE_DIR="${XDG_CACHE_HOME:-${HOME:?HOME must be set}/.cache}/labforge-test"
 readonly HOST_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 readonly DEFINITION_LABEL=org.labforge.test.definition
@@ -100,6 +99,8 @@ prune_outdated_tags() {
 # --- Debian root filesystems ---------------------------------------------------------------------
 
 # The first Debian mirror APT is configured with for $SUITE (deb822 *.sources or one-line *.list).
+# APT's own configuration is the only source: a machine behind a proxy or on a private mirror has
+# nothing else it can reach.
 debian_mirror() {
 	local deb822=() one_line=() file mirror
 	for file in /etc/apt/sources.list.d/*.sources; do
@@ -135,7 +136,8 @@ debian_mirror() {
 				}' "${one_line[@]}" /dev/null
 		} | grep -E '^https?://' | head -n 1
 	) || true
-	printf '%s\n' "${mirror:-$FALLBACK_MIRROR}"
+	[[ -n $mirror ]] || die "APT has no Debian mirror for $SUITE (looked in /etc/apt/sources.list and /etc/apt/sources.list.d): add one, e.g. a deb822 entry with Suites: $SUITE"
+	printf '%s\n' "$mirror"
 }
 
 require_debootstrap() {
