@@ -37,6 +37,7 @@ struct Session<'w> {
 impl<'w> Session<'w> {
     async fn open(ws: &'w Workspace, login: Option<&Login>) -> Result<Session<'w>, Failure> {
         let base = ws.stack().await?.app_url()?;
+        ws.app_serves_current_code().await?;
         let client = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())

@@ -307,6 +307,12 @@ impl CheckKind {
             || matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
     }
 
+    /// Whether the check talks to the running stack.
+    pub fn needs_stack(&self) -> bool {
+        !matches!(self, CheckKind::File(_) | CheckKind::Pytest(_) | CheckKind::Lint(_))
+            && !matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
+    }
+
     /// Whether the check changes or reads state other checks change (the app's data), so it must
     /// run in the order written rather than alongside others.
     pub fn is_ordered(&self) -> bool {

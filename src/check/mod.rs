@@ -21,7 +21,8 @@ use crate::lab::catalog::LabFiles;
 use crate::lab::spec::{Check, Step};
 use crate::stack::config::UserConfig;
 use crate::stack::docker::{Container, Docker, Engine};
-use crate::stack::project::{LABEL_SERVICE, Mode, Project};
+use crate::stack::project::{LABEL_MODE, LABEL_SERVICE, Mode, Project};
+use crate::stack::reload;
 use kinds::CheckKind;
 
 /// Why a check failed, for a learner: what was expected and what came back.
@@ -69,6 +70,7 @@ pub struct Workspace {
     pub context: tera::Context,
     pub lab_files: LabFiles,
     stack: OnceCell<Result<Stack, String>>,
+    current: OnceCell<Result<(), Failure>>,
 }
 
 /// The running stack as checks see it.
@@ -84,14 +86,24 @@ impl Stack {
         self.containers.iter().find(|c| c.label(LABEL_SERVICE) == Some(service))
     }
 
-    /// `http://127.0.0.1:PORT` of the app service, when it runs.
-    pub fn app_url(&self) -> Result<String, Failure> {
-        let app = self
-            .project
+    /// Each service whose container does not run, with what it is instead (`` `app` is exited``).
+    pub fn not_running(&self) -> Vec<String> {
+        self.project
             .services
             .iter()
-            .find(|s| s.kind == crate::stack::spec::ServiceKind::App)
-            .ok_or_else(|| Failure::new("labforge.yaml has no app service"))?;
+            .filter_map(|service| match self.container(&service.name) {
+                None => Some(format!("`{}` has no container", service.name)),
+                Some(c) if c.state != crate::stack::docker::State::Running => {
+                    Some(format!("`{}` is {}", service.name, format!("{:?}", c.state).to_lowercase()))
+                }
+                Some(_) => None,
+            })
+            .collect()
+    }
+
+    /// `http://127.0.0.1:PORT` of the app service, when it runs.
+    pub fn app_url(&self) -> Result<String, Failure> {
+        let app = self.project.app().ok_or_else(|| Failure::new("labforge.yaml has no app service"))?;
         let port = self.host_port(&app.name, 8000)?;
         Ok(format!("http://127.0.0.1:{port}"))
     }
@@ -114,7 +126,7 @@ impl Stack {
 
 impl Workspace {
     pub fn new(dir: &Path, context: tera::Context, lab_files: LabFiles) -> Workspace {
-        Workspace { dir: dir.to_path_buf(), context, lab_files, stack: OnceCell::new() }
+        Workspace { dir: dir.to_path_buf(), context, lab_files, stack: OnceCell::new(), current: OnceCell::new() }
     }
 
     /// Renders a lab string (a path, an argument, SQL) with the project's context.
@@ -158,7 +170,43 @@ impl Workspace {
             .await;
         stack.as_ref().map_err(|e| Failure::new(e.clone()))
     }
+
+    /// Waits, once for all checks, until the app serves the project's source as it is now: after
+    /// an edit (or `lab solve`) its reloading server answers with the old code for a moment, and
+    /// no check may judge that. An app that crashes on the new code fails every check that asks.
+    pub async fn app_serves_current_code(&self) -> Result<(), Failure> {
+        let outcome = self
+            .current
+            .get_or_init(|| async {
+                let stack = self.stack().await?;
+                let Some(app) = stack.project.app() else { return Ok(()) };
+                let Some(changed) = reload::Sources::new(&app.reload_on)
+                    .map_err(|e| Failure::new(format!("labforge.yaml: dev.reload_on: {e}")))?
+                    .newest_change(&self.dir)
+                else {
+                    return Ok(());
+                };
+                // A production container runs the code its image was built with: nothing reloads.
+                let Some(container) = stack.container(&app.name).filter(|c| c.label(LABEL_MODE) != Some("production"))
+                else {
+                    return Ok(());
+                };
+                let url = format!("{}{}", stack.app_url()?, app.ready_path);
+                reload::wait_until_current(&stack.engine, &container.id, &url, changed, RELOAD_DEADLINE)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| match e.diagnosis {
+                        Some(diagnosis) => Failure::new(format!("{}; {diagnosis}", e.reason)),
+                        None => Failure::new(e.reason),
+                    })
+            })
+            .await;
+        outcome.clone()
+    }
 }
+
+/// The longest checks wait for the development server to reload an edit.
+const RELOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Runs every check of `step`: those that only read (files, lint, tests, containers) together,
 /// those that touch the app's data in the order written; each within its own deadline. Results

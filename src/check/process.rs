@@ -49,7 +49,7 @@ pub async fn command(ws: &Workspace, c: &CommandCheck) -> Result<(), Failure> {
         Place::Venv => run_in_venv(ws, &argv[0], &argv[1..], &[]).await?,
         Place::App => {
             let stack = ws.stack().await?;
-            let app = stack.project.services.iter().find(|s| s.kind == crate::stack::spec::ServiceKind::App);
+            let app = stack.project.app();
             let container = app
                 .and_then(|s| stack.container(&s.name))
                 .ok_or_else(|| Failure::new("the app is not running (start it with `labforge up`)"))?;

@@ -13,6 +13,7 @@ use crate::lab::catalog::Catalog;
 use crate::lab::spec::{Lab, Step};
 use crate::lab::workspace::{LabWorkspace, now};
 use crate::lab::{self, Error as LabError};
+use crate::stack::Error as StackError;
 use crate::ui::Shell;
 use crate::{Error, Outcome};
 
@@ -75,10 +76,21 @@ fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs) -> Result<Chec
     };
     let context = ws.context()?;
     let workspace = check::Workspace::new(&ws.dir, context, lab.files.clone());
+    let needs_stack = lab.stack && steps.iter().flat_map(|(_, s)| &s.checks).any(|c| c.kind.needs_stack());
     let results = crate::cmd::runtime().block_on(async {
-        if lab.stack {
-            // Docker must answer: an unreachable daemon is a setup problem (exit 2), not a failed check.
+        if needs_stack {
+            // A daemon that does not answer, or a stack that is not running, is a setup problem
+            // (exit 2), not a failed step, and no attempt is counted for it.
             crate::cmd::docker().await?;
+            let stack = workspace.stack().await.map_err(|f| StackError::Config(f.reason))?;
+            let stopped = stack.not_running();
+            if !stopped.is_empty() {
+                return Err(StackError::NotRunning(format!(
+                    "the lab's stack is not running ({}): start it with `labforge up`",
+                    stopped.join(", ")
+                ))
+                .into());
+            }
         }
         let chosen: Vec<&Step> = steps.iter().map(|(_, step)| *step).collect();
         let results = check::run_steps(&workspace, &chosen).await;
@@ -138,8 +150,12 @@ fn watch(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, shell: &Shell) -> R
     let interrupt = runtime.block_on(async { Interrupt::install(shell) });
     let mut seen = newest_change(&ws.dir);
     loop {
-        let report = check_once(ws, lab, args)?;
-        print(shell, lab, ws, &report);
+        match check_once(ws, lab, args) {
+            Ok(report) => print(shell, lab, ws, &report),
+            // A stack that is down can be brought up while the watch goes on.
+            Err(e @ Error::Stack(_)) => shell.error(&e),
+            Err(e) => return Err(e),
+        }
         shell.line(shell.dim("watching for changes (Ctrl-C stops)"));
         let changed = runtime.block_on(async {
             let mut tick = tokio::time::interval(POLL);

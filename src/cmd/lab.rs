@@ -11,8 +11,11 @@ use crate::lab::catalog::{Catalog, folder_files};
 use crate::lab::spec::Lab;
 use crate::lab::workspace::{LabWorkspace, Progress, save_progress};
 use crate::lab::{self, Error as LabError};
+use crate::scaffold::PlannedFile;
 use crate::stack::config::{UserConfig, ca_bundle};
-use crate::stack::project::{Mode, Project};
+use crate::stack::docker::{Container, Engine, State};
+use crate::stack::endpoints;
+use crate::stack::project::{LABEL_SERVICE, Mode, Project, Service};
 use crate::stack::up::UpOptions;
 use crate::ui::{Shell, markdown};
 use crate::{Error, Outcome};
@@ -84,11 +87,25 @@ fn list(catalog: &Catalog, json: bool, shell: &Shell) -> Result<Outcome, Error> 
 fn start(catalog: &Catalog, id: &str, dir: Option<PathBuf>, force: bool, shell: &Shell) -> Result<Outcome, Error> {
     let lab = lab::load(catalog, id)?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&lab.id));
-    let name = lab::project_name("lab", &lab);
-    lab::scaffold(&lab, &dir, &name, force)?;
-    shell.status("Started", format_args!("lab {} in {} ({} steps)", lab.id, dir.display(), lab.steps.len()));
+    // Starting a lab again where it was started resumes it: a learner repeats the command after
+    // an interrupted start or a reboot, and nothing of theirs may be lost for it.
+    let progress = match LabWorkspace::open(&dir) {
+        Ok(ws) if !force && ws.progress.lab == lab.id => {
+            shell.status(
+                "Resuming",
+                format_args!("lab {} in {}: your files and progress are kept", lab.id, dir.display()),
+            );
+            ws.progress
+        }
+        _ => {
+            lab::scaffold(&lab, &dir, &lab::project_name("lab", &lab), force)?;
+            shell.status("Started", format_args!("lab {} in {} ({} steps)", lab.id, dir.display(), lab.steps.len()));
+            Progress::new(&lab.id)
+        }
+    };
+    let runtime = super::runtime();
     if lab.needs_venv() {
-        lab::create_venv(&dir, shell)?;
+        runtime.block_on(lab::venv::ensure(&dir, shell))?;
     }
     if lab.stack {
         let project = Project::load(&dir, Mode::Dev, &UserConfig::load()?)?;
@@ -97,7 +114,7 @@ fn start(catalog: &Catalog, id: &str, dir: Option<PathBuf>, force: bool, shell: 
             strict_ports: false,
             ca_bundle: ca_bundle(None)?.map(|(_, b)| b),
         };
-        let (outcome, _) = super::runtime().block_on(async {
+        let (outcome, _) = runtime.block_on(async {
             let engine = super::docker().await?;
             let interrupt = Interrupt::install(shell);
             super::up::bring_up(&engine, &project, &options, shell, &interrupt, false).await
@@ -106,11 +123,39 @@ fn start(catalog: &Catalog, id: &str, dir: Option<PathBuf>, force: bool, shell: 
             return Ok(outcome);
         }
     }
+    let ws = LabWorkspace::open(&dir)?;
     shell.line("");
     shell.line(format_args!("{} — {}", shell.bold(&lab.title), lab.summary));
-    show_step(shell, &lab, &Progress::new(&lab.id), 0);
+    let index = progress.current(&lab).map_or(lab.steps.len() - 1, |(i, _)| i);
+    show_step(shell, &lab, &progress, index, &text_context(&ws, &lab)?)?;
     shell.line(format_args!("Work in {}; `labforge check` there checks the step.", dir.display()));
     Ok(Outcome::Success)
+}
+
+/// Where the learner reaches the app of the lab in `dir`: the port its running container
+/// publishes (it may have been given another than labforge.yaml asks for), else the one asked for.
+fn app_url(dir: &Path, lab: &Lab) -> String {
+    let project = UserConfig::load().ok().and_then(|user| Project::load(dir, Mode::Dev, &user).ok());
+    let Some((project, app)) = project.as_ref().and_then(|p| Some((p, p.app()?))) else {
+        return "http://127.0.0.1:8000".to_string();
+    };
+    let published = if lab.stack { super::runtime().block_on(published_ports(project, app)) } else { None };
+    let ports = published.unwrap_or_else(|| app.ports.iter().map(|p| (p.container, p.host)).collect());
+    endpoints::address(app, &ports)
+}
+
+/// The ports the app's running container publishes, when Docker answers and it runs.
+async fn published_ports(project: &Project, app: &Service) -> Option<Vec<(u16, u16)>> {
+    let engine = super::docker().await.ok()?;
+    let containers = engine.containers(&project.name).await.ok()?;
+    let running = |c: &&Container| c.label(LABEL_SERVICE) == Some(app.name.as_str()) && c.state == State::Running;
+    let ports: Vec<(u16, u16)> = containers.iter().find(running)?.ports.iter().map(|(c, _, h)| (*c, *h)).collect();
+    (!ports.is_empty()).then_some(ports)
+}
+
+/// The context the lab's instructions and hints are rendered with in this workspace.
+fn text_context(ws: &LabWorkspace, lab: &Lab) -> Result<tera::Context, Error> {
+    Ok(lab::text_context(&ws.context()?, &app_url(&ws.dir, lab)))
 }
 
 fn step_index(lab: &Lab, ws: &LabWorkspace, args: &StepArgs) -> Result<usize, Error> {
@@ -120,17 +165,27 @@ fn step_index(lab: &Lab, ws: &LabWorkspace, args: &StepArgs) -> Result<usize, Er
     }
 }
 
-fn show_step(shell: &Shell, lab: &Lab, progress: &Progress, index: usize) {
+fn show_step(
+    shell: &Shell,
+    lab: &Lab,
+    progress: &Progress,
+    index: usize,
+    context: &tera::Context,
+) -> Result<(), Error> {
     let step = &lab.steps[index];
+    let instructions = lab::render_text(&step.instructions, context).map_err(|e| {
+        LabError::Usage(format!("the instructions of step {} of lab `{}` do not render: {e}", index + 1, lab.id))
+    })?;
     let state = if progress.step(&step.id).passed { " ✓ passed" } else { "" };
     shell.line("");
     shell.line(format_args!("{} {}/{} · {}{state}", shell.bold("Step"), index + 1, lab.steps.len(), step.title));
     shell.line("");
-    markdown::print(shell, &step.instructions);
+    markdown::print(shell, &instructions);
     shell.line("");
     if !step.hints.is_empty() {
         shell.line(shell.dim(&format!("{} hints: `labforge lab hint`", step.hints.len())));
     }
+    Ok(())
 }
 
 fn show(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Error> {
@@ -142,7 +197,7 @@ fn show(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Er
         ws.progress.passed_count(&lab),
         lab.steps.len()
     ));
-    show_step(shell, &lab, &ws.progress, index);
+    show_step(shell, &lab, &ws.progress, index, &text_context(&ws, &lab)?)?;
     Ok(Outcome::Success)
 }
 
@@ -155,11 +210,25 @@ fn hint(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Er
         return Ok(Outcome::Success);
     }
     let progress = ws.progress.step_mut(&step.id);
-    let shown = (progress.hints as usize).min(step.hints.len() - 1);
+    let shown = progress.hints as usize;
+    if shown >= step.hints.len() {
+        shell.line(format_args!(
+            "No more hints for step {} · {}: all {} were shown. `labforge lab show` has the instructions; \
+             `labforge lab solve` writes the reference solution.",
+            index + 1,
+            step.title,
+            step.hints.len()
+        ));
+        return Ok(Outcome::Success);
+    }
     progress.hints = (shown + 1) as u32;
     ws.save()?;
     shell.line(format_args!("Hint {}/{} for step {} · {}", shown + 1, step.hints.len(), index + 1, step.title));
-    shell.line(format_args!("  {}", step.hints[shown]));
+    let context = text_context(&ws, &lab)?;
+    let text = lab::render_text(&step.hints[shown], &context).map_err(|e| {
+        LabError::Usage(format!("hint {} of step {} of lab `{}` does not render: {e}", shown + 1, index + 1, lab.id))
+    })?;
+    shell.line(format_args!("  {text}"));
     Ok(Outcome::Success)
 }
 
@@ -167,10 +236,21 @@ fn solve(catalog: &Catalog, args: &StepArgs, force: bool, shell: &Shell) -> Resu
     let (ws, lab) = open(catalog, &args.project.dir)?;
     let index = step_index(&lab, &ws, args)?;
     let step = &lab.steps[index];
-    let files = lab::solution(&lab, &step.id, &ws.context()?)?;
+    let context = ws.context()?;
+    let files = lab::solution(&lab, &step.id, &context)?;
+    // The learner's own work is what differs from everything labforge wrote: the project as
+    // `lab start` made it, and every step's reference solution.
+    let started = lab::plan(&lab, &ws.recorded.project)?;
+    let mut written: Vec<PlannedFile> = started.files;
+    for other in &lab.steps {
+        written.extend(lab::solution(&lab, &other.id, &context)?);
+    }
     let changed: Vec<&str> = files
         .iter()
-        .filter(|f| std::fs::read(ws.dir.join(&f.path)).is_ok_and(|current| current != f.contents))
+        .filter(|f| {
+            std::fs::read(ws.dir.join(&f.path))
+                .is_ok_and(|current| !written.iter().any(|w| w.path == f.path && w.contents == current))
+        })
         .map(|f| f.path.as_str())
         .collect();
     if !changed.is_empty() && !force {

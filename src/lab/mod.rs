@@ -1,17 +1,17 @@
 //! Labs: the catalog ([`catalog`]), the strict definition ([`spec`]), a learner's workspace and
-//! progress ([`workspace`]), and the operations on them: starting a lab, laying a solution over
-//! it, preparing its Python environment, and proving a lab works ([`selftest`]).
+//! progress ([`workspace`]), its Python environment ([`venv`]), and the operations on them:
+//! starting a lab, laying a solution over it, rendering its texts, and proving a lab works
+//! ([`selftest`]).
 
 pub mod catalog;
 pub mod selftest;
 pub mod spec;
+pub mod venv;
 pub mod workspace;
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use crate::scaffold::{self, Given, GivenValue, PlannedFile, ProjectName, Secrets, TargetState, Template};
-use crate::ui::Shell;
 pub use spec::Lab;
 use workspace::{Progress, save_progress};
 
@@ -44,8 +44,15 @@ fn scaffold_name_max() -> usize {
 
 /// Scaffolds the lab's template into `dir` as project `name` and lays the starter over it.
 pub fn scaffold(lab: &Lab, dir: &Path, name: &str, force: bool) -> Result<(), Error> {
-    let project = ProjectName::parse(name).map_err(scaffold::Error::from)?;
     let state = TargetState::inspect(dir, force)?;
+    plan(lab, name)?.write(dir, state)?;
+    save_progress(dir, &Progress::new(&lab.id))
+}
+
+/// The lab's project as `lab start` writes it, in memory: the template rendered as project
+/// `name` (with fresh secrets), the starter laid over it.
+pub fn plan(lab: &Lab, name: &str) -> Result<scaffold::Plan, Error> {
+    let project = ProjectName::parse(name).map_err(scaffold::Error::from)?;
     let template = Template::builtin(&lab.template.framework)?;
     let mut given = Given::default();
     given.set("db", "db", GivenValue::One(lab.template.db.clone()));
@@ -82,8 +89,7 @@ pub fn scaffold(lab: &Lab, dir: &Path, name: &str, force: bool) -> Result<(), Er
         }
     }
     plan.files.sort_by(|a, b| a.path.cmp(&b.path));
-    plan.write(dir, state)?;
-    save_progress(dir, &Progress::new(&lab.id))
+    Ok(plan)
 }
 
 /// The files a step's reference solution writes.
@@ -98,75 +104,32 @@ pub fn write_files(dir: &Path, files: Vec<PlannedFile>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Creates the project's `.venv` with its dev dependencies: with `uv` when it is on PATH (fast),
-/// else `python3 -m venv` and pip. Every step has a deadline.
-pub fn create_venv(dir: &Path, shell: &Shell) -> Result<(), Error> {
-    let venv = dir.join(".venv");
-    if venv.join("bin/python").exists() {
-        return Ok(());
-    }
-    shell.status("Installing", "the project's dependencies into .venv (once per lab)");
-    let python = std::env::var("LABFORGE_PYTHON").unwrap_or_else(|_| "python3".into());
-    let steps: Vec<(PathBuf, Vec<String>)> = match which("uv") {
-        Some(uv) => vec![
-            (uv.clone(), vec!["venv".into(), "--quiet".into(), "--python".into(), python, ".venv".into()]),
-            (
-                uv,
-                vec![
-                    "pip".into(),
-                    "install".into(),
-                    "--quiet".into(),
-                    "--python".into(),
-                    ".venv/bin/python".into(),
-                    "-e".into(),
-                    ".[dev]".into(),
-                ],
-            ),
-        ],
-        None => vec![
-            (PathBuf::from(python), vec!["-m".into(), "venv".into(), ".venv".into()]),
-            (venv.join("bin/pip"), vec!["install".into(), "--quiet".into(), "-e".into(), ".[dev]".into()]),
-        ],
-    };
-    for (program, args) in steps {
-        let mut child = std::process::Command::new(&program)
-            .args(&args)
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                Error::Usage(format!("cannot run {}: {e} (labs need Python 3.11+ with venv)", program.display()))
-            })?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(900);
-        let status = loop {
-            if let Some(status) = child.try_wait().map_err(|e| Error::Usage(e.to_string()))? {
-                break status;
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                return Err(Error::Usage(format!("{} {} took over 15 minutes", program.display(), args.join(" "))));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        };
-        if !status.success() {
-            let mut err = String::new();
-            if let Some(mut stderr) = child.stderr.take() {
-                let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
-            }
-            let _ = std::fs::remove_dir_all(&venv);
-            return Err(Error::Usage(format!(
-                "installing the project's dependencies failed ({} {}): {}",
-                program.display(),
-                args.join(" "),
-                err.lines().rev().take(3).collect::<Vec<_>>().join(" / ")
-            )));
-        }
-    }
-    Ok(())
+/// The context a step's instructions and hints are rendered with: the project's names and answers
+/// (`{{ project.package }}`) and where the learner reaches the app (`{{ app.url }}`).
+pub fn text_context(project: &tera::Context, app_url: &str) -> tera::Context {
+    let mut context = project.clone();
+    context.insert("app", &serde_json::json!({ "url": app_url }));
+    context
 }
 
-fn which(tool: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(tool)).find(|p| p.is_file())
+/// Renders instructions or a hint (Tera) with a [`text_context`]; the error is one line that
+/// says where in the text the problem is.
+pub fn render_text(text: &str, context: &tera::Context) -> Result<String, String> {
+    if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
+        return Ok(text.to_string());
+    }
+    tera::Tera::new().render_str(text, context, false).map_err(|e| {
+        // Tera's message is a first line, then ` --> NAME:LINE:COLUMN` and the text around it.
+        let shown = e.to_string();
+        let message = shown.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+        let place = shown.lines().find_map(|l| l.trim().strip_prefix("--> ")).and_then(|place| {
+            let mut parts = place.rsplitn(3, ':');
+            let column = parts.next()?;
+            Some(format!("line {}, column {column}", parts.next()?))
+        });
+        match place {
+            Some(place) => format!("{place}: {message}"),
+            None => message,
+        }
+    })
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::spec::{Lab, Step};
-use super::{Error, create_venv, project_name, scaffold, solution, write_files};
+use super::{Error, project_name, scaffold, solution, venv, write_files};
 use crate::check::{self, Workspace};
 use crate::interrupt::Interrupt;
 use crate::stack::config::{UserConfig, ca_bundle};
@@ -36,12 +36,12 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
     let dir = scratch.path().join(&name);
     shell.status("Selftest", format_args!("{} ({} steps)", lab.id, lab.steps.len()));
     scaffold(lab, &dir, &name, false)?;
+    let runtime = crate::cmd::runtime();
     if lab.needs_venv() {
-        create_venv(&dir, shell)?;
+        runtime.block_on(venv::ensure(&dir, shell))?;
     }
     let context = super::workspace::read_recorded(&dir)
         .and_then(|r| crate::scaffold::project_context(&r).map_err(Error::from))?;
-    let runtime = crate::cmd::runtime();
     let result = runtime.block_on(async {
         let mut problems = Vec::new();
         let engine = if lab.stack { Some(crate::cmd::docker().await?) } else { None };
@@ -72,20 +72,16 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
             }
         }
 
-        let pyproject = std::fs::read(dir.join("pyproject.toml")).unwrap_or_default();
         for step in &lab.steps {
             write_files(&dir, solution(lab, &step.id, &context)?)?;
         }
-        if lab.needs_venv() && std::fs::read(dir.join("pyproject.toml")).unwrap_or_default() != pyproject {
-            // The solution changed the dependencies: install them as a learner would.
-            let _ = std::fs::remove_dir_all(dir.join(".venv"));
-            create_venv(&dir, shell)?;
+        if lab.needs_venv() {
+            // When the solution changed the dependencies, they are installed as for a learner.
+            venv::ensure(&dir, shell).await?;
         }
         if let Some(engine) = &engine {
-            // Fresh containers run the solution's code for sure: a reloading server might still
-            // be serving the starter's when the first check arrives.
-            let project = crate::stack::spec::StackSpec::project_name(&dir)?;
-            crate::stack::down::down(engine, &project, false, &shell.for_json()).await?;
+            // As a learner would after `lab solve`: `up` rebuilds what a changed dependency
+            // needs; the reloading server picks up the rest, and the checks wait for it.
             if let Err(problem) = bring_up(engine, &dir, shell).await? {
                 problems.push(format!("the solution's stack does not come up: {problem}"));
                 return Ok(problems);

@@ -148,6 +148,7 @@ impl Lab {
             problems.push(format!("{path}: `steps` is empty: a lab needs at least one step"));
         }
 
+        let sample = sample_context(&spec.id.value, &spec.template.value);
         let mut steps: Vec<Step> = Vec::new();
         for step in spec.steps {
             let id = step.id.value.clone();
@@ -178,6 +179,17 @@ impl Lab {
                     String::new()
                 }
             };
+            if let Err(e) = super::render_text(&instructions, &sample) {
+                problems.push(at(
+                    &step.instructions.referenced,
+                    format!("instructions `{}` do not render: {e}", step.instructions.value),
+                ));
+            }
+            for (i, hint) in step.hints.iter().enumerate() {
+                if let Err(e) = super::render_text(hint, &sample) {
+                    problems.push(at(&step.id.referenced, format!("step `{id}`: hint {} does not render: {e}", i + 1)));
+                }
+            }
             if !files.has_dir(&format!("solution/{id}")) {
                 problems.push(at(
                     &step.id.referenced,
@@ -211,6 +223,15 @@ impl Lab {
                 checks,
             });
         }
+        // Every overlay file must land inside the project once its name is rendered.
+        let overlays = std::iter::once("starter".to_string()).chain(steps.iter().map(|s| format!("solution/{}", s.id)));
+        for overlay in overlays {
+            for rel in files.under(&overlay).keys() {
+                if let Err(why) = overlay_path(rel, &sample) {
+                    problems.push(format!("{}: {why}", files.display_path(&format!("{overlay}/{rel}"))));
+                }
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -228,6 +249,24 @@ impl Lab {
             files,
         })
     }
+}
+
+/// Where an overlay file lands in the project: its name rendered, and refused unless it stays inside.
+fn overlay_path(rel: &str, context: &tera::Context) -> Result<String, String> {
+    let rendered = super::render_text(rel, context).map_err(|e| format!("its name does not render: {e}"))?;
+    crate::scaffold::safe_relative(&rendered).map_err(|why| format!("its name renders to `{rendered}`: {why}"))
+}
+
+/// A context like a learner's workspace gives instructions and hints, to prove they render.
+fn sample_context(id: &str, choice: &TemplateChoice) -> tera::Context {
+    let mut project = tera::Context::new();
+    if let Ok(name) = crate::scaffold::ProjectName::parse(&format!("lab-{id}")) {
+        project.insert("project", &name);
+    }
+    project.insert("db", &choice.db);
+    project.insert("auth", &choice.auth);
+    project.insert("extras", &choice.extras);
+    super::text_context(&project, "http://127.0.0.1:8000")
 }
 
 fn valid_id(id: &str) -> bool {

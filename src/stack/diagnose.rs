@@ -10,7 +10,7 @@ struct Signature {
 const SIGNATURES: &[Signature] = &[
     Signature {
         needles: &["address already in use", "port is already allocated", "bind: address"],
-        advice: "a port is in use: stop the other process, or let labforge pick a free port (drop `--strict-ports`)",
+        advice: "a port is in use: stop the process that holds it, or run `labforge up` again, which publishes the service on a free port",
     },
     Signature {
         needles: &["password authentication failed", "authentication failed", "auth failed", "Authentication failed"],
@@ -58,7 +58,11 @@ mod tests {
         assert!(diagnose(&import, "exited with code 1").unwrap().starts_with("Python import error"));
         let auth = lines("FATAL:  password authentication failed for user \"shop\"");
         assert!(diagnose(&auth, "").unwrap().starts_with("authentication failed"));
-        assert!(diagnose(&[], "driver failed programming external connectivity: Bind for 127.0.0.1:5432 failed: port is already allocated").unwrap().starts_with("a port is in use"));
+        let port = diagnose(&[], "driver failed programming external connectivity: Bind for 127.0.0.1:5432 failed: port is already allocated").unwrap();
+        assert!(port.starts_with("a port is in use"), "{port}");
+        // The user never passed `--strict-ports` when a start fails like this (with it, `up`
+        // refuses before creating anything): the advice must not tell them to drop it.
+        assert!(!port.contains("--strict-ports"), "{port}");
         assert!(
             diagnose(&lines("psycopg.OperationalError: connection failed: Connection refused"), "")
                 .unwrap()

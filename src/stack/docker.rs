@@ -91,6 +91,9 @@ pub struct Container {
     pub user: String,
     /// (container port, host IP, host port) for published TCP ports.
     pub ports: Vec<(u16, String, u16)>,
+    /// (container port, host port) the container publishes whenever it runs: what a stopped
+    /// container will take when it starts again.
+    pub bindings: Vec<(u16, u16)>,
 }
 
 impl Container {
@@ -305,6 +308,19 @@ impl Engine for Docker {
             }
         }
         ports.sort();
+        let mut bindings = Vec::new();
+        let configured = c.host_config.as_ref().and_then(|h| h.port_bindings.clone()).unwrap_or_default();
+        for (key, hosts) in configured {
+            let Some(port) = key.strip_suffix("/tcp").and_then(|p| p.parse::<u16>().ok()) else {
+                continue;
+            };
+            for b in hosts.unwrap_or_default() {
+                if let Some(host) = b.host_port.and_then(|p| p.parse::<u16>().ok()) {
+                    bindings.push((port, host));
+                }
+            }
+        }
+        bindings.sort();
         Ok(Some(Container {
             id: c.id.unwrap_or_default(),
             name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
@@ -316,6 +332,7 @@ impl Engine for Docker {
             oom_killed: state.oom_killed.unwrap_or(false),
             image_id: c.image.unwrap_or_default(),
             ports,
+            bindings,
         }))
     }
 

@@ -1,6 +1,6 @@
 //! The project's stack on Docker: `labforge.yaml` ([`spec`]), the user's overrides ([`config`]),
-//! the resolved containers ([`project`]), the Engine adapter ([`docker`]) and the commands'
-//! workflows ([`up`], [`down`]).
+//! the resolved containers ([`project`]), the Engine adapter ([`docker`]), the commands'
+//! workflows ([`up`], [`down`]) and the development server's reloads ([`reload`]).
 
 pub mod config;
 pub mod context;
@@ -10,6 +10,7 @@ pub mod down;
 pub mod endpoints;
 pub mod project;
 pub mod ready;
+pub mod reload;
 pub mod spec;
 pub mod up;
 
@@ -28,6 +29,9 @@ pub enum Error {
     /// A requested port is busy and `--strict-ports` forbids choosing another.
     #[error("{0}")]
     Port(String),
+    /// Something needs the stack running, and services of it are not.
+    #[error("{0}")]
+    NotRunning(String),
     #[error(transparent)]
     Docker(#[from] DockerError),
 }

@@ -17,6 +17,8 @@ use super::spec::{self, Port, ServiceKind, StackSpec};
 pub const LABEL_PROJECT: &str = "io.labforge.project";
 pub const LABEL_SERVICE: &str = "io.labforge.service";
 pub const LABEL_CONFIG_HASH: &str = "io.labforge.config-hash";
+/// `development` (source mounted, reloading server) or `production`, on containers.
+pub const LABEL_MODE: &str = "io.labforge.mode";
 
 /// How the app runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +67,10 @@ pub struct Service {
     pub depends_on: Vec<String>,
     pub healthcheck: Option<Healthcheck>,
     pub ready_path: String,
+    /// In development mode, the globs of the files the reloading server watches (`dev.reload_on`).
+    /// Not part of the config hash: they change nothing in the container.
+    #[serde(skip)]
+    pub reload_on: Vec<String>,
 }
 
 /// A host path mounted into a container.
@@ -119,6 +125,11 @@ impl Project {
 
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The app service (the one of kind `app`), if the stack has one.
+    pub fn app(&self) -> Option<&Service> {
+        self.services.iter().find(|s| s.kind == ServiceKind::App)
     }
 }
 
@@ -215,6 +226,10 @@ fn resolve(
             depends_on: s.depends_on.iter().map(|d| d.value.clone()).collect(),
             healthcheck,
             ready_path: s.ready_path.clone().unwrap_or_else(|| "/ready".to_string()),
+            reload_on: match (mode, &s.dev) {
+                (Mode::Dev, Some(dev)) => dev.reload_on.iter().map(|g| g.value.clone()).collect(),
+                _ => Vec::new(),
+            },
         });
     }
     if !problems.is_empty() {

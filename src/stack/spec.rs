@@ -125,6 +125,10 @@ pub struct DevSpec {
     /// Files whose change means the image (its dependencies) must be rebuilt.
     #[serde(default)]
     pub rebuild_on: Vec<String>,
+    /// Globs (relative to the project) of the files the reloading server watches: after an edit
+    /// of one, checks wait until the server has reloaded (see [`super::reload`]).
+    #[serde(default)]
+    pub reload_on: Vec<Spanned<String>>,
 }
 
 /// A Docker healthcheck; durations are like `1s`, `500ms`, `2m`.
@@ -241,6 +245,11 @@ impl StackSpec {
                     if let Err(e) = parse_duration(&d.value) {
                         out.push(at(&d.referenced, format!("service `{name}`: {e}")));
                     }
+                }
+            }
+            for glob in service.dev.iter().flat_map(|d| &d.reload_on) {
+                if let Err(e) = super::reload::Sources::new(std::slice::from_ref(&glob.value)) {
+                    out.push(at(&glob.referenced, format!("service `{name}`: dev.reload_on: {e}")));
                 }
             }
             if let Some(p) = &service.ready_path

@@ -13,10 +13,12 @@ use tokio::sync::{broadcast, watch};
 use super::context::{self, CA_PATH};
 use super::diagnose::diagnose;
 use super::docker::{Container, ContainerSpec, DockerError, Engine, Event, EventKind, Progress, State};
-use super::project::{ImageSource, LABEL_CONFIG_HASH, LABEL_PROJECT, LABEL_SERVICE, Mode, Project, Service};
+use super::project::{
+    ImageSource, LABEL_CONFIG_HASH, LABEL_MODE, LABEL_PROJECT, LABEL_SERVICE, Mode, Project, Service,
+};
 use super::ready::Probe;
 use super::spec::ServiceKind;
-use super::{Error, endpoints};
+use super::{Error, endpoints, reload};
 use crate::interrupt::Interrupt;
 use crate::ui::Shell;
 use crate::ui::progress::{BuildProgress, PullProgress};
@@ -142,7 +144,7 @@ pub async fn up<E: Engine>(
     let mut ports: BTreeMap<String, Vec<(u16, u16)>> = BTreeMap::new();
     for service in &project.services {
         let held = by_service(&service.name).filter(|c| c.state == State::Running);
-        ports.insert(service.name.clone(), choose_ports(service, held.as_ref(), opts.strict_ports, shell)?);
+        ports.insert(service.name.clone(), choose_ports(service, held.as_ref(), opts.strict_ports)?);
     }
 
     let network = project.network_name();
@@ -178,25 +180,30 @@ pub async fn up<E: Engine>(
             let image = &images[&service.name];
             let hash = service.config_hash(&image.id);
             let existing = by_service(&service.name);
+            let same = |c: &Container| c.label(LABEL_CONFIG_HASH) == Some(hash.as_str());
+            // A stopped container starts again on the ports it was created with: only while
+            // they are all free; else it is made anew on the ports chosen now.
             let action = match &existing {
-                Some(c) if c.label(LABEL_CONFIG_HASH) == Some(hash.as_str()) && c.state == State::Running => {
-                    Action::Unchanged
-                }
-                Some(c) if c.label(LABEL_CONFIG_HASH) == Some(hash.as_str()) && c.state != State::Dead => {
+                Some(c) if same(c) && c.state == State::Running => Action::Unchanged,
+                Some(c) if same(c) && c.state != State::Dead && c.bindings.iter().all(|(_, h)| port_is_free(*h)) => {
                     Action::Started
                 }
                 Some(_) => Action::Recreated,
                 None => Action::Created,
             };
             let ports = match (&existing, action) {
-                (Some(c), Action::Unchanged | Action::Started) if !c.ports.is_empty() => {
+                (Some(c), Action::Unchanged) if !c.ports.is_empty() => {
                     c.ports.iter().map(|(container, _, host)| (*container, *host)).collect()
                 }
+                (Some(c), Action::Started) if !c.bindings.is_empty() => c.bindings.clone(),
                 _ => ports[&service.name].clone(),
             };
             Planned { service, hash, existing, action, ports }
         })
         .collect();
+    for plan in &plans {
+        warn_moved_ports(plan, shell);
+    }
 
     // Subscribe before starting anything, so no die or health event can be missed.
     let (events_tx, events_task) = subscribe(engine, &project.name);
@@ -306,12 +313,7 @@ pub fn labels(project: &Project, service: Option<&str>, hash: Option<&str>) -> H
 }
 
 /// Host ports for a service: the requested ones, or free ones when those are busy.
-fn choose_ports(
-    service: &Service,
-    held: Option<&Container>,
-    strict: bool,
-    shell: &Shell,
-) -> Result<Vec<(u16, u16)>, Error> {
+fn choose_ports(service: &Service, held: Option<&Container>, strict: bool) -> Result<Vec<(u16, u16)>, Error> {
     let mut chosen = Vec::new();
     for port in &service.ports {
         // The service's own running container holding its port is not a conflict.
@@ -325,14 +327,32 @@ fn choose_ports(
             )));
         } else {
             let free = free_port().map_err(|e| Error::Port(format!("no free port for `{}`: {e}", service.name)))?;
-            shell.warn(format_args!(
-                "port {} is in use: `{}` is published on 127.0.0.1:{free} instead",
-                port.host, service.name
-            ));
             chosen.push((port.container, free));
         }
     }
     Ok(chosen)
+}
+
+/// Says which of a service's ports are published elsewhere than labforge.yaml asks, naming the
+/// port the service actually gets (a kept container keeps the port it was given before).
+fn warn_moved_ports(plan: &Planned, shell: &Shell) {
+    for port in &plan.service.ports {
+        let Some(&(_, used)) = plan.ports.iter().find(|(container, _)| *container == port.container) else {
+            continue;
+        };
+        if used == port.host {
+            continue;
+        }
+        let name = &plan.service.name;
+        if port_is_free(port.host) {
+            shell.warn(format_args!(
+                "`{name}` is published on 127.0.0.1:{used}, not {}: that port was in use when its container was made (`labforge down` then `labforge up` moves it back)",
+                port.host
+            ));
+        } else {
+            shell.warn(format_args!("port {} is in use: `{name}` is published on 127.0.0.1:{used} instead", port.host));
+        }
+    }
 }
 
 fn port_is_free(port: u16) -> bool {
@@ -440,7 +460,15 @@ async fn prepare<E: Engine>(engine: &E, project: &Project, plan: &Planned<'_>, i
         cmd: service.command.clone(),
         working_dir: service.working_dir.clone(),
         env: service.env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        labels: labels(project, Some(&service.name), Some(&plan.hash)),
+        labels: {
+            let mut labels = labels(project, Some(&service.name), Some(&plan.hash));
+            let mode = match project.mode {
+                Mode::Dev => "development",
+                Mode::Prod => "production",
+            };
+            labels.insert(LABEL_MODE.to_string(), mode.to_string());
+            labels
+        },
         ports: plan.ports.clone(),
         volumes: service.volumes.clone(),
         binds: service.binds.iter().map(|b| (absolute(&b.host), b.target.clone(), b.read_only)).collect(),
@@ -605,18 +633,15 @@ async fn wait_ready<E: Engine>(
                 // Tracebacks through importlib run to dozens of lines: look further back than
                 // the report shows.
                 let logs = engine.logs(id, CRASH_LOG_LINES).await.unwrap_or_default();
-                if let Some(at) = logs.iter().rposition(|l| l.starts_with("Traceback (most recent call last)")) {
-                    // A traceback after the server last started is this start's crash.
-                    let restarted = logs[at..].iter().any(|l| l.contains("Application startup complete") || l.contains("Booting worker"));
-                    crash_seen = if restarted { 0 } else { crash_seen + 1 };
-                    // Seen on two checks in a row while the probe still fails: not a passing
-                    // traceback the app logged and survived.
-                    if crash_seen >= 2 {
-                        let reason = "the app crashed while starting (its traceback is below)".to_string();
-                        let diagnosis = diagnose(&logs, &reason).map(str::to_string);
-                        let shown = logs[logs.len().saturating_sub(FAILURE_LOG_LINES)..].to_vec();
-                        return Readiness::Failed { reason, diagnosis, logs: shown };
-                    }
+                // A traceback after the server last started is this start's crash: seen on two
+                // checks in a row while the probe still fails, not a passing one the app
+                // logged and survived.
+                crash_seen = if reload::ends_in_crash(&logs) { crash_seen + 1 } else { 0 };
+                if crash_seen >= 2 {
+                    let reason = "the app crashed while starting (its traceback is below)".to_string();
+                    let diagnosis = diagnose(&logs, &reason).map(str::to_string);
+                    let shown = logs[logs.len().saturating_sub(FAILURE_LOG_LINES)..].to_vec();
+                    return Readiness::Failed { reason, diagnosis, logs: shown };
                 }
             }
             _ = tick.tick() => match &probe {

@@ -100,7 +100,9 @@ fn refused_template(template: &Path, message: &str) {
     run.nothing_written();
     // Nothing landed beside the scratch root either.
     let parent = run.root.path().parent().unwrap();
-    assert!(!parent.join("escaped.txt").exists() && !parent.join("escaped").exists());
+    for escaped in ["escaped.txt", "escaped", "9escaped.txt"] {
+        assert!(!parent.join(escaped).exists(), "{escaped} landed beside the scratch root");
+    }
 }
 
 #[test]
@@ -108,6 +110,11 @@ fn template_paths_that_render_outside_the_project_are_refused() {
     let vars = "variables:\n  - {name: dest, help: x, type: string, default: ../../escaped}\n";
     let t = evil_template(vars, &[("{{ dest }}.txt", "pwned")]);
     refused_template(t.path(), "refusing to write ../../escaped.txt: `.` and `..` are not allowed");
+
+    // `..` in the middle of the rendered path, and a name that starts with a digit.
+    let vars = "variables:\n  - {name: dest, help: x, type: string, default: x/../../9escaped}\n";
+    let t = evil_template(vars, &[("{{ dest }}.txt", "pwned")]);
+    refused_template(t.path(), "refusing to write x/../../9escaped.txt: `.` and `..` are not allowed");
 
     let vars = "variables:\n  - {name: dest, help: x, type: string, default: /tmp/escaped}\n";
     let t = evil_template(vars, &[("{{ dest }}.txt", "pwned")]);

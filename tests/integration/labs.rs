@@ -46,9 +46,14 @@ impl Labs {
 
 /// labforge with the test's labs, the stand-in images and the tools venv (uv) on PATH.
 fn labforge(labs: &Path, cwd: &Path, args: &[&str]) -> Output {
+    command(labs, cwd, args).output().expect("run labforge")
+}
+
+/// The command [`labforge`] runs, to change before running it.
+fn command(labs: &Path, cwd: &Path, args: &[&str]) -> Command {
     let path = format!("{}:{}", crate::support::python::tools().display(), std::env::var("PATH").unwrap_or_default());
-    Command::new(labforge_bin())
-        .args(args)
+    let mut cmd = Command::new(labforge_bin());
+    cmd.args(args)
         .current_dir(cwd)
         .env("LABFORGE_LABS", labs)
         .env("NO_COLOR", "1")
@@ -58,9 +63,22 @@ fn labforge(labs: &Path, cwd: &Path, args: &[&str]) -> Output {
         .env("LABFORGE_IMAGE_PYTHON", PYTHON_IMAGE)
         .env("PIP_CERT", ca_bundle())
         .env_remove("LABFORGE_TEMPLATES")
-        .env_remove("DOCKER_HOST")
-        .output()
-        .expect("run labforge")
+        .env_remove("DOCKER_HOST");
+    cmd
+}
+
+/// `PATH` without the folders that hold `uv` (the tools venv among them): a machine without uv.
+fn path_without_uv() -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path).filter(|dir| !dir.join("uv").exists()).collect();
+    std::env::join_paths(kept).unwrap().to_string_lossy().into_owned()
+}
+
+/// The attempts recorded for the step `id` of the workspace in `dir`.
+fn attempts(dir: &Path, id: &str) -> u64 {
+    let text = std::fs::read_to_string(dir.join(".labforge/progress.json")).unwrap();
+    let progress: serde_json::Value = serde_json::from_str(&text).unwrap();
+    progress["steps"][id]["attempts"].as_u64().unwrap_or(0)
 }
 
 /// The checks of `check --json`: name → (passed, reason).
@@ -111,6 +129,9 @@ fn validate_reports_every_problem_with_its_location_and_exits_2() {
     let text = std::fs::read_to_string(labs.path().join("broken/lab.yaml")).unwrap();
     std::fs::write(labs.path().join("broken/lab.yaml"), text.replace("    hints:", "    needs: [setup]\n    hints:"))
         .unwrap();
+    // Instructions that do not render, and a starter file whose name renders outside the project.
+    labs.file("broken", "steps/only.md", "# Only\ncurl {{ app.url }}/items {{ nope }}\n");
+    labs.file("broken", "starter/x/{{ \"..\" }}/{{ \"..\" }}/9escaped.txt", "pwned\n");
     labs.lab("yaml", "{framework: fastapi}", false, "      - {name: a, kind: file, path: x}\n");
     std::fs::write(labs.path().join("yaml/lab.yaml"), "id: yaml\ntitle: [unclosed\n").unwrap();
 
@@ -123,6 +144,13 @@ fn validate_reports_every_problem_with_its_location_and_exits_2() {
         format!("{broken}:16:9: step `only`: check `b`: missing field `path`"),
         format!("{broken}:17:9: step `only`: check `c`: bad regex `[unclosed`"),
         format!("{broken}:12:13: step `only` needs `setup`, a step that does not come before it"),
+        format!(
+            "{broken}:11:19: instructions `steps/only.md` do not render: line 2, column 29: Variable `nope` is not defined"
+        ),
+        format!(
+            "{}: its name renders to `x/../../9escaped.txt`: `.` and `..` are not allowed",
+            labs.path().join("broken/starter/x/{{ \"..\" }}/{{ \"..\" }}/9escaped.txt").display()
+        ),
     ] {
         assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");
     }
@@ -258,6 +286,10 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     assert_eq!(progress["steps"]["only"]["passed"], false);
     assert!(String::from_utf8_lossy(&ws.run(&["lab", "hint"]).stdout).contains("Hint 1/2"));
     assert!(String::from_utf8_lossy(&ws.run(&["lab", "hint"]).stdout).contains("Hint 2/2"));
+    let after_the_last = ws.run(&["lab", "hint"]);
+    let said = String::from_utf8_lossy(&after_the_last.stdout);
+    assert!(after_the_last.status.success(), "{}", text(&after_the_last));
+    assert!(said.contains("No more hints for step 1") && !said.contains("Hint 2/2"), "{said}");
     let show = String::from_utf8_lossy(&ws.run(&["lab", "show"]).stdout).into_owned();
     assert!(show.contains("Step 1/1 · The only step") && show.contains("Do the thing."), "{show}");
 }
@@ -299,6 +331,11 @@ fn list_solve_and_reset_follow_the_learner() {
     assert_eq!(notes(), "DONE\n", "reset without --force keeps the learner's files");
     assert!(ws.run(&["lab", "reset", "--force"]).status.success());
     assert_eq!(notes(), "TODO\n", "reset --force restores the starter");
+
+    // A file as the starter wrote it is not the learner's work: solve replaces it without --force.
+    let solved = ws.run(&["lab", "solve"]);
+    assert!(solved.status.success(), "{}", text(&solved));
+    assert_eq!(notes(), "DONE\n");
 }
 
 #[test]
@@ -452,4 +489,177 @@ fn the_whole_catalog_passes_its_selftest() {
     }
     assert!(doc["labs"].as_array().unwrap().len() >= 11, "the whole catalog is tested");
     assert!(failures.is_empty() && out.status.success(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn lab_start_makes_the_venv_from_any_folder_with_or_without_uv_and_repairs_a_half_made_one() {
+    use std::os::unix::process::CommandExt;
+    use std::time::Duration;
+
+    let labs = Labs::new();
+    labs.lab(
+        "venv",
+        "{framework: fastapi, db: none, auth: none}",
+        false,
+        "      - {name: the project's tests pass, kind: pytest, tests: [tests/test_health.py], min_passed: 2}\n",
+    );
+    let root = tempfile::tempdir().unwrap();
+    let no_uv = path_without_uv();
+
+    // Without uv, from the parent folder (the lab's folder named relatively), interrupted while
+    // pip installs: the whole process group is killed, as a closed terminal would.
+    let mut child = command(labs.path(), root.path(), &["lab", "start", "venv"])
+        .env("PATH", &no_uv)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let venv = root.path().join("venv/.venv");
+    crate::support::stack::eventually(Duration::from_secs(120), "the venv is created", || {
+        venv.join("bin/python").exists().then_some(())
+    });
+    let group = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process_group(group, rustix::process::Signal::KILL).unwrap();
+    child.wait().unwrap();
+    assert!(!venv.join(".labforge-complete").exists(), "the install was interrupted before it completed");
+
+    // Starting it again resumes the lab and makes the venv again, with pip.
+    let again = command(labs.path(), root.path(), &["lab", "start", "venv"]).env("PATH", &no_uv).output().unwrap();
+    assert!(again.status.success(), "{}", text(&again));
+    let said = text(&again);
+    assert!(said.contains("Resuming") && said.contains("Repairing"), "{said}");
+    assert!(venv.join(".labforge-complete").exists());
+    let check = labforge(labs.path(), &root.path().join("venv"), &["check"]);
+    assert_eq!(check.status.code(), Some(0), "the repaired venv runs the project's tests:\n{}", text(&check));
+
+    // With uv, into a folder named relatively with --dir.
+    let nested = labforge(labs.path(), root.path(), &["lab", "start", "venv", "--dir", "nested/copy"]);
+    assert!(nested.status.success(), "{}", text(&nested));
+    assert!(root.path().join("nested/copy/.venv/.labforge-complete").exists());
+    let check = labforge(labs.path(), &root.path().join("nested/copy"), &["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+}
+
+#[test]
+fn overlays_whose_names_render_outside_the_project_are_refused_and_write_nothing() {
+    let escaping = "x/{{ \"..\" }}/{{ \"..\" }}/9escaped.txt";
+    let refusal = "its name renders to `x/../../9escaped.txt`: `.` and `..` are not allowed";
+    let nowhere = |root: &Path| {
+        for dir in [root, root.parent().unwrap()] {
+            assert!(!dir.join("9escaped.txt").exists(), "a file escaped into {}", dir.display());
+        }
+    };
+
+    // lab start: the starter is refused before anything is written.
+    let labs = Labs::new();
+    labs.lab("escape", "{framework: fastapi, db: none, auth: none}", false, "      - {name: a, kind: file, path: x}\n");
+    labs.file("escape", &format!("starter/{escaping}"), "pwned\n");
+    let root = tempfile::tempdir().unwrap();
+    let out = labforge(labs.path(), root.path(), &["lab", "start", "escape"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(refusal) && stderr.lines().count() == 1, "{stderr}");
+    assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0, "nothing is written");
+    nowhere(root.path());
+
+    // lab solve: a solution that escapes is refused, the learner's project left as it was.
+    let labs = Labs::new();
+    labs.lab("solved", "{framework: fastapi, db: none, auth: none}", false, "      - {name: a, kind: file, path: x}\n");
+    let ws = Started::new(&labs, "solved");
+    let before = crate::support::files_under(&ws.dir);
+    labs.file("solved", &format!("solution/only/{escaping}"), "pwned\n");
+    let out = ws.run(&["lab", "solve", "--force"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(refusal) && stderr.lines().count() == 1, "{stderr}");
+    assert_eq!(crate::support::files_under(&ws.dir), before);
+    nowhere(&ws.dir);
+    nowhere(ws.dir.parent().unwrap());
+}
+
+#[test]
+fn checks_wait_for_the_reload_show_the_real_address_and_need_the_stack_running() {
+    use std::time::{Duration, Instant};
+
+    let _docker = exclusive();
+    images();
+    let labs = Labs::new();
+    labs.lab(
+        "reload",
+        "{framework: fastapi, db: none, auth: none}",
+        true,
+        "      - {name: health says solved, kind: http, requests: [{path: /health, expect: {status: 200, json: {$.status: solved}}}]}\n",
+    );
+    labs.file("reload", "steps/only.md", "# Only\nTry `curl -s {{ app.url }}/health`.\n");
+    // The port labforge.yaml asks for is taken: the app gets another, and every text says which.
+    let _taken = std::net::TcpListener::bind("127.0.0.1:8000");
+    crate::support::stack::remove_project("lab-reload");
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("reload");
+    let started = labforge(labs.path(), root.path(), &["lab", "start", "reload", "--dir", "reload"]);
+    let ws = Started { dir: dir.clone(), labs: labs.path().to_path_buf(), _root: root };
+    assert!(started.status.success(), "{}", text(&started));
+    let status: serde_json::Value = serde_json::from_slice(&ws.run(&["status", "--json"]).stdout).unwrap();
+    let port = status["services"][0]["ports"][0]["host"].as_u64().unwrap();
+    assert_ne!(port, 8000);
+    let url = format!("http://127.0.0.1:{port}");
+    let said = text(&started);
+    assert!(said.contains(&format!("port 8000 is in use: `app` is published on 127.0.0.1:{port} instead")), "{said}");
+    assert!(said.contains(&format!("Try `curl -s {url}/health`")), "lab start shows the real address:\n{said}");
+    assert!(!said.contains("--strict-ports"), "{said}");
+    let show = String::from_utf8_lossy(&ws.run(&["lab", "show"]).stdout).into_owned();
+    assert!(show.contains(&format!("Try `curl -s {url}/health`")), "{show}");
+
+    let check = |expect: i32| {
+        let started = Instant::now();
+        let out = ws.run(&["check", "--json"]);
+        assert_eq!(out.status.code(), Some(expect), "{}", text(&out));
+        (check_results(&out), started.elapsed())
+    };
+    check(1);
+    assert_eq!(attempts(&dir, "only"), 1);
+
+    // The solution replaces the health route; the check right after `lab solve` must see it,
+    // not the code the reloading server still runs for a moment.
+    let health = "src/lab_reload/api/health.py";
+    let original = std::fs::read_to_string(dir.join(health)).unwrap();
+    let solved = original.replace(
+        "It never touches the database.\"\"\"\n    return {\"status\": \"ok\"}",
+        "It never touches the database.\"\"\"\n    return {\"status\": \"solved\"}",
+    );
+    assert_ne!(solved, original);
+    labs.file("reload", "solution/only/src/{{ project.package }}/api/health.py", &solved);
+    let solve = ws.run(&["lab", "solve"]);
+    assert!(solve.status.success(), "{}", text(&solve));
+    check(0);
+
+    // An edit that breaks the app fails the check with the crash, without waiting the deadline out.
+    std::fs::write(dir.join(health), format!("{solved}\ndef broken(:\n")).unwrap();
+    let (results, took) = check(1);
+    let reason = &results[0].2;
+    assert!(reason.contains("crashed while reloading") && reason.contains("SyntaxError"), "{reason}");
+    assert!(reason.contains("Python syntax error"), "the diagnosis says what to do: {reason}");
+    assert!(took < Duration::from_secs(20), "a crash is reported at once, not after 30 s: {took:?}");
+
+    // Mended, it passes again; a change the server does not watch is not waited for.
+    std::fs::write(dir.join(health), &solved).unwrap();
+    check(0);
+    std::fs::write(dir.join("tests/test_more.py"), "def test_more() -> None:\n    assert True\n").unwrap();
+    let (_, took) = check(0);
+    assert!(took < Duration::from_secs(20), "nothing reloads for tests/: {took:?}");
+
+    // A stopped stack is a setup problem: exit 2, one line, and no attempt counted.
+    let before = attempts(&dir, "only");
+    crate::support::stack::docker(&["stop", "--time", "1", "lab-reload-app"]);
+    let stopped = ws.run(&["check"]);
+    assert_eq!(stopped.status.code(), Some(2), "{}", text(&stopped));
+    let stderr = String::from_utf8_lossy(&stopped.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "error: the lab's stack is not running (`app` is exited): start it with `labforge up`",
+        "{}",
+        text(&stopped)
+    );
+    assert_eq!(attempts(&dir, "only"), before);
 }

@@ -234,11 +234,35 @@ fn a_busy_port_is_replaced_and_strict_ports_refuses() {
     assert!(labelled("container", &project.name).is_empty(), "--strict-ports fails before creating anything");
 
     let out = project.up_ok(&[]);
-    assert!(out.contains(&format!("port {busy} is in use: `app` is published on 127.0.0.1:")), "{out}");
     let chosen = project.host_port("app", 8000);
     assert_ne!(chosen, busy);
+    assert!(out.contains(&format!("port {busy} is in use: `app` is published on 127.0.0.1:{chosen} instead")), "{out}");
     assert_eq!(http(chosen, "GET", "/health", None).map(|(s, _)| s), Some(200));
+
+    // Every later `up` names the port the app keeps, not a fresh one it never uses.
+    let again = project.up_ok(&[]);
+    assert!(again.contains(&format!("`app` is published on 127.0.0.1:{chosen} instead")), "{again}");
+    assert!(!again.contains("diagnosis"), "{again}");
+
+    // A stopped app whose port was taken meanwhile is made anew on a free port, which the warning
+    // names and the app answers on (it used to be started on the taken port and fail).
+    docker(&["stop", "--time", "1", "lf-port-app"]);
+    let thief = std::net::TcpListener::bind(("127.0.0.1", chosen)).unwrap();
+    let moved = project.up_ok(&[]);
+    let now = project.host_port("app", 8000);
+    assert!(now != chosen && now != busy, "{moved}");
+    assert!(moved.contains(&format!("`app` is published on 127.0.0.1:{now} instead")), "{moved}");
+    assert!(moved.contains("Recreated"), "{moved}");
+    assert_eq!(http(now, "GET", "/health", None).map(|(s, _)| s), Some(200));
+    drop(thief);
+
+    // Once the requested port is free, the kept container says where it is and how to move it.
     drop(listener);
+    let freed = project.up_ok(&[]);
+    assert!(
+        freed.contains(&format!("`app` is published on 127.0.0.1:{now}, not {busy}: that port was in use")),
+        "{freed}"
+    );
 }
 
 #[test]

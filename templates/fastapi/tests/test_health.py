@@ -15,11 +15,10 @@ from fastapi.testclient import TestClient
 from pymongo import MongoClient
 from pymongo.errors import ConnectionFailure
 {% endif %}
-{% if db != "none" %}
 
+from {{ pkg }} import LOADED_AT
 from {{ pkg }}.config import Settings
 from {{ pkg }}.main import create_app
-{% endif %}
 {% if db == "mongo" %}
 from {{ pkg }}.memory import InMemoryDatabase
 
@@ -36,8 +35,18 @@ def test_health(client: TestClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_ready(client: TestClient) -> None:
-    response = client.get("/ready")
+def test_ready_in_development_says_when_the_code_was_loaded(settings: Settings) -> None:
+    development = settings.model_copy(update={"app_env": "development"})
+    with TestClient(create_app(development{{ ", InMemoryDatabase()" if db == "mongo" else "" }})) as client:
+        response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "loaded_at": LOADED_AT}
+
+
+def test_ready_in_production_says_only_that_it_is_ready(settings: Settings) -> None:
+    production = settings.model_copy(update={"app_env": "production"})
+    with TestClient(create_app(production{{ ", InMemoryDatabase()" if db == "mongo" else "" }})) as client:
+        response = client.get("/ready")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 {% if db == "postgres" %}

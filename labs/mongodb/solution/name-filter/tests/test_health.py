@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from pymongo import MongoClient
 from pymongo.errors import ConnectionFailure
 
+from {{ project.package }} import LOADED_AT
 from {{ project.package }}.config import Settings
 from {{ project.package }}.main import create_app
 from {{ project.package }}.memory import InMemoryDatabase
@@ -23,8 +24,18 @@ def test_health(client: TestClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_ready(client: TestClient) -> None:
-    response = client.get("/ready")
+def test_ready_in_development_says_when_the_code_was_loaded(settings: Settings) -> None:
+    development = settings.model_copy(update={"app_env": "development"})
+    with TestClient(create_app(development, InMemoryDatabase())) as client:
+        response = client.get("/ready")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "loaded_at": LOADED_AT}
+
+
+def test_ready_in_production_says_only_that_it_is_ready(settings: Settings) -> None:
+    production = settings.model_copy(update={"app_env": "production"})
+    with TestClient(create_app(production, InMemoryDatabase())) as client:
+        response = client.get("/ready")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 

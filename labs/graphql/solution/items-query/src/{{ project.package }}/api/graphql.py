@@ -1,6 +1,6 @@
 """GraphQL (Strawberry) at /graphql, over the same repositories as the REST routes.
 
-Open http://localhost:8000/graphql in a browser for the GraphiQL explorer.
+Open /graphql at the app's address (`labforge status` shows it) in a browser for GraphiQL.
 """
 
 from datetime import datetime

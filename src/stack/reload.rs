@@ -1,0 +1,267 @@
+//! Development mode: whether the reloading server already serves the source as it is on disk.
+//!
+//! After an edit the server goes on answering with the old code until its reloader notices and a
+//! fresh process has loaded the new one, a second or more later. Whatever judges the app (a lab
+//! check) must wait for that. Two facts decide it: when the source last changed (the newest
+//! modification time among the files `dev.reload_on` names) and when the serving process loaded
+//! the code (`loaded_at`, Unix time, which the app's readiness answer carries in development).
+//! No clock but the host's is involved: the container shares its kernel, and a bind mount shows
+//! the same files.
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde_json::Value;
+
+use super::diagnose::diagnose;
+use super::docker::Engine;
+
+/// How often the app is asked while it reloads.
+const ASK_EVERY: Duration = Duration::from_millis(100);
+/// How often its log is searched for a crash meanwhile.
+const CRASH_CHECK_EVERY: Duration = Duration::from_millis(1000);
+/// How far back the log is searched for a traceback.
+const CRASH_LOG_LINES: usize = 300;
+
+/// The files a reloading server watches, as `dev.reload_on` globs relative to the project
+/// (`src/**/*.py`; `*` stays within a folder, `**` crosses folders).
+#[derive(Debug, Clone)]
+pub struct Sources {
+    globs: GlobSet,
+}
+
+impl Sources {
+    /// The set of `globs`, or why one of them is not a valid glob.
+    pub fn new(globs: &[String]) -> Result<Sources, String> {
+        let mut set = GlobSetBuilder::new();
+        for glob in globs {
+            let glob = GlobBuilder::new(glob).literal_separator(true).build().map_err(|e| e.to_string())?;
+            set.add(glob);
+        }
+        Ok(Sources { globs: set.build().map_err(|e| e.to_string())? })
+    }
+
+    /// When the newest of the files below `dir` that match last changed; `None` when none match.
+    /// Hidden files and folders (editors' swap files, `.venv`, `.git`) and `__pycache__` are
+    /// not looked at: reloaders ignore them too.
+    pub fn newest_change(&self, dir: &Path) -> Option<SystemTime> {
+        fn walk(sources: &Sources, base: &Path, dir: &Path, newest: &mut Option<SystemTime>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with('.') || name == "__pycache__" || name == "node_modules" {
+                    continue;
+                }
+                let Ok(kind) = entry.file_type() else { continue };
+                let path = entry.path();
+                if kind.is_dir() {
+                    walk(sources, base, &path, newest);
+                    continue;
+                }
+                let Ok(relative) = path.strip_prefix(base) else { continue };
+                if sources.globs.is_match(relative)
+                    && let Ok(modified) = entry.metadata().and_then(|m| m.modified())
+                    && newest.is_none_or(|n| modified > n)
+                {
+                    *newest = Some(modified);
+                }
+            }
+        }
+        let mut newest = None;
+        walk(self, dir, dir, &mut newest);
+        newest
+    }
+}
+
+/// What the app's readiness answer says about the code it serves.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Serving {
+    /// Its process loaded the code after the source last changed.
+    Current,
+    /// It still serves code loaded before the source last changed.
+    Stale,
+    /// It answered without saying when it loaded its code (an app that does not report it, or
+    /// a 4xx such as a rate limit): there is no telling, so nothing to wait for.
+    Unknown,
+    /// It did not answer, or not yet successfully (it is reloading, or its database is not ready).
+    Away(String),
+}
+
+/// Reads one answer of the readiness path against `changed`, when the source last changed.
+pub fn judge(status: u16, body: &str, changed: SystemTime) -> Serving {
+    match status {
+        200..=299 => {
+            let loaded = serde_json::from_str::<Value>(body).ok().and_then(|v| v.get("loaded_at")?.as_f64());
+            match loaded {
+                None => Serving::Unknown,
+                Some(loaded) if loaded > unix_seconds(changed) => Serving::Current,
+                Some(_) => Serving::Stale,
+            }
+        }
+        400..=499 => Serving::Unknown,
+        _ => Serving::Away(format!("it answered {status}")),
+    }
+}
+
+fn unix_seconds(time: SystemTime) -> f64 {
+    time.duration_since(SystemTime::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A log line that says a server process has started, or is being started again.
+fn is_restart(line: &str) -> bool {
+    const MARKS: [&str; 5] = [
+        "Application startup complete", // uvicorn
+        "Booting worker",               // gunicorn
+        "Reloading...",                 // uvicorn's reloader, after a change
+        " * Detected change in",        // Flask (werkzeug)
+        "changed, reloading.",          // Django's autoreloader
+    ];
+    MARKS.iter().any(|mark| line.contains(mark))
+}
+
+/// Whether a log ends in a crash: a Python traceback with no line after it that says the server
+/// started, or is starting, again. (A reloading server survives its app's crash, so the container
+/// keeps running: the log is the only sign.)
+pub fn ends_in_crash(logs: &[String]) -> bool {
+    logs.iter()
+        .rposition(|l| l.starts_with("Traceback (most recent call last)"))
+        .is_some_and(|at| !logs[at..].iter().any(|l| is_restart(l)))
+}
+
+/// Why the wait for a reload ended without the app serving the current source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotReloaded {
+    pub reason: String,
+    pub diagnosis: Option<String>,
+}
+
+/// Waits until the app in container `id`, whose readiness path answers at `url`, serves the
+/// source as it was at `changed`, within `timeout`. Returns how long it waited.
+pub async fn wait_until_current<E: Engine>(
+    engine: &E,
+    id: &str,
+    url: &str,
+    changed: SystemTime,
+    timeout: Duration,
+) -> Result<Duration, NotReloaded> {
+    let started = Instant::now();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(1))
+        .build()
+        .map_err(|e| NotReloaded { reason: e.to_string(), diagnosis: None })?;
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut ask = tokio::time::interval(ASK_EVERY);
+    ask.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut crash_check = tokio::time::interval(CRASH_CHECK_EVERY);
+    crash_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first look at the log comes after the reloader had time to say it is reloading: a
+    // traceback from before the edit is not this reload's.
+    crash_check.reset();
+    let mut last = "no answer yet".to_string();
+    let mut crash_seen = 0;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => {
+                return Err(NotReloaded {
+                    reason: format!(
+                        "the app has not reloaded your last change within {}s ({last})",
+                        timeout.as_secs()
+                    ),
+                    diagnosis: None,
+                });
+            }
+            _ = crash_check.tick() => {
+                let logs = engine.logs(id, CRASH_LOG_LINES).await.unwrap_or_default();
+                // Seen twice in a row while the app still does not serve the new code: not a
+                // traceback that a reload is about to replace.
+                crash_seen = if ends_in_crash(&logs) { crash_seen + 1 } else { 0 };
+                if crash_seen >= 2 {
+                    let said = logs.iter().rev().find(|l| !l.trim().is_empty()).map_or("", |l| l.trim());
+                    return Err(NotReloaded {
+                        reason: format!("the app crashed while reloading your last change: {said}"),
+                        diagnosis: diagnose(&logs, "").map(str::to_string),
+                    });
+                }
+            }
+            _ = ask.tick() => {
+                let serving = match client.get(url).send().await {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        judge(status, &response.text().await.unwrap_or_default(), changed)
+                    }
+                    Err(e) => Serving::Away(if e.is_connect() { "connection refused".into() } else { e.to_string() }),
+                };
+                match serving {
+                    Serving::Current | Serving::Unknown => return Ok(started.elapsed()),
+                    Serving::Stale => last = "it still serves the code from before".into(),
+                    Serving::Away(why) => last = why,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: f64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds)
+    }
+
+    #[test]
+    fn an_answer_is_judged_against_the_last_change() {
+        let changed = at(1_700_000_000.5);
+        let body = |loaded: f64| format!(r#"{{"status": "ok", "loaded_at": {loaded}}}"#);
+        assert_eq!(judge(200, &body(1_700_000_000.6), changed), Serving::Current);
+        assert_eq!(judge(200, &body(1_700_000_000.4), changed), Serving::Stale);
+        assert_eq!(judge(200, &body(1_700_000_000.5), changed), Serving::Stale, "not loaded after the change");
+        assert_eq!(judge(200, r#"{"status": "ok"}"#, changed), Serving::Unknown);
+        assert_eq!(judge(200, "ok", changed), Serving::Unknown);
+        assert_eq!(judge(429, "slow down", changed), Serving::Unknown);
+        assert_eq!(judge(503, &body(1_700_000_000.6), changed), Serving::Away("it answered 503".into()));
+    }
+
+    #[test]
+    fn a_traceback_is_a_crash_until_the_server_starts_again() {
+        let log = |text: &str| text.lines().map(str::to_string).collect::<Vec<_>>();
+        let crashed = log(
+            "INFO: Application startup complete.\nTraceback (most recent call last):\n  File \"x.py\", line 1\nSyntaxError: invalid syntax",
+        );
+        assert!(ends_in_crash(&crashed));
+        let reloading = log(
+            "Traceback (most recent call last):\nSyntaxError: invalid syntax\nWARNING:  WatchFiles detected changes in 'src/a.py'. Reloading...",
+        );
+        assert!(!ends_in_crash(&reloading));
+        let restarted = log("Traceback (most recent call last):\nKeyError: 1\nINFO:     Application startup complete.");
+        assert!(!ends_in_crash(&restarted));
+        assert!(!ends_in_crash(&log("INFO: Application startup complete.")));
+    }
+
+    #[test]
+    fn only_the_watched_files_count_and_hidden_ones_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, seconds: u64| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let time = SystemTime::UNIX_EPOCH + Duration::from_secs(seconds);
+            std::fs::File::create(&path).unwrap().set_modified(time).unwrap();
+            time
+        };
+        let sources = Sources::new(&["src/**/*.py".to_string()]).unwrap();
+        assert_eq!(sources.newest_change(dir.path()), None);
+        let first = write("src/pkg/api/items.py", 1_000);
+        assert_eq!(sources.newest_change(dir.path()), Some(first));
+        write("tests/test_items.py", 2_000);
+        write("src/pkg/.items.py.swp", 2_000);
+        write("src/pkg/.#items.py", 2_000);
+        write("src/pkg/__pycache__/items.cpython-311.py", 2_000);
+        write("src/pkg/notes.md", 2_000);
+        assert_eq!(sources.newest_change(dir.path()), Some(first), "none of these is watched");
+        let second = write("src/main.py", 3_000);
+        assert_eq!(sources.newest_change(dir.path()), Some(second), "`**` also matches no folder at all");
+        assert!(Sources::new(&["src/[".to_string()]).is_err());
+    }
+}
