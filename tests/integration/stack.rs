@@ -256,6 +256,14 @@ fn a_busy_port_is_replaced_and_strict_ports_refuses() {
     assert_eq!(http(now, "GET", "/health", None).map(|(s, _)| s), Some(200));
     drop(thief);
 
+    // A stopped app whose port is still free starts again on it, not on a fresh one (an `up`
+    // interrupted after creating the container used to announce and probe another port).
+    docker(&["stop", "--time", "1", "lf-port-app"]);
+    let restarted = project.up_ok(&[]);
+    assert_eq!(project.host_port("app", 8000), now, "{restarted}");
+    assert!(restarted.contains(&format!("`app` is published on 127.0.0.1:{now} instead")), "{restarted}");
+    assert_eq!(http(now, "GET", "/health", None).map(|(s, _)| s), Some(200));
+
     // Once the requested port is free, the kept container says where it is and how to move it.
     drop(listener);
     let freed = project.up_ok(&[]);
