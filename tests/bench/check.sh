@@ -5,6 +5,8 @@
 # time `labforge check --all` with hyperfine. The issue's target: under 5 s per lab.
 #
 #   tests/bench/check.sh [LAB...]      prints Markdown for BENCHMARKS.md
+#   LABFORGE_BIN=PATH tests/bench/check.sh ...   times that binary instead of building this tree
+#                                      (e.g. an earlier commit's, for a side-by-side run)
 #
 # Needs what `lab selftest` needs: Docker, the stand-in images (tests/images/build.sh), Python
 # 3.11+; hyperfine is installed with apt-get when missing, uv into a venv under target/bench/.
@@ -17,8 +19,12 @@ work="$root/target/bench/check"
 
 command -v hyperfine >/dev/null || { echo "installing hyperfine" >&2; apt-get install -y -qq hyperfine >/dev/null; }
 bash tests/images/build.sh
-cargo build --release --quiet
-bin="$root/target/release/labforge"
+if [ -n "${LABFORGE_BIN:-}" ]; then
+    bin=$LABFORGE_BIN
+else
+    cargo build --release --quiet
+    bin="$root/target/release/labforge"
+fi
 if [ ! -x "$work/tools/bin/uv" ]; then
     python3 -m venv "$work/tools"
     "$work/tools/bin/pip" install --quiet --disable-pip-version-check uv
