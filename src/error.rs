@@ -51,8 +51,15 @@ impl From<crate::lab::Error> for Error {
     fn from(err: crate::lab::Error) -> Self {
         match err {
             crate::lab::Error::Scaffold(e) => e.into(),
+            crate::lab::Error::Stack(e) => Error::Stack(e),
             other => Error::Lab(other),
         }
+    }
+}
+
+impl From<crate::context::ConfigError> for Error {
+    fn from(err: crate::context::ConfigError) -> Self {
+        Error::Stack(err.into())
     }
 }
 

@@ -3,8 +3,6 @@
 
 use tokio::sync::watch;
 
-use crate::ui::Shell;
-
 /// A handle long operations watch to stop early.
 #[derive(Debug, Clone)]
 pub struct Interrupt {
@@ -12,15 +10,15 @@ pub struct Interrupt {
 }
 
 impl Interrupt {
-    /// Listens for SIGINT on the current tokio runtime.
-    pub fn install(shell: &Shell) -> Interrupt {
-        let shell = shell.clone();
+    /// Listens for SIGINT on the current tokio runtime; `notice` runs on the first press (the
+    /// command edge tells the user what happens now).
+    pub fn install(notice: impl FnOnce() + Send + 'static) -> Interrupt {
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_err() {
                 return;
             }
-            shell.warn("interrupted: stopping at the next safe point (press Ctrl-C again to quit at once)");
+            notice();
             let _ = tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
@@ -32,6 +30,13 @@ impl Interrupt {
     /// One that never fires, for callers without a terminal to interrupt them.
     pub fn never() -> Interrupt {
         let (tx, rx) = watch::channel(false);
+        std::mem::forget(tx);
+        Interrupt { rx }
+    }
+
+    /// One that has already fired: the user pressed Ctrl-C before the work began (tests).
+    pub fn fired() -> Interrupt {
+        let (tx, rx) = watch::channel(true);
         std::mem::forget(tx);
         Interrupt { rx }
     }

@@ -6,8 +6,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = labforge::cli::Cli::parse();
-    let shell = labforge::ui::Shell::new();
-    match labforge::run(cli, &shell) {
+    let ctx = labforge::context::Context::from_process();
+    let shell = labforge::ui::Shell::new(ctx.no_color());
+    match labforge::run(cli, &ctx, &shell) {
         Ok(outcome) => outcome.exit_code(),
         Err(labforge::Error::Interrupted) => labforge::Error::Interrupted.exit_code(),
         Err(err) => {

@@ -2,7 +2,7 @@
 
 use super::kinds::FileCheck;
 use super::{Failure, Workspace, snippet};
-use crate::lab::spec::regex;
+use crate::base::regex;
 
 pub fn check(ws: &Workspace, c: &FileCheck) -> Result<(), Failure> {
     let rel = ws.render(&c.path)?;

@@ -11,7 +11,13 @@ use tokio::time::Instant;
 use super::jsonpath::{JsonPath, matches, show};
 use super::kinds::{Call, GraphqlCheck, HttpCheck, HttpExpect, Jwt, Login, RatelimitCheck, Request};
 use super::{Failure, Workspace, snippet};
-use crate::lab::spec::regex;
+use crate::base::regex;
+use crate::base::wait::{Ended, Verdict, Wait, no_events};
+
+/// How long a request retries a refused connection (a reloading server is briefly away).
+const RETRY_REFUSED: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often it retries.
+const RETRY_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// An answer from the app.
 struct Answer {
@@ -140,23 +146,35 @@ impl<'w> Session<'w> {
         }
         // A reloading development server is briefly away after an edit: retry refused
         // connections for a few seconds before calling the app down.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let response = loop {
-            // Bodies here are always bytes in memory, so the request can be cloned for a retry.
-            let sending = builder.try_clone().ok_or_else(|| Failure::new("the request cannot be repeated"))?.send();
-            match sending.await {
-                Ok(response) => break response,
-                Err(e) if e.is_connect() && std::time::Instant::now() < deadline => {
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-                Err(e) => {
-                    let mut cause: &dyn std::error::Error = &e;
-                    while let Some(source) = cause.source() {
-                        cause = source;
+        let does_not_answer =
+            |cause: &str| Failure::new(format!("{} {path}: the app does not answer ({cause})", r.method));
+        let ended = Wait::at_most(RETRY_REFUSED, RETRY_EVERY)
+            .run(std::future::pending(), no_events::<()>(), async |_| {
+                // Bodies here are always bytes in memory, so the request can be cloned for a retry.
+                let Some(request) = builder.try_clone() else {
+                    return Verdict::Failed(Failure::new("the request cannot be repeated"));
+                };
+                match request.send().await {
+                    Ok(response) => Verdict::Done(response),
+                    Err(e) => {
+                        let mut cause: &dyn std::error::Error = &e;
+                        while let Some(source) = cause.source() {
+                            cause = source;
+                        }
+                        if e.is_connect() {
+                            Verdict::Pending(cause.to_string())
+                        } else {
+                            Verdict::Failed(does_not_answer(&cause.to_string()))
+                        }
                     }
-                    return Err(Failure::new(format!("{} {path}: the app does not answer ({cause})", r.method)));
                 }
-            }
+            })
+            .await;
+        let response = match ended {
+            Ended::Done(response) => response,
+            Ended::Failed(failure) => return Err(failure),
+            Ended::TimedOut { last } => return Err(does_not_answer(&last)),
+            Ended::Cancelled => unreachable!("nothing cancels this wait"),
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();

@@ -10,10 +10,12 @@ use tokio::time::Instant;
 use super::jsonpath::{matches, show};
 use super::kinds::{ContainerCheck, MongoCheck, PostgresCheck};
 use super::{Failure, Stack, Workspace};
-use crate::stack::docker::{Engine, State};
+use crate::base::wait::{Ended, Verdict, Wait, no_events};
+use crate::stack::docker::{Container, Engine, State};
+use crate::stack::probe;
 use crate::stack::project::Service;
+use crate::stack::ready::{self, Readiness};
 use crate::stack::spec::ServiceKind;
-use crate::stack::up::{self, Readiness};
 
 /// How often a `healthy` expectation looks again while the container's healthcheck is `starting`.
 const HEALTH_POLL: Duration = Duration::from_millis(200);
@@ -30,16 +32,27 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) ->
     };
     let mut latest = None;
     if e.healthy == Some(true) {
+        let undecided = |c: &Container| c.state == State::Running && c.health.as_deref() == Some("starting");
         let mut current = first.clone();
-        while current.state == State::Running
-            && current.health.as_deref() == Some("starting")
-            && Instant::now() + 2 * HEALTH_POLL < deadline
-        {
-            tokio::time::sleep(HEALTH_POLL).await;
-            match stack.engine.inspect(&current.id).await.map_err(|e| Failure::new(e.to_string()))? {
-                Some(c) => current = c,
-                None => return Err(Failure::mismatch(&what, "a container", "none (it was removed)")),
-            }
+        // What was seen last is judged below, with room left before the check's deadline.
+        let room = deadline.saturating_duration_since(Instant::now()).saturating_sub(2 * HEALTH_POLL);
+        let ended = Wait::at_most(room, HEALTH_POLL)
+            .run(std::future::pending(), no_events::<()>(), async |_| {
+                if !undecided(&current) {
+                    return Verdict::Done(());
+                }
+                match stack.engine.inspect(&current.id).await {
+                    Ok(Some(c)) => {
+                        current = c;
+                        if undecided(&current) { Verdict::Pending("starting".into()) } else { Verdict::Done(()) }
+                    }
+                    Ok(None) => Verdict::Failed(Failure::mismatch(&what, "a container", "none (it was removed)")),
+                    Err(e) => Verdict::Failed(Failure::new(e.to_string())),
+                }
+            })
+            .await;
+        if let Ended::Failed(failure) = ended {
+            return Err(failure);
         }
         latest = Some(current);
     }
@@ -119,7 +132,7 @@ pub async fn restart(ws: &Workspace, service: &str, deadline: Instant) -> Result
         .find(|s| s.name == service)
         .ok_or_else(|| Failure::new(format!("labforge.yaml has no service `{service}`")))?;
     let timeout = deadline.saturating_duration_since(Instant::now()).saturating_sub(REPORT_ROOM);
-    let readiness = up::restart(&stack.engine, &stack.project.name, spec, container, RESTART_GRACE, timeout)
+    let readiness = ready::restart(&stack.engine, &stack.project, spec, container, RESTART_GRACE, timeout)
         .await
         .map_err(|e| Failure::new(e.to_string()))?;
     match readiness {
@@ -163,16 +176,9 @@ fn show_rows(rows: &[Vec<String>]) -> String {
 pub async fn postgres(ws: &Workspace, c: &PostgresCheck) -> Result<(), Failure> {
     let stack = ws.stack().await?;
     let db = service_of(stack, ServiceKind::Postgres)?;
-    let port = stack.host_port(&db.name, 5432)?;
-    let user = db.env_or("POSTGRES_USER", "postgres");
-    let mut config = tokio_postgres::Config::new();
-    config
-        .host("127.0.0.1")
-        .port(port)
-        .user(&user)
-        .password(db.env_or("POSTGRES_PASSWORD", ""))
-        .dbname(db.env_or("POSTGRES_DB", &user));
-    let (client, connection) = config
+    let port = stack.host_port(&db.name)?;
+    let login = stack.project.login(db).ok_or_else(|| Failure::new("the postgres service has no login"))?;
+    let (client, connection) = probe::postgres_config(port, &login)
         .connect(tokio_postgres::NoTls)
         .await
         .map_err(|e| Failure::new(format!("cannot connect to PostgreSQL: {e}")))?;
@@ -225,22 +231,10 @@ pub async fn postgres(ws: &Workspace, c: &PostgresCheck) -> Result<(), Failure> 
 pub async fn mongo(ws: &Workspace, c: &MongoCheck) -> Result<(), Failure> {
     let stack = ws.stack().await?;
     let db = service_of(stack, ServiceKind::Mongo)?;
-    let port = stack.host_port(&db.name, 27017)?;
-    let probe_user = db.env.get("MONGO_INITDB_ROOT_USERNAME").filter(|u| !u.is_empty()).cloned();
-    let client =
-        match crate::stack::ready::Probe::mongo(port, probe_user, db.env.get("MONGO_INITDB_ROOT_PASSWORD").cloned())
-            .map_err(Failure::new)?
-        {
-            crate::stack::ready::Probe::Mongo { client } => client,
-            _ => unreachable!("Probe::mongo makes a mongo probe"),
-        };
-    let database = stack
-        .project
-        .services
-        .iter()
-        .find_map(|s| s.env.get("MONGO_DB").filter(|v| !v.is_empty()))
-        .cloned()
-        .unwrap_or_else(|| stack.project.name.replace('-', "_"));
+    let port = stack.host_port(&db.name)?;
+    let login = stack.project.login(db).ok_or_else(|| Failure::new("the mongo service has no login"))?;
+    let client = probe::mongo_client(port, &login).map_err(Failure::new)?;
+    let database = login.database;
     let collection = client.database(&database).collection::<Document>(&ws.render(&c.collection)?);
     let filter: Document = bson::to_document(&c.filter).map_err(|e| Failure::new(format!("filter: {e}")))?;
     let what = format!("{database}.{} {}", c.collection, show(&serde_json::to_value(&c.filter).unwrap_or_default()));

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::LabFiles;
 use super::jsonpath::JsonPath;
-use crate::lab::catalog::LabFiles;
-use crate::lab::spec::regex;
+use crate::base::regex;
 
 /// Every kind, with its own fields.
 #[derive(Debug, Clone)]

@@ -2,6 +2,7 @@
 //! a deadline, independent ones together. A failing check is data — a [`CheckResult`] saying what
 //! was expected and what came back — never an error; only an unreachable Docker daemon is.
 
+pub mod files;
 pub mod jsonpath;
 pub mod kinds;
 
@@ -17,13 +18,21 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use tokio::sync::{OnceCell, Semaphore};
 
-use crate::lab::catalog::LabFiles;
-use crate::lab::spec::{Check, Step};
-use crate::stack::config::UserConfig;
-use crate::stack::docker::{Container, Docker, Engine};
+use crate::context::Context;
+use crate::stack::docker::{CONNECT_DEADLINE, Container, Docker, Engine};
+use crate::stack::kind::PUBLISHED_ON;
 use crate::stack::project::{LABEL_MODE, LABEL_SERVICE, Mode, Project};
-use crate::stack::reload;
+use crate::stack::{instance, reload};
+pub use files::LabFiles;
 use kinds::CheckKind;
+
+/// One check of a lab step: its name, its deadline and what it checks.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub timeout: std::time::Duration,
+    pub kind: CheckKind,
+}
 
 /// Why a check failed, for a learner: what was expected and what came back.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +78,8 @@ pub struct Workspace {
     pub dir: PathBuf,
     pub context: tera::Context,
     pub lab_files: LabFiles,
+    /// Where the checks run: the environment and the Docker daemon.
+    pub ctx: Context,
     stack: OnceCell<Result<Stack, String>>,
     current: OnceCell<Result<(), Failure>>,
 }
@@ -101,32 +112,37 @@ impl Stack {
             .collect()
     }
 
-    /// `http://127.0.0.1:PORT` of the app service, when it runs.
+    /// `http://HOST:PORT` of the app service, when it runs.
     pub fn app_url(&self) -> Result<String, Failure> {
         let app = self.project.app().ok_or_else(|| Failure::new("labforge.yaml has no app service"))?;
-        let port = self.host_port(&app.name, 8000)?;
-        Ok(format!("http://127.0.0.1:{port}"))
+        let port = self.host_port(&app.name)?;
+        Ok(format!("http://{PUBLISHED_ON}:{port}"))
     }
 
-    /// The host port a service publishes `container_port` on (or its only port).
-    pub fn host_port(&self, service: &str, container_port: u16) -> Result<u16, Failure> {
+    /// The host port a running service publishes its own port on (or its first).
+    pub fn host_port(&self, service: &str) -> Result<u16, Failure> {
         let container = self
             .container(service)
             .filter(|c| c.state == crate::stack::docker::State::Running)
             .ok_or_else(|| Failure::new(format!("`{service}` is not running (start the stack with `labforge up`)")))?;
-        container
-            .ports
-            .iter()
-            .find(|(c, _, _)| *c == container_port)
-            .or(container.ports.first())
-            .map(|(_, _, h)| *h)
+        let ports: Vec<(u16, u16)> = container.ports.iter().map(|(inside, _, host)| (*inside, *host)).collect();
+        self.project
+            .service(service)
+            .and_then(|s| s.host_port(&ports))
             .ok_or_else(|| Failure::new(format!("`{service}` publishes no port")))
     }
 }
 
 impl Workspace {
-    pub fn new(dir: &Path, context: tera::Context, lab_files: LabFiles) -> Workspace {
-        Workspace { dir: dir.to_path_buf(), context, lab_files, stack: OnceCell::new(), current: OnceCell::new() }
+    pub fn new(dir: &Path, context: tera::Context, lab_files: LabFiles, ctx: &Context) -> Workspace {
+        Workspace {
+            dir: dir.to_path_buf(),
+            context,
+            lab_files,
+            ctx: ctx.clone(),
+            stack: OnceCell::new(),
+            current: OnceCell::new(),
+        }
     }
 
     /// Renders a lab string (a path, an argument, SQL) with the project's context.
@@ -161,10 +177,11 @@ impl Workspace {
         let stack = self
             .stack
             .get_or_init(|| async {
-                let engine = Docker::connect(crate::cmd::DOCKER_DEADLINE).await.map_err(|e| e.to_string())?;
-                let project = Project::load(&self.dir, Mode::Dev, &UserConfig::load().map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
-                let containers = engine.containers(&project.name).await.map_err(|e| e.to_string())?;
+                let engine =
+                    Docker::connect(&self.ctx.docker_host(), CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
+                let project = Project::load(&self.dir, Mode::Dev, &self.ctx).map_err(|e| e.to_string())?;
+                let project = instance::place(&engine, project).await.map_err(|e| e.to_string())?;
+                let containers = engine.containers(project.instance.name()).await.map_err(|e| e.to_string())?;
                 Ok(Stack { engine, project, containers })
             })
             .await;
@@ -211,8 +228,8 @@ const RELOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 /// Runs every check of `step`: those that only read (files, lint, tests, containers) together,
 /// those that touch the app's data in the order written; each within its own deadline. Results
 /// come back in the step's order.
-pub async fn run_step(ws: &Workspace, step: &Step) -> Vec<CheckResult> {
-    run_steps(ws, &[step]).await.pop().unwrap_or_default()
+pub async fn run_step(ws: &Workspace, checks: &[Check]) -> Vec<CheckResult> {
+    run_steps(ws, &[checks]).await.pop().unwrap_or_default()
 }
 
 /// Runs the checks of several steps (`check --all`, `lab selftest`) as [`run_step`] would run
@@ -220,12 +237,11 @@ pub async fn run_step(ws: &Workspace, step: &Step) -> Vec<CheckResult> {
 /// their checks, while the ones that only read run beside them, as many at a time as the machine
 /// has cores (test suites and linters are CPU-bound), the pytest checks among them in a single
 /// pytest run where they can share one. Results come back per step, in order.
-pub async fn run_steps(ws: &Workspace, steps: &[&Step]) -> Vec<Vec<CheckResult>> {
+pub async fn run_steps(ws: &Workspace, steps: &[&[Check]]) -> Vec<Vec<CheckResult>> {
     type Numbered<'s> = Vec<((usize, usize), &'s Check)>;
-    let all =
-        steps.iter().enumerate().flat_map(|(s, step)| step.checks.iter().enumerate().map(move |(i, c)| ((s, i), c)));
+    let all = steps.iter().enumerate().flat_map(|(s, checks)| checks.iter().enumerate().map(move |(i, c)| ((s, i), c)));
     // Containers are only read, but not while a check restarts one: then they wait their turn.
-    let restarts = steps.iter().flat_map(|s| &s.checks).any(|c| c.kind.restarts());
+    let restarts = steps.iter().flat_map(|checks| checks.iter()).any(|c| c.kind.restarts());
     let (ordered, free): (Numbered, Numbered) =
         all.partition(|(_, c)| c.kind.is_ordered() || (restarts && matches!(c.kind, CheckKind::Container(_))));
     // Pytest checks that can share one pytest run do: Python's imports are most of a short run.

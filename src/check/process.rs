@@ -8,7 +8,7 @@ use tokio::process::Command;
 
 use super::kinds::{CommandCheck, LintCheck, Place, PytestCheck};
 use super::{Failure, Workspace, snippet};
-use crate::lab::spec::regex;
+use crate::base::regex;
 use crate::stack::docker::Engine;
 
 /// Runs `program` (from the venv when it is there) in the project; returns exit code and output.
@@ -22,7 +22,9 @@ async fn run_in_venv(
     let bin = ws.venv_bin()?;
     let resolved = bin.join(program);
     let program = if resolved.exists() { resolved } else { Path::new(program).to_path_buf() };
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut path = bin.clone().into_os_string();
+    path.push(":");
+    path.push(ws.ctx.path_var());
     let out = Command::new(&program)
         .args(args)
         .current_dir(&ws.dir)

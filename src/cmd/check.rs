@@ -6,9 +6,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
-use crate::check::{self, CheckResult};
+use crate::base::runtime;
+use crate::base::wait::{Ended, Verdict, Wait, no_events};
+use crate::check::{self, Check, CheckResult};
 use crate::cli::CheckArgs;
-use crate::interrupt::Interrupt;
+use crate::context::Context;
 use crate::lab::catalog::Catalog;
 use crate::lab::spec::{Lab, Step};
 use crate::lab::workspace::{LabWorkspace, now};
@@ -35,15 +37,15 @@ pub struct CheckReport {
     pub steps: Vec<StepReport>,
 }
 
-pub fn run(args: CheckArgs, shell: &Shell) -> Result<Outcome, Error> {
+pub fn run(args: CheckArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let dir = args.step.project.dir.clone();
-    let catalog = Catalog::choose(args.labs_dir.as_deref());
+    let catalog = Catalog::choose(args.labs_dir.as_deref(), ctx);
     let mut ws = LabWorkspace::open(&dir)?;
     let lab = lab::load(&catalog, &ws.progress.lab)?;
     if args.watch {
-        return watch(&mut ws, &lab, &args, shell);
+        return watch(&mut ws, &lab, &args, ctx, shell);
     }
-    let report = check_once(&mut ws, &lab, &args)?;
+    let report = check_once(&mut ws, &lab, &args, ctx)?;
     if args.json {
         shell.line(serde_json::to_string_pretty(&report).expect("reports serialize"));
     } else {
@@ -61,7 +63,7 @@ pub fn resolve_step(lab: &Lab, wanted: &str) -> Result<usize, Error> {
     })
 }
 
-fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs) -> Result<CheckReport, Error> {
+fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, ctx: &Context) -> Result<CheckReport, Error> {
     let steps: Vec<(usize, &Step)> = if args.all {
         lab.steps.iter().enumerate().collect()
     } else if let Some(wanted) = &args.step.step {
@@ -75,13 +77,13 @@ fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs) -> Result<Chec
         }
     };
     let context = ws.context()?;
-    let workspace = check::Workspace::new(&ws.dir, context, lab.files.clone());
+    let workspace = check::Workspace::new(&ws.dir, context, lab.files.clone(), ctx);
     let needs_stack = lab.stack && steps.iter().flat_map(|(_, s)| &s.checks).any(|c| c.kind.needs_stack());
-    let results = crate::cmd::runtime().block_on(async {
+    let results = runtime().block_on(async {
         if needs_stack {
             // A daemon that does not answer, or a stack that is not running, is a setup problem
             // (exit 2), not a failed step, and no attempt is counted for it.
-            crate::cmd::docker().await?;
+            super::docker(ctx).await?;
             let stack = workspace.stack().await.map_err(|f| StackError::Config(f.reason))?;
             let stopped = stack.not_running();
             if !stopped.is_empty() {
@@ -92,7 +94,7 @@ fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs) -> Result<Chec
                 .into());
             }
         }
-        let chosen: Vec<&Step> = steps.iter().map(|(_, step)| *step).collect();
+        let chosen: Vec<&[Check]> = steps.iter().map(|(_, step)| step.checks.as_slice()).collect();
         let results = check::run_steps(&workspace, &chosen).await;
         Ok::<_, Error>(steps.iter().zip(results).map(|((i, step), checks)| (*i, *step, checks)).collect::<Vec<_>>())
     })?;
@@ -145,12 +147,12 @@ fn print(shell: &Shell, lab: &Lab, ws: &LabWorkspace, report: &CheckReport) {
 /// Runs the checks, then again each time a project file changes, until Ctrl-C. A burst of saves
 /// runs them once: they start after [`QUIET`] without a further change, or after [`BURST_CAP`]
 /// of changes that do not stop.
-fn watch(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, shell: &Shell) -> Result<Outcome, Error> {
-    let runtime = crate::cmd::runtime();
-    let interrupt = runtime.block_on(async { Interrupt::install(shell) });
+fn watch(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
+    let runtime = runtime();
+    let interrupt = runtime.block_on(async { super::interrupt(shell) });
     let mut seen = newest_change(&ws.dir);
     loop {
-        match check_once(ws, lab, args) {
+        match check_once(ws, lab, args, ctx) {
             Ok(report) => print(shell, lab, ws, &report),
             // A stack that is down can be brought up while the watch goes on.
             Err(e @ Error::Stack(_)) => shell.error(&e),
@@ -158,33 +160,30 @@ fn watch(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, shell: &Shell) -> R
         }
         shell.line(shell.dim("watching for changes (Ctrl-C stops)"));
         let changed = runtime.block_on(async {
-            let mut tick = tokio::time::interval(POLL);
             // (the newest change seen, when it was seen, when the burst began)
             let mut burst: Option<(SystemTime, Instant, Instant)> = None;
-            loop {
-                tokio::select! {
-                    () = interrupt.wait() => return None,
-                    _ = tick.tick() => {
-                        let newest = newest_change(&ws.dir);
-                        let now = Instant::now();
-                        burst = match burst {
-                            _ if newest <= seen => None,
-                            Some((last, at, began)) if last == newest => {
-                                if now - at >= QUIET || now - began >= BURST_CAP {
-                                    return Some(newest);
-                                }
-                                Some((last, at, began))
+            Wait::until_cancelled(POLL)
+                .run(interrupt.wait(), no_events::<()>(), async |_| {
+                    let newest = newest_change(&ws.dir);
+                    let now = Instant::now();
+                    burst = match burst {
+                        _ if newest <= seen => None,
+                        Some((last, at, began)) if last == newest => {
+                            if now - at >= QUIET || now - began >= BURST_CAP {
+                                return Verdict::Done(newest);
                             }
-                            Some((_, _, began)) => Some((newest, now, began)),
-                            None => Some((newest, now, now)),
-                        };
-                    }
-                }
-            }
+                            Some((last, at, began))
+                        }
+                        Some((_, _, began)) => Some((newest, now, began)),
+                        None => Some((newest, now, now)),
+                    };
+                    Verdict::<_, ()>::Pending("no change yet".into())
+                })
+                .await
         });
         match changed {
-            Some(time) => seen = time,
-            None => return Err(Error::Interrupted),
+            Ended::Done(time) => seen = time,
+            _ => return Err(Error::Interrupted),
         }
     }
 }

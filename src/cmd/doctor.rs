@@ -2,17 +2,20 @@
 
 use std::path::Path;
 
-use crate::stack::config::{CA_ENV, UserConfig, ca_bundle};
+use crate::context::Context;
+use crate::context::config::CA_ENV;
 use crate::stack::docker::Engine;
+use crate::stack::kind::PUBLISHED_ON;
+use crate::stack::spec::ServiceKind;
 use crate::ui::Shell;
 use crate::{Error, Outcome};
 
-/// Ports the default stack publishes.
-const DEFAULT_PORTS: [(u16, &str); 3] = [(5432, "PostgreSQL"), (27017, "MongoDB"), (8000, "the app")];
+/// The services whose ports the default stacks publish.
+const DEFAULT_SERVICES: [ServiceKind; 3] = [ServiceKind::Postgres, ServiceKind::Mongo, ServiceKind::App];
 /// Below this, image builds start failing.
 const MIN_FREE_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
-pub fn run(shell: &Shell) -> Result<Outcome, Error> {
+pub fn run(ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let mut required_ok = true;
     let mut docker_ok = true;
     let check = |ok: bool, text: String| {
@@ -20,7 +23,7 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
         shell.line(format_args!("{mark} {text}"));
     };
 
-    let engine = super::runtime().block_on(super::docker());
+    let engine = crate::base::runtime().block_on(super::docker(ctx));
     match &engine {
         Ok(engine) => {
             let info = engine.info();
@@ -64,8 +67,9 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
         }
     }
 
-    for (port, what) in DEFAULT_PORTS {
-        let free = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    for kind in DEFAULT_SERVICES {
+        let (port, what) = (kind.port(), kind.title());
+        let free = std::net::TcpListener::bind((PUBLISHED_ON, port)).is_ok();
         check(
             true,
             if free {
@@ -76,7 +80,7 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
         );
     }
 
-    match ca_bundle(None) {
+    match ctx.ca_bundle(None) {
         Ok(Some((path, _))) => check(true, format!("builds will trust the CA bundle {}", path.display())),
         Ok(None) => check(
             true,
@@ -90,7 +94,7 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
             check(false, e.to_string());
         }
     }
-    match UserConfig::load() {
+    match ctx.user_config() {
         Ok(config) => {
             for (key, image) in &config.images {
                 check(true, format!("{key} image replaced by {image} (from {})", config.image_sources[key]));
@@ -108,7 +112,7 @@ pub fn run(shell: &Shell) -> Result<Outcome, Error> {
         ("kubectl", "inspecting clusters", "https://kubernetes.io/docs/tasks/tools/"),
         ("gh", "GitHub sign-in for CI set-up", "https://cli.github.com"),
     ] {
-        match which(tool) {
+        match ctx.which(tool) {
             Some(path) => check(true, format!("{tool} found at {} ({why})", path.display())),
             None => check(false, format!("{tool} not found ({why}): {how}")),
         }
@@ -127,9 +131,4 @@ fn api_at_least(version: &str, min: (u32, u32)) -> bool {
 fn free_bytes(path: &Path) -> Option<u64> {
     let stat = rustix::fs::statvfs(path).ok()?;
     Some(stat.f_bavail.saturating_mul(stat.f_frsize))
-}
-
-fn which(tool: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(tool)).find(|p| p.is_file())
 }

@@ -5,32 +5,35 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::base::runtime;
 use crate::cli::{LabArgs, LabCommand, StepArgs};
-use crate::interrupt::Interrupt;
+use crate::context::Context;
 use crate::lab::catalog::{Catalog, folder_files};
 use crate::lab::spec::Lab;
 use crate::lab::workspace::{LabWorkspace, Progress, save_progress};
 use crate::lab::{self, Error as LabError};
 use crate::scaffold::PlannedFile;
-use crate::stack::config::{UserConfig, ca_bundle};
 use crate::stack::docker::{Container, Engine, State};
 use crate::stack::endpoints;
+use crate::stack::instance;
+use crate::stack::kind::PUBLISHED_ON;
 use crate::stack::project::{LABEL_SERVICE, Mode, Project, Service};
+use crate::stack::spec::ServiceKind;
 use crate::stack::up::UpOptions;
-use crate::ui::{Shell, markdown};
+use crate::ui::{Shell, Terminal, markdown};
 use crate::{Error, Outcome};
 
-pub fn run(args: LabArgs, shell: &Shell) -> Result<Outcome, Error> {
-    let catalog = Catalog::choose(args.labs_dir.as_deref());
+pub fn run(args: LabArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
+    let catalog = Catalog::choose(args.labs_dir.as_deref(), ctx);
     match args.command {
         LabCommand::List { json } => list(&catalog, json, shell),
-        LabCommand::Start { id, dir, force } => start(&catalog, &id, dir, force, shell),
-        LabCommand::Show(step) => show(&catalog, &step, shell),
-        LabCommand::Hint(step) => hint(&catalog, &step, shell),
+        LabCommand::Start { id, dir, force } => start(&catalog, &id, dir, force, ctx, shell),
+        LabCommand::Show(step) => show(&catalog, &step, ctx, shell),
+        LabCommand::Hint(step) => hint(&catalog, &step, ctx, shell),
         LabCommand::Solve { step, force } => solve(&catalog, &step, force, shell),
         LabCommand::Reset { project, force } => reset(&catalog, &project.dir, force, shell),
         LabCommand::Validate { path } => validate(&catalog, path.as_deref(), shell),
-        LabCommand::Selftest { id, all, json } => selftest(&catalog, id, all, json, shell),
+        LabCommand::Selftest { id, all, json } => selftest(&catalog, id, all, json, ctx, shell),
     }
 }
 
@@ -84,7 +87,14 @@ fn list(catalog: &Catalog, json: bool, shell: &Shell) -> Result<Outcome, Error> 
     Ok(Outcome::Success)
 }
 
-fn start(catalog: &Catalog, id: &str, dir: Option<PathBuf>, force: bool, shell: &Shell) -> Result<Outcome, Error> {
+fn start(
+    catalog: &Catalog,
+    id: &str,
+    dir: Option<PathBuf>,
+    force: bool,
+    ctx: &Context,
+    shell: &Shell,
+) -> Result<Outcome, Error> {
     let lab = lab::load(catalog, id)?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&lab.id));
     // Starting a lab again where it was started resumes it: a learner repeats the command after
@@ -103,20 +113,20 @@ fn start(catalog: &Catalog, id: &str, dir: Option<PathBuf>, force: bool, shell: 
             Progress::new(&lab.id)
         }
     };
-    let runtime = super::runtime();
+    let runtime = runtime();
     if lab.needs_venv() {
-        runtime.block_on(lab::venv::ensure(&dir, shell))?;
+        runtime.block_on(lab::venv::ensure(&dir, ctx, &Terminal::new(shell)))?;
     }
     if lab.stack {
-        let project = Project::load(&dir, Mode::Dev, &UserConfig::load()?)?;
+        let project = Project::load(&dir, Mode::Dev, ctx)?;
         let options = UpOptions {
             timeout: Duration::from_secs(300),
             strict_ports: false,
-            ca_bundle: ca_bundle(None)?.map(|(_, b)| b),
+            ca_bundle: ctx.ca_bundle(None)?.map(|(_, b)| b),
         };
         let (outcome, _) = runtime.block_on(async {
-            let engine = super::docker().await?;
-            let interrupt = Interrupt::install(shell);
+            let engine = super::docker(ctx).await?;
+            let interrupt = super::interrupt(shell);
             super::up::bring_up(&engine, &project, &options, shell, &interrupt, false).await
         })?;
         if outcome != Outcome::Success {
@@ -127,35 +137,36 @@ fn start(catalog: &Catalog, id: &str, dir: Option<PathBuf>, force: bool, shell: 
     shell.line("");
     shell.line(format_args!("{} — {}", shell.bold(&lab.title), lab.summary));
     let index = progress.current(&lab).map_or(lab.steps.len() - 1, |(i, _)| i);
-    show_step(shell, &lab, &progress, index, &text_context(&ws, &lab)?)?;
+    show_step(shell, &lab, &progress, index, &text_context(&ws, &lab, ctx)?)?;
     shell.line(format_args!("Work in {}; `labforge check` there checks the step.", dir.display()));
     Ok(Outcome::Success)
 }
 
 /// Where the learner reaches the app of the lab in `dir`: the port its running container
 /// publishes (it may have been given another than labforge.yaml asks for), else the one asked for.
-fn app_url(dir: &Path, lab: &Lab) -> String {
-    let project = UserConfig::load().ok().and_then(|user| Project::load(dir, Mode::Dev, &user).ok());
+fn app_url(dir: &Path, lab: &Lab, ctx: &Context) -> String {
+    let project = Project::load(dir, Mode::Dev, ctx).ok();
     let Some((project, app)) = project.as_ref().and_then(|p| Some((p, p.app()?))) else {
-        return "http://127.0.0.1:8000".to_string();
+        return format!("http://{PUBLISHED_ON}:{}", ServiceKind::App.port());
     };
-    let published = if lab.stack { super::runtime().block_on(published_ports(project, app)) } else { None };
+    let published = if lab.stack { runtime().block_on(published_ports(project, app, ctx)) } else { None };
     let ports = published.unwrap_or_else(|| app.ports.iter().map(|p| (p.container, p.host)).collect());
-    endpoints::address(app, &ports)
+    endpoints::address(project, app, &ports)
 }
 
 /// The ports the app's running container publishes, when Docker answers and it runs.
-async fn published_ports(project: &Project, app: &Service) -> Option<Vec<(u16, u16)>> {
-    let engine = super::docker().await.ok()?;
-    let containers = engine.containers(&project.name).await.ok()?;
+async fn published_ports(project: &Project, app: &Service, ctx: &Context) -> Option<Vec<(u16, u16)>> {
+    let engine = super::docker(ctx).await.ok()?;
+    let instance = instance::resolve(&engine, &project.name, &project.dir).await.ok()?;
+    let containers = engine.containers(instance.name()).await.ok()?;
     let running = |c: &&Container| c.label(LABEL_SERVICE) == Some(app.name.as_str()) && c.state == State::Running;
     let ports: Vec<(u16, u16)> = containers.iter().find(running)?.ports.iter().map(|(c, _, h)| (*c, *h)).collect();
     (!ports.is_empty()).then_some(ports)
 }
 
 /// The context the lab's instructions and hints are rendered with in this workspace.
-fn text_context(ws: &LabWorkspace, lab: &Lab) -> Result<tera::Context, Error> {
-    Ok(lab::text_context(&ws.context()?, &app_url(&ws.dir, lab)))
+fn text_context(ws: &LabWorkspace, lab: &Lab, ctx: &Context) -> Result<tera::Context, Error> {
+    Ok(lab::text_context(&ws.context()?, &app_url(&ws.dir, lab, ctx)))
 }
 
 fn step_index(lab: &Lab, ws: &LabWorkspace, args: &StepArgs) -> Result<usize, Error> {
@@ -188,7 +199,7 @@ fn show_step(
     Ok(())
 }
 
-fn show(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Error> {
+fn show(catalog: &Catalog, args: &StepArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let (ws, lab) = open(catalog, &args.project.dir)?;
     let index = step_index(&lab, &ws, args)?;
     shell.line(format_args!(
@@ -197,11 +208,11 @@ fn show(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Er
         ws.progress.passed_count(&lab),
         lab.steps.len()
     ));
-    show_step(shell, &lab, &ws.progress, index, &text_context(&ws, &lab)?)?;
+    show_step(shell, &lab, &ws.progress, index, &text_context(&ws, &lab, ctx)?)?;
     Ok(Outcome::Success)
 }
 
-fn hint(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Error> {
+fn hint(catalog: &Catalog, args: &StepArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let (mut ws, lab) = open(catalog, &args.project.dir)?;
     let index = step_index(&lab, &ws, args)?;
     let step = &lab.steps[index];
@@ -224,7 +235,7 @@ fn hint(catalog: &Catalog, args: &StepArgs, shell: &Shell) -> Result<Outcome, Er
     progress.hints = (shown + 1) as u32;
     ws.save()?;
     shell.line(format_args!("Hint {}/{} for step {} · {}", shown + 1, step.hints.len(), index + 1, step.title));
-    let context = text_context(&ws, &lab)?;
+    let context = text_context(&ws, &lab, ctx)?;
     let text = lab::render_text(&step.hints[shown], &context).map_err(|e| {
         LabError::Usage(format!("hint {} of step {} of lab `{}` does not render: {e}", shown + 1, index + 1, lab.id))
     })?;
@@ -288,22 +299,24 @@ fn validate(catalog: &Catalog, path: Option<&Path>, shell: &Shell) -> Result<Out
     let labs: Vec<(String, Result<Lab, Vec<String>>)> = match path {
         Some(path) if path.join("lab.yaml").is_file() => {
             let files = folder_files(path)?;
-            vec![(path.display().to_string(), Lab::parse(files))]
+            vec![(path.display().to_string(), catalog.parse(files))]
         }
         Some(path) => {
-            let dir_catalog = Catalog::Dir(path.to_path_buf());
+            let dir_catalog = catalog.in_dir(path);
             let ids = dir_catalog.ids()?;
             if ids.is_empty() {
                 return Err(
                     LabError::Usage(format!("{} holds no lab.yaml, nor folders with one", path.display())).into()
                 );
             }
-            ids.iter().map(|id| Ok((id.clone(), Lab::parse(dir_catalog.files(id)?)))).collect::<Result<_, Error>>()?
+            ids.iter()
+                .map(|id| Ok((id.clone(), dir_catalog.parse(dir_catalog.files(id)?))))
+                .collect::<Result<_, Error>>()?
         }
         None => catalog
             .ids()?
             .iter()
-            .map(|id| Ok((id.clone(), Lab::parse(catalog.files(id)?))))
+            .map(|id| Ok((id.clone(), catalog.parse(catalog.files(id)?))))
             .collect::<Result<_, Error>>()?,
     };
     let mut problems = Vec::new();
@@ -323,7 +336,14 @@ fn validate(catalog: &Catalog, path: Option<&Path>, shell: &Shell) -> Result<Out
     Err(LabError::Invalid(problems).into())
 }
 
-fn selftest(catalog: &Catalog, id: Option<String>, all: bool, json: bool, shell: &Shell) -> Result<Outcome, Error> {
+fn selftest(
+    catalog: &Catalog,
+    id: Option<String>,
+    all: bool,
+    json: bool,
+    ctx: &Context,
+    shell: &Shell,
+) -> Result<Outcome, Error> {
     let ids = match (id, all) {
         (Some(id), _) => vec![id],
         (None, true) => catalog.ids()?,
@@ -332,10 +352,10 @@ fn selftest(catalog: &Catalog, id: Option<String>, all: bool, json: bool, shell:
         }
     };
     let labs: Vec<Lab> = ids.iter().map(|id| lab::load(catalog, id)).collect::<Result<_, _>>()?;
-    let progress_shell = if json { shell.for_json() } else { shell.clone() };
+    let progress = Terminal::new(shell);
     let mut reports = Vec::new();
     for lab in &labs {
-        let report = lab::selftest::run(lab, &progress_shell)?;
+        let report = lab::selftest::run(lab, ctx, &progress)?;
         if !json {
             if report.passed {
                 shell.line(format_args!(

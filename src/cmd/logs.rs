@@ -3,19 +3,22 @@
 use futures_util::StreamExt;
 use futures_util::stream::select_all;
 
+use crate::base::runtime;
 use crate::cli::LogsArgs;
-use crate::interrupt::Interrupt;
+use crate::context::Context;
 use crate::stack::Error as StackError;
 use crate::stack::docker::Engine;
+use crate::stack::instance;
 use crate::stack::project::LABEL_SERVICE;
 use crate::stack::spec::StackSpec;
 use crate::ui::Shell;
 use crate::{Error, Outcome};
 
-pub fn run(args: LogsArgs, shell: &Shell) -> Result<Outcome, Error> {
+pub fn run(args: LogsArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let project = StackSpec::project_name(&args.project.dir)?;
-    super::runtime().block_on(async {
-        let engine = super::docker().await?;
+    runtime().block_on(async {
+        let engine = super::docker(ctx).await?;
+        let project = instance::resolve(&engine, &project, &args.project.dir).await?.name().to_string();
         let mut containers = engine.containers(&project).await?;
         containers.sort_by(|a, b| a.name.cmp(&b.name));
         if let Some(wanted) = &args.service {
@@ -43,7 +46,7 @@ pub fn run(args: LogsArgs, shell: &Shell) -> Result<Outcome, Error> {
             engine.follow_logs(&c.id, args.tail).map(move |chunk| (name.clone(), chunk)).boxed()
         });
         let mut merged = select_all(streams);
-        let interrupt = Interrupt::install(shell);
+        let interrupt = super::interrupt(shell);
         loop {
             tokio::select! {
                 () = interrupt.wait() => return Ok(Outcome::Success),

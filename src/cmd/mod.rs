@@ -12,19 +12,21 @@ pub mod status;
 pub mod templates;
 pub mod up;
 
-use std::time::Duration;
+use crate::context::Context;
+use crate::interrupt::Interrupt;
+use crate::stack::docker::{CONNECT_DEADLINE, Docker};
+use crate::ui::Shell;
 
-use crate::stack::docker::Docker;
-
-/// How long labforge waits for the Docker daemon to answer before saying it is unreachable.
-pub const DOCKER_DEADLINE: Duration = Duration::from_millis(900);
-
-/// A single-threaded tokio runtime: labforge's concurrency is waiting, not computing.
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime starts")
+/// Connects to the Docker daemon the context names, or explains why not.
+pub(crate) async fn docker(ctx: &Context) -> Result<Docker, crate::Error> {
+    Ok(Docker::connect(&ctx.docker_host(), CONNECT_DEADLINE).await?)
 }
 
-/// Connects to the Docker daemon, or explains why not.
-pub async fn docker() -> Result<Docker, crate::Error> {
-    Ok(Docker::connect(DOCKER_DEADLINE).await?)
+/// Ctrl-C for a long command: the first press is announced and stops the work at its next safe
+/// point; a second one exits at once.
+pub(crate) fn interrupt(shell: &Shell) -> Interrupt {
+    let shell = shell.clone();
+    Interrupt::install(move || {
+        shell.warn("interrupted: stopping at the next safe point (press Ctrl-C again to quit at once)")
+    })
 }

@@ -4,14 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::NewArgs;
+use crate::context::Context;
 use crate::scaffold::{
-    self, Answers, FileAction, Given, GivenValue, Plan, ProjectName, Secrets, TargetState, Template,
+    self, Answers, FileAction, Given, GivenValue, Plan, ProjectName, Secrets, TargetState, Template, Templates,
 };
 use crate::ui::Shell;
 use crate::ui::prompt::{Prompter, Terminal};
 use crate::{Error, Outcome};
 
-pub fn run(args: NewArgs, shell: &Shell) -> Result<Outcome, Error> {
+pub fn run(args: NewArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let project = ProjectName::parse(&args.name).map_err(scaffold::Error::from)?;
     let target = args.dir.clone().unwrap_or_else(|| PathBuf::from(&project.name));
     // Refuse a non-empty target before asking anything.
@@ -27,17 +28,18 @@ pub fn run(args: NewArgs, shell: &Shell) -> Result<Outcome, Error> {
         });
     }
 
+    let templates = Templates::choose(ctx.templates_dir());
     let template = match (&args.template_dir, &args.framework) {
-        (Some(dir), _) => Template::from_dir(dir)?,
-        (None, Some(name)) => Template::builtin(name)?,
+        (Some(dir), _) => Template::from_dir(dir, &templates)?,
+        (None, Some(name)) => Template::builtin(name, &templates)?,
         (None, None) => match terminal.as_mut() {
             Some(prompt) => {
-                let names = scaffold::builtin_names();
+                let names = templates.names();
                 let default = names.iter().position(|n| n == scaffold::DEFAULT_TEMPLATE).unwrap_or(0);
                 let pick = prompt.select("Framework", &names, default).map_err(scaffold::Error::from)?;
-                Template::builtin(&names[pick])?
+                Template::builtin(&names[pick], &templates)?
             }
-            None => Template::builtin(scaffold::DEFAULT_TEMPLATE)?,
+            None => Template::builtin(scaffold::DEFAULT_TEMPLATE, &templates)?,
         },
     };
     let answers = Answers::resolve(&template, given, terminal.as_mut().map(|t| t as &mut dyn Prompter))?;

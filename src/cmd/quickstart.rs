@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::base::runtime;
 use crate::cli::{NewArgs, QuickstartArgs};
-use crate::interrupt::Interrupt;
-use crate::stack::config::{UserConfig, ca_bundle};
+use crate::context::Context;
 use crate::stack::endpoints;
 use crate::stack::project::{Mode, Project};
 use crate::stack::spec::{FILE_NAME, ServiceKind};
@@ -14,7 +14,7 @@ use crate::stack::up::UpOptions;
 use crate::ui::Shell;
 use crate::{Error, Outcome};
 
-pub fn run(args: QuickstartArgs, shell: &Shell) -> Result<Outcome, Error> {
+pub fn run(args: QuickstartArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from(&args.name));
     if dir.join(FILE_NAME).is_file() {
         shell.status("Using", format_args!("the project in {}", dir.display()));
@@ -33,25 +33,26 @@ pub fn run(args: QuickstartArgs, shell: &Shell) -> Result<Outcome, Error> {
                 dry_run: false,
                 yes: true,
             },
+            ctx,
             shell,
         )?;
     }
-    let project = Project::load(&dir, Mode::Dev, &UserConfig::load()?)?;
+    let project = Project::load(&dir, Mode::Dev, ctx)?;
     let options = UpOptions {
         timeout: Duration::from_secs(args.timeout),
         strict_ports: false,
-        ca_bundle: ca_bundle(None)?.map(|(_, b)| b),
+        ca_bundle: ctx.ca_bundle(None)?.map(|(_, b)| b),
     };
-    let (outcome, report) = super::runtime().block_on(async {
-        let engine = super::docker().await?;
-        let interrupt = Interrupt::install(shell);
+    let (outcome, report) = runtime().block_on(async {
+        let engine = super::docker(ctx).await?;
+        let interrupt = super::interrupt(shell);
         super::up::bring_up(&engine, &project, &options, shell, &interrupt, false).await
     })?;
     if outcome == Outcome::Success {
         shell.line("");
         let app = report.services.iter().find(|s| s.kind == ServiceKind::App);
         if let (Some(app), Some(service)) = (app, app.and_then(|a| project.service(&a.name))) {
-            shell.line(format_args!("The app answers on {}", endpoints::address(service, &app.ports)));
+            shell.line(format_args!("The app answers on {}", endpoints::address(&project, service, &app.ports)));
         }
         shell.line(format_args!(
             "Edit {}/src and the running app reloads. Stop with `labforge down --dir {}`.",

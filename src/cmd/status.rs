@@ -2,19 +2,23 @@
 
 use serde_json::json;
 
+use crate::base::runtime;
 use crate::cli::StatusArgs;
-use crate::stack::config::UserConfig;
+use crate::context::Context;
 use crate::stack::docker::Engine;
 use crate::stack::endpoints;
+use crate::stack::instance;
+use crate::stack::kind::PUBLISHED_ON;
 use crate::stack::project::{LABEL_SERVICE, Mode, Project};
 use crate::ui::Shell;
 use crate::{Error, Outcome};
 
-pub fn run(args: StatusArgs, shell: &Shell) -> Result<Outcome, Error> {
-    let project = Project::load(&args.project.dir, Mode::Dev, &UserConfig::load()?)?;
-    super::runtime().block_on(async {
-        let engine = super::docker().await?;
-        let containers = engine.containers(&project.name).await?;
+pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
+    let project = Project::load(&args.project.dir, Mode::Dev, ctx)?;
+    runtime().block_on(async {
+        let engine = super::docker(ctx).await?;
+        let project = instance::place(&engine, project).await?;
+        let containers = engine.containers(project.instance.name()).await?;
         let mut rows = Vec::new();
         for service in &project.services {
             let container = containers.iter().find(|c| c.label(LABEL_SERVICE) == Some(service.name.as_str()));
@@ -25,8 +29,8 @@ pub fn run(args: StatusArgs, shell: &Shell) -> Result<Outcome, Error> {
                 "container": container.map(|c| c.name.clone()),
                 "state": state.map(|s| serde_json::to_value(s).unwrap_or_default()).unwrap_or(json!("missing")),
                 "health": container.and_then(|c| c.health.clone()),
-                "ports": ports.iter().map(|(c, h)| json!({"container": c, "host": h, "host_ip": "127.0.0.1"})).collect::<Vec<_>>(),
-                "address": if ports.is_empty() { None } else { Some(endpoints::address(service, &ports)) },
+                "ports": ports.iter().map(|(c, h)| json!({"container": c, "host": h, "host_ip": PUBLISHED_ON})).collect::<Vec<_>>(),
+                "address": if ports.is_empty() { None } else { Some(endpoints::address(&project, service, &ports)) },
             }));
         }
         let all_running = rows.iter().all(|r| r["state"] == "running" && r["health"] != "unhealthy");

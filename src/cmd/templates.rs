@@ -3,14 +3,16 @@
 use serde_json::{Value, json};
 
 use crate::cli::TemplatesArgs;
-use crate::scaffold::{self, Template, VarKind};
+use crate::context::Context;
+use crate::scaffold::{Template, Templates, VarKind};
 use crate::ui::Shell;
 use crate::{Error, Outcome};
 
-pub fn run(args: TemplatesArgs, shell: &Shell) -> Result<Outcome, Error> {
+pub fn run(args: TemplatesArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
+    let templates = Templates::choose(ctx.templates_dir());
     let templates: Vec<Template> = match &args.template_dir {
-        Some(dir) => vec![Template::from_dir(dir)?],
-        None => scaffold::builtin_names().into_iter().map(|n| Template::builtin(&n)).collect::<Result<_, _>>()?,
+        Some(dir) => vec![Template::from_dir(dir, &templates)?],
+        None => templates.names().into_iter().map(|n| Template::builtin(&n, &templates)).collect::<Result<_, _>>()?,
     };
     if args.json {
         let list: Vec<Value> = templates.iter().map(describe).collect();

@@ -24,11 +24,26 @@ pub enum Error {
     Invalid(Vec<String>),
     #[error(transparent)]
     Scaffold(#[from] scaffold::Error),
+    /// The lab's stack could not be brought up or inspected (`lab selftest`).
+    #[error(transparent)]
+    Stack(#[from] crate::stack::Error),
+}
+
+impl From<crate::stack::DockerError> for Error {
+    fn from(err: crate::stack::DockerError) -> Self {
+        Error::Stack(err.into())
+    }
+}
+
+impl From<crate::context::ConfigError> for Error {
+    fn from(err: crate::context::ConfigError) -> Self {
+        Error::Stack(err.into())
+    }
 }
 
 /// Parses a lab from the catalog, reporting every problem.
 pub fn load(catalog: &catalog::Catalog, id: &str) -> Result<Lab, Error> {
-    Lab::parse(catalog.files(id)?).map_err(Error::Invalid)
+    catalog.parse(catalog.files(id)?).map_err(Error::Invalid)
 }
 
 /// The project name a lab workspace gets: `lab-<id>` for learners.
@@ -53,7 +68,7 @@ pub fn scaffold(lab: &Lab, dir: &Path, name: &str, force: bool) -> Result<(), Er
 /// `name` (with fresh secrets), the starter laid over it.
 pub fn plan(lab: &Lab, name: &str) -> Result<scaffold::Plan, Error> {
     let project = ProjectName::parse(name).map_err(scaffold::Error::from)?;
-    let template = Template::builtin(&lab.template.framework)?;
+    let template = Template::builtin(&lab.template.framework, &lab.templates)?;
     let mut given = Given::default();
     given.set("db", "db", GivenValue::One(lab.template.db.clone()));
     given.set("auth", "auth", GivenValue::One(lab.template.auth.clone()));

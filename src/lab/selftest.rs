@@ -8,13 +8,15 @@ use serde::Serialize;
 
 use super::spec::{Lab, Step};
 use super::{Error, project_name, scaffold, solution, venv, write_files};
-use crate::check::{self, Workspace};
+use crate::base::runtime;
+use crate::check::{self, Check, Workspace};
+use crate::context::Context;
 use crate::interrupt::Interrupt;
-use crate::stack::config::{UserConfig, ca_bundle};
-use crate::stack::docker::Docker;
+use crate::report::{Event, Reporter};
+use crate::stack::docker::{CONNECT_DEADLINE, Docker};
 use crate::stack::project::{Mode, Project};
 use crate::stack::up::{UpOptions, up};
-use crate::ui::Shell;
+use crate::stack::{down, instance};
 
 /// What a lab's selftest found.
 #[derive(Debug, Clone, Serialize)]
@@ -28,33 +30,34 @@ pub struct SelftestReport {
 }
 
 /// Runs the selftest of `lab` in a scratch folder, removing its stack afterwards.
-pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
+pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestReport, Error> {
     let started = Instant::now();
     let scratch =
         tempfile::Builder::new().prefix("labforge-selftest-").tempdir().map_err(|e| Error::Usage(e.to_string()))?;
     let name = project_name("selftest", lab);
     let dir = scratch.path().join(&name);
-    shell.status("Selftest", format_args!("{} ({} steps)", lab.id, lab.steps.len()));
+    report.emit(Event::SelftestStarted { lab: lab.id.clone(), steps: lab.steps.len() });
     scaffold(lab, &dir, &name, false)?;
-    let runtime = crate::cmd::runtime();
+    let runtime = runtime();
     if lab.needs_venv() {
-        runtime.block_on(venv::ensure(&dir, shell))?;
+        runtime.block_on(venv::ensure(&dir, ctx, report))?;
     }
     let context = super::workspace::read_recorded(&dir)
         .and_then(|r| crate::scaffold::project_context(&r).map_err(Error::from))?;
     let result = runtime.block_on(async {
         let mut problems = Vec::new();
-        let engine = if lab.stack { Some(crate::cmd::docker().await?) } else { None };
+        let engine = if lab.stack { Some(Docker::connect(&ctx.docker_host(), CONNECT_DEADLINE).await?) } else { None };
         if let Some(engine) = &engine
-            && let Err(problem) = bring_up(engine, &dir, shell).await?
+            && let Err(problem) = bring_up(engine, &dir, ctx, report).await?
         {
             problems.push(format!("the starter's stack does not come up: {problem}"));
-            return Ok::<_, crate::Error>(problems);
+            return Ok::<_, Error>(problems);
         }
 
-        let ws = Workspace::new(&dir, context.clone(), lab.files.clone());
+        let ws = Workspace::new(&dir, context.clone(), lab.files.clone(), ctx);
         let steps: Vec<&Step> = lab.steps.iter().collect();
-        for (step, results) in steps.iter().zip(check::run_steps(&ws, &steps).await) {
+        let checks: Vec<&[Check]> = steps.iter().map(|s| s.checks.as_slice()).collect();
+        for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
             if results.iter().all(|r| r.passed) {
                 problems.push(format!(
                     "step `{}` passes on the starter: it must fail until the learner solves it",
@@ -62,12 +65,11 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
                 ));
             } else {
                 for r in results.iter().filter(|r| !r.passed) {
-                    shell.detail(format_args!(
-                        "  starter   {} / {}: {}",
-                        step.id,
-                        r.name,
-                        r.reason.as_deref().unwrap_or_default()
-                    ));
+                    report.emit(Event::SelftestStarterFailed {
+                        step: step.id.clone(),
+                        check: r.name.clone(),
+                        reason: r.reason.clone().unwrap_or_default(),
+                    });
                 }
             }
         }
@@ -77,18 +79,18 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
         }
         if lab.needs_venv() {
             // When the solution changed the dependencies, they are installed as for a learner.
-            venv::ensure(&dir, shell).await?;
+            venv::ensure(&dir, ctx, report).await?;
         }
         if let Some(engine) = &engine {
             // As a learner would after `lab solve`: `up` rebuilds what a changed dependency
             // needs; the reloading server picks up the rest, and the checks wait for it.
-            if let Err(problem) = bring_up(engine, &dir, shell).await? {
+            if let Err(problem) = bring_up(engine, &dir, ctx, report).await? {
                 problems.push(format!("the solution's stack does not come up: {problem}"));
                 return Ok(problems);
             }
         }
-        let ws = Workspace::new(&dir, context, lab.files.clone());
-        for (step, results) in steps.iter().zip(check::run_steps(&ws, &steps).await) {
+        let ws = Workspace::new(&dir, context, lab.files.clone(), ctx);
+        for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
             for r in results.into_iter().filter(|r| !r.passed) {
                 problems.push(format!(
                     "step `{}`: check `{}` fails on the solution: {}",
@@ -102,10 +104,10 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
     });
     if lab.stack {
         let project = crate::stack::spec::StackSpec::project_name(&dir).unwrap_or(name);
-        let quiet = shell.for_json();
         let _ = runtime.block_on(async {
-            let engine = crate::cmd::docker().await?;
-            crate::stack::down::down(&engine, &project, true, &quiet).await.map_err(crate::Error::from)
+            let engine = Docker::connect(&ctx.docker_host(), CONNECT_DEADLINE).await?;
+            let instance = instance::resolve(&engine, &project, &dir).await?;
+            down::down(&engine, instance.name(), true, report).await.map_err(Error::from)
         });
     }
     let problems = result?;
@@ -118,15 +120,19 @@ pub fn run(lab: &Lab, shell: &Shell) -> Result<SelftestReport, crate::Error> {
 }
 
 /// `labforge up` in development mode; `Ok(Err(..))` describes services that did not come up.
-async fn bring_up(engine: &Docker, dir: &Path, shell: &Shell) -> Result<Result<(), String>, crate::Error> {
-    let project = Project::load(dir, Mode::Dev, &UserConfig::load()?)?;
+async fn bring_up(
+    engine: &Docker,
+    dir: &Path,
+    ctx: &Context,
+    report_to: &dyn Reporter,
+) -> Result<Result<(), String>, Error> {
+    let project = instance::place(engine, Project::load(dir, Mode::Dev, ctx)?).await?;
     let options = UpOptions {
         timeout: Duration::from_secs(240),
         strict_ports: false,
-        ca_bundle: ca_bundle(None)?.map(|(_, bytes)| bytes),
+        ca_bundle: ctx.ca_bundle(None)?.map(|(_, bytes)| bytes),
     };
-    let quiet = shell.for_json();
-    let report = up(engine, &project, &options, &quiet, &Interrupt::never()).await?;
+    let report = up(engine, &project, &options, report_to, &Interrupt::never()).await?;
     if report.all_ready() {
         return Ok(Ok(()));
     }
@@ -134,7 +140,7 @@ async fn bring_up(engine: &Docker, dir: &Path, shell: &Shell) -> Result<Result<(
         .services
         .iter()
         .filter_map(|s| match &s.readiness {
-            crate::stack::up::Readiness::Failed { reason, logs, .. } => {
+            crate::stack::ready::Readiness::Failed { reason, logs, .. } => {
                 Some(format!("{}: {reason}; last log line: {}", s.name, logs.last().map(String::as_str).unwrap_or("-")))
             }
             _ => None,

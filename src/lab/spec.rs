@@ -4,16 +4,16 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use regex::Regex;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use super::catalog::LabFiles;
 use crate::check::kinds::CheckKind;
+use crate::check::{Check, LabFiles};
+use crate::scaffold::Templates;
 
 /// How long a check may take unless it says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,6 +77,8 @@ pub struct Lab {
     pub starter_remove: Vec<String>,
     pub steps: Vec<Step>,
     pub files: LabFiles,
+    /// The catalog its template comes from.
+    pub templates: Templates,
 }
 
 /// One step of a lab.
@@ -88,14 +90,6 @@ pub struct Step {
     pub needs: Vec<String>,
     pub hints: Vec<String>,
     pub checks: Vec<Check>,
-}
-
-/// One check of a step.
-#[derive(Debug, Clone)]
-pub struct Check {
-    pub name: String,
-    pub timeout: Duration,
-    pub kind: CheckKind,
 }
 
 impl Lab {
@@ -110,7 +104,7 @@ impl Lab {
     }
 
     /// Parses `lab.yaml` from `files`; `Err` holds every problem, each `path:line:column: ...`.
-    pub fn parse(files: LabFiles) -> Result<Lab, Vec<String>> {
+    pub fn parse(files: LabFiles, templates: &Templates) -> Result<Lab, Vec<String>> {
         let path = files.display_path("lab.yaml");
         let Some(bytes) = files.get("lab.yaml") else {
             return Err(vec![format!("{path}: missing: every lab folder needs a lab.yaml")]);
@@ -118,7 +112,7 @@ impl Lab {
         let text = String::from_utf8_lossy(bytes);
         let options = serde_saphyr::options! { strict_booleans: true };
         let spec: LabFile = serde_saphyr::from_str_with_options(&text, options)
-            .map_err(|e| vec![crate::scaffold::yaml_error(&path, &e)])?;
+            .map_err(|e| vec![crate::base::yaml_error(&path, &e)])?;
         let mut problems = Vec::new();
         let at = |loc: &serde_saphyr::Location, msg: String| format!("{path}:{}:{}: {msg}", loc.line(), loc.column());
 
@@ -141,7 +135,7 @@ impl Lab {
                 format!("difficulty `{}` must be beginner, intermediate or advanced", spec.difficulty.value),
             ));
         }
-        if let Err(e) = check_template(&spec.template.value) {
+        if let Err(e) = check_template(&spec.template.value, templates) {
             problems.push(at(&spec.template.referenced, e));
         }
         if spec.steps.is_empty() {
@@ -247,6 +241,7 @@ impl Lab {
             starter_remove: spec.starter_remove,
             steps,
             files,
+            templates: templates.clone(),
         })
     }
 }
@@ -266,7 +261,8 @@ fn sample_context(id: &str, choice: &TemplateChoice) -> tera::Context {
     project.insert("db", &choice.db);
     project.insert("auth", &choice.auth);
     project.insert("extras", &choice.extras);
-    super::text_context(&project, "http://127.0.0.1:8000")
+    let app = crate::stack::spec::ServiceKind::App;
+    super::text_context(&project, &format!("http://{}:{}", crate::stack::kind::PUBLISHED_ON, app.port()))
 }
 
 fn valid_id(id: &str) -> bool {
@@ -277,8 +273,8 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// The template and options must be ones `labforge new` accepts.
-fn check_template(choice: &TemplateChoice) -> Result<(), String> {
-    let template = crate::scaffold::Template::builtin(&choice.framework).map_err(|e| e.to_string())?;
+fn check_template(choice: &TemplateChoice, templates: &Templates) -> Result<(), String> {
+    let template = crate::scaffold::Template::builtin(&choice.framework, templates).map_err(|e| e.to_string())?;
     let mut given = crate::scaffold::Given::default();
     given.set("db", "db", crate::scaffold::GivenValue::One(choice.db.clone()));
     given.set("auth", "auth", crate::scaffold::GivenValue::One(choice.auth.clone()));
@@ -302,19 +298,12 @@ fn parse_check(value: Value, files: &LabFiles) -> Result<Check, String> {
     };
     let timeout = match map.remove("timeout") {
         None => DEFAULT_TIMEOUT,
-        Some(Value::String(t)) => crate::stack::spec::parse_duration(&t).map_err(|e| format!("check `{name}`: {e}"))?,
+        Some(Value::String(t)) => crate::base::parse_duration(&t).map_err(|e| format!("check `{name}`: {e}"))?,
         Some(other) => return Err(format!("check `{name}`: timeout {other} must be like `10s`")),
     };
     let kind = CheckKind::parse(&kind, Value::Object(map)).map_err(|e| format!("check `{name}`: {e}"))?;
     kind.validate(files).map_err(|e| format!("check `{name}`: {e}"))?;
     Ok(Check { name, timeout, kind })
-}
-
-/// Compiles a regex from a lab, naming it in the error.
-pub fn regex(pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| {
-        format!("bad regex `{pattern}`: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
-    })
 }
 
 /// Values a check compares against, in a lab's YAML: any JSON.
@@ -362,7 +351,7 @@ steps:
 
     #[test]
     fn a_good_lab_parses() {
-        let lab = Lab::parse(lab(GOOD)).unwrap();
+        let lab = Lab::parse(lab(GOOD), &Templates::Embedded).unwrap();
         assert_eq!(lab.steps.len(), 2);
         assert_eq!(lab.steps[1].needs, ["first"]);
         assert!(lab.steps[0].checks[0].kind.is_ordered());
@@ -372,7 +361,7 @@ steps:
     #[test]
     fn yaml_1_1_booleans_stay_text() {
         let yaml = GOOD.replace("{$.status: ok}", "{$.status: yes}");
-        let lab = Lab::parse(lab(&yaml)).unwrap();
+        let lab = Lab::parse(lab(&yaml), &Templates::Embedded).unwrap();
         let CheckKind::Http(http) = &lab.steps[0].checks[0].kind else { panic!("an http check") };
         assert_eq!(http.requests[0].expect.json["$.status"], serde_json::json!("yes"));
     }
@@ -394,7 +383,7 @@ steps:
             text.insert_str(at, &junk);
             let cut = cut.max(text.len() / 2).min(text.len());
             text.truncate(cut);
-            let _ = Lab::parse(lab(&text));
+            let _ = Lab::parse(lab(&text), &Templates::Embedded);
         }
     }
 }

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use super::Error;
-use crate::ui::Shell;
+use crate::context::Context;
+use crate::report::{Event, Reporter, VenvChange};
 
 /// Written into `.venv` after the last package is installed: the hash of the `pyproject.toml` it
 /// was installed from.
@@ -47,7 +48,7 @@ pub fn state(dir: &Path) -> State {
 
 /// Makes `dir/.venv` hold the project with its dev dependencies (`pip install -e '.[dev]'`),
 /// doing only what its [`State`] needs.
-pub async fn ensure(dir: &Path, shell: &Shell) -> Result<(), Error> {
+pub async fn ensure(dir: &Path, ctx: &Context, report: &dyn Reporter) -> Result<(), Error> {
     // The programs run inside the project: every path handed to them is absolute, so the
     // project may be named relative to wherever labforge was started.
     let dir = std::path::absolute(dir).map_err(|e| Error::Usage(format!("cannot resolve {}: {e}", dir.display())))?;
@@ -55,20 +56,20 @@ pub async fn ensure(dir: &Path, shell: &Shell) -> Result<(), Error> {
     let state = state(&dir);
     match state {
         State::Ready => return Ok(()),
-        State::Missing => shell.status("Installing", "the project's dependencies into .venv (once per lab)"),
+        State::Missing => report.emit(Event::VenvStarted { why: VenvChange::Missing }),
         State::Incomplete => {
-            shell.status("Repairing", ".venv: an earlier install did not finish, so it is made again");
+            report.emit(Event::VenvStarted { why: VenvChange::Incomplete });
             std::fs::remove_dir_all(&venv)
                 .map_err(|e| Error::Usage(format!("cannot remove the incomplete {}: {e}", venv.display())))?;
         }
-        State::Outdated => shell.status("Updating", ".venv: pyproject.toml changed since it was installed"),
+        State::Outdated => report.emit(Event::VenvStarted { why: VenvChange::Outdated }),
     }
     let started = Instant::now();
     // Not complete from here on until the install below says so.
     let _ = std::fs::remove_file(venv.join(COMPLETE));
-    let python = std::env::var("LABFORGE_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = ctx.python();
     let result = async {
-        for (program, args) in commands(&venv, &python, state == State::Outdated, which("uv")) {
+        for (program, args) in commands(&venv, &python, state == State::Outdated, ctx.which("uv")) {
             run(&dir, &program, &args).await?;
         }
         std::fs::write(venv.join(COMPLETE), dependencies_hash(&dir))
@@ -80,7 +81,7 @@ pub async fn ensure(dir: &Path, shell: &Shell) -> Result<(), Error> {
         let _ = std::fs::remove_dir_all(&venv);
     }
     result?;
-    shell.status("Installed", format_args!("the project's dependencies in {:.1}s", started.elapsed().as_secs_f64()));
+    report.emit(Event::VenvInstalled { seconds: started.elapsed().as_secs_f64() });
     Ok(())
 }
 
@@ -137,12 +138,7 @@ async fn run(dir: &Path, program: &Path, args: &[String]) -> Result<(), Error> {
 /// What the venv was installed from: the project's `pyproject.toml`.
 fn dependencies_hash(dir: &Path) -> String {
     let bytes = std::fs::read(dir.join("pyproject.toml")).unwrap_or_default();
-    crate::stack::project::hex(&Sha256::digest(&bytes)[..16])
-}
-
-fn which(tool: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(tool)).find(|p| p.is_file())
+    crate::base::hex(&Sha256::digest(&bytes)[..16])
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ impl Manifest {
     /// Parses and validates a manifest; `Err` holds every problem found, each a one-line message
     /// prefixed with `path`.
     pub fn parse(path: &str, text: &str) -> Result<Manifest, Vec<String>> {
-        let spec: ManifestSpec = serde_saphyr::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
+        let spec: ManifestSpec = serde_saphyr::from_str(text).map_err(|e| vec![crate::base::yaml_error(path, &e)])?;
         let mut problems = Vec::new();
         let mut conditions = Conditions::default();
         let mut problem = |what: String| problems.push(format!("{path}: {what}"));
@@ -337,24 +337,6 @@ fn valid_identifier(name: &str) -> bool {
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `path:line:column: message` for a YAML error, on one line.
-pub fn yaml_error(path: &str, err: &serde_saphyr::Error) -> String {
-    let full = err.to_string();
-    // serde-saphyr's message starts with `error: line L column C: ` and adds a snippet; keep the
-    // message, put the location in the conventional place.
-    let first = full.lines().next().unwrap_or(&full);
-    let message = first
-        .trim_start_matches("error: ")
-        .split_once(": ")
-        .filter(|(loc, _)| loc.starts_with("line "))
-        .map(|(_, msg)| msg)
-        .unwrap_or(first);
-    match err.location() {
-        Some(loc) => format!("{path}:{}:{}: {message}", loc.line(), loc.column()),
-        None => format!("{path}: {message}"),
-    }
 }
 
 #[cfg(test)]

@@ -14,13 +14,12 @@ mod template;
 
 pub use answers::{Answers, Given, GivenValue};
 pub use filters::shell as shell_quote;
-pub use manifest::yaml_error;
 pub use manifest::{Manifest, VarKind, Variable};
 pub use name::ProjectName;
 pub use plan::{FileAction, Mode, Plan, PlannedFile, TargetState};
 pub use render::{Recorded, project_context, render, render_overlay, safe_relative, strip_tag_lines};
 pub use secrets::Secrets;
-pub use source::{builtin_names, read_tree};
+pub use source::{Templates, read_tree};
 pub use template::{Combination, Template};
 
 use std::path::PathBuf;

@@ -43,49 +43,58 @@ impl Layer {
     }
 }
 
-/// Environment variable naming a folder that replaces the embedded catalog, for template authors
-/// who want to see an edit without rebuilding labforge.
-pub const CATALOG_ENV: &str = "LABFORGE_TEMPLATES";
-
-fn catalog_dir() -> Option<PathBuf> {
-    std::env::var_os(CATALOG_ENV).filter(|v| !v.is_empty()).map(PathBuf::from)
+/// Where built-in templates and layers come from: the catalog embedded in the binary, or a folder
+/// that replaces it (`LABFORGE_TEMPLATES`, for template authors who want to see an edit without
+/// rebuilding labforge).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Templates {
+    #[default]
+    Embedded,
+    Dir(PathBuf),
 }
 
-/// Names of the built-in templates users can choose (layers starting with `_` are internal).
-pub fn builtin_names() -> Vec<String> {
-    let mut names: Vec<String> = match catalog_dir() {
-        Some(dir) => fs::read_dir(&dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.path().join(MANIFEST).is_file())
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .collect(),
-        None => embedded::TEMPLATES
-            .iter()
-            .filter_map(|(path, _)| path.strip_suffix(MANIFEST)?.strip_suffix('/'))
-            .map(str::to_string)
-            .collect(),
-    };
-    names.retain(|name| !name.contains('/') && !name.starts_with('_'));
-    names.sort();
-    names.dedup();
-    names
-}
-
-/// A built-in template or layer by name (from `LABFORGE_TEMPLATES` when it is set).
-pub fn builtin(name: &str) -> Option<Layer> {
-    if let Some(dir) = catalog_dir() {
-        let mut layer = from_dir(&dir.join(name)).ok()?;
-        layer.name = name.to_string();
-        return Some(layer);
+impl Templates {
+    /// The folder when one is given, else the embedded catalog.
+    pub fn choose(dir: Option<PathBuf>) -> Templates {
+        dir.map_or(Templates::Embedded, Templates::Dir)
     }
-    let prefix = format!("{name}/");
-    let files: BTreeMap<_, _> = embedded::TEMPLATES
-        .iter()
-        .filter_map(|(path, bytes)| Some((path.strip_prefix(&prefix)?.to_string(), Cow::Borrowed(*bytes))))
-        .collect();
-    (!files.is_empty()).then(|| Layer { name: name.to_string(), origin: Origin::Builtin, files })
+
+    /// Names of the templates users can choose (layers starting with `_` are internal).
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = match self {
+            Templates::Dir(dir) => fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.path().join(MANIFEST).is_file())
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .collect(),
+            Templates::Embedded => embedded::TEMPLATES
+                .iter()
+                .filter_map(|(path, _)| path.strip_suffix(MANIFEST)?.strip_suffix('/'))
+                .map(str::to_string)
+                .collect(),
+        };
+        names.retain(|name| !name.contains('/') && !name.starts_with('_'));
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// A template or layer by name.
+    pub fn layer(&self, name: &str) -> Option<Layer> {
+        if let Templates::Dir(dir) = self {
+            let mut layer = from_dir(&dir.join(name)).ok()?;
+            layer.name = name.to_string();
+            return Some(layer);
+        }
+        let prefix = format!("{name}/");
+        let files: BTreeMap<_, _> = embedded::TEMPLATES
+            .iter()
+            .filter_map(|(path, bytes)| Some((path.strip_prefix(&prefix)?.to_string(), Cow::Borrowed(*bytes))))
+            .collect();
+        (!files.is_empty()).then(|| Layer { name: name.to_string(), origin: Origin::Builtin, files })
+    }
 }
 
 /// Files and folders that are build debris, never template content.
@@ -174,7 +183,7 @@ mod tests {
 
     #[test]
     fn builtin_catalog_lists_user_facing_templates_only() {
-        let names = builtin_names();
+        let names = Templates::Embedded.names();
         assert!(names.iter().any(|n| n == "fastapi"), "{names:?}");
         assert!(names.iter().all(|n| !n.starts_with('_')));
     }

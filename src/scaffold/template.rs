@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::manifest::{Manifest, VarKind};
-use super::source::{self, Layer};
+use super::source::{self, Layer, Templates};
 use super::{Answers, Error};
 
 /// A template and the layers it builds on. Layers render first, in order, and the template's own
@@ -28,29 +28,29 @@ pub struct Combination {
 }
 
 impl Template {
-    /// A built-in template by name.
-    pub fn builtin(name: &str) -> Result<Template, Error> {
-        let unknown = || Error::UnknownTemplate { name: name.to_string(), known: source::builtin_names().join(", ") };
+    /// A template of the catalog by name.
+    pub fn builtin(name: &str, templates: &Templates) -> Result<Template, Error> {
+        let unknown = || Error::UnknownTemplate { name: name.to_string(), known: templates.names().join(", ") };
         if name.starts_with('_') || name.contains('/') {
             return Err(unknown());
         }
-        let layer = source::builtin(name).ok_or_else(unknown)?;
-        Template::assemble(layer)
+        let layer = templates.layer(name).ok_or_else(unknown)?;
+        Template::assemble(layer, templates)
     }
 
-    /// A template kept in a folder; its `layers` may name built-in layers.
-    pub fn from_dir(dir: &Path) -> Result<Template, Error> {
-        Template::assemble(source::from_dir(dir)?)
+    /// A template kept in a folder; its `layers` may name layers of the catalog.
+    pub fn from_dir(dir: &Path, templates: &Templates) -> Result<Template, Error> {
+        Template::assemble(source::from_dir(dir)?, templates)
     }
 
-    fn assemble(top: Layer) -> Result<Template, Error> {
+    fn assemble(top: Layer, templates: &Templates) -> Result<Template, Error> {
         let template_name = top.name.clone();
         let invalid = |problems| Error::InvalidTemplate { template: template_name.clone(), problems };
         let manifest = parse_manifest(&top).map_err(invalid)?;
         let mut layers = Vec::new();
         let mut problems = Vec::new();
         for name in &manifest.layers {
-            let Some(layer) = source::builtin(name) else {
+            let Some(layer) = templates.layer(name) else {
                 problems.push(format!("{}: layer `{name}` does not exist", top.manifest_path()));
                 continue;
             };

@@ -11,6 +11,7 @@ use bollard::models::{
 use bollard::query_parameters as q;
 use futures_util::stream::{BoxStream, StreamExt};
 
+use super::kind::PUBLISHED_ON;
 use super::project::{Healthcheck, LABEL_PROJECT};
 
 /// A failed Engine call: what labforge was doing and what the daemon said.
@@ -53,6 +54,9 @@ fn reason(e: &bollard::errors::Error) -> String {
         }
     }
 }
+
+/// An object's labels.
+pub type Labels = HashMap<String, String>;
 
 /// The daemon labforge talks to.
 #[derive(Debug, Clone)]
@@ -124,7 +128,7 @@ pub struct ContainerSpec {
     pub working_dir: Option<String>,
     pub env: Vec<(String, String)>,
     pub labels: HashMap<String, String>,
-    /// (container port, host port), published on 127.0.0.1.
+    /// (container port, host port), published on [`PUBLISHED_ON`].
     pub ports: Vec<(u16, u16)>,
     /// (volume name, path in the container).
     pub volumes: Vec<(String, String)>,
@@ -174,6 +178,8 @@ pub trait Engine {
     async fn network_exists(&self, name: &str) -> Result<bool, DockerError>;
     async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> Result<(), DockerError>;
     async fn remove_network(&self, name: &str) -> Result<(), DockerError>;
+    /// The labels of every container, network and volume labelled `key=value`.
+    async fn labelled(&self, key: &str, value: &str) -> Result<Vec<Labels>, DockerError>;
     /// Names of the project's labelled networks and volumes.
     async fn project_networks(&self, project: &str) -> Result<Vec<String>, DockerError>;
     async fn project_volumes(&self, project: &str) -> Result<Vec<String>, DockerError>;
@@ -218,22 +224,18 @@ pub struct Docker {
     info: EngineInfo,
 }
 
-/// Where bollard will connect: `DOCKER_HOST`, else the default socket.
-pub fn endpoint() -> String {
-    std::env::var("DOCKER_HOST")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string())
-}
+/// How long labforge waits for the Docker daemon to answer before saying it is unreachable.
+pub const CONNECT_DEADLINE: Duration = Duration::from_millis(900);
 
 impl Docker {
-    /// Connects, negotiates the API version (Engine API 1.41 and later) and reads the daemon's
-    /// version, all within `deadline`, so an absent daemon is reported at once.
-    pub async fn connect(deadline: Duration) -> Result<Docker, DockerError> {
-        let endpoint = endpoint();
+    /// Connects to the daemon at `host` (`unix://PATH`, `tcp://HOST:PORT`), negotiates the API
+    /// version (Engine API 1.41 and later) and reads the daemon's version, all within `deadline`,
+    /// so an absent daemon is reported at once.
+    pub async fn connect(host: &str, deadline: Duration) -> Result<Docker, DockerError> {
+        let endpoint = host.to_string();
         let unreachable = |reason: String| DockerError::Unreachable { endpoint: endpoint.clone(), reason };
         let attempt = async {
-            let client = bollard::Docker::connect_with_defaults().map_err(|e| unreachable(reason(&e)))?;
+            let client = bollard::Docker::connect_with_host(host).map_err(|e| unreachable(reason(&e)))?;
             let client = client.negotiate_version().await.map_err(|e| unreachable(reason(&e)))?;
             let version = client.version().await.map_err(|e| unreachable(reason(&e)))?;
             Ok::<_, DockerError>((client, version))
@@ -334,6 +336,22 @@ impl Engine for Docker {
             ports,
             bindings,
         }))
+    }
+
+    async fn labelled(&self, key: &str, value: &str) -> Result<Vec<Labels>, DockerError> {
+        let filters = HashMap::from([("label".to_string(), vec![format!("{key}={value}")])]);
+        let containers = q::ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let containers = self.client.list_containers(Some(containers)).await.map_err(call("list containers"))?;
+        let networks = q::ListNetworksOptionsBuilder::default().filters(&filters).build();
+        let networks = self.client.list_networks(Some(networks)).await.map_err(call("list networks"))?;
+        let volumes = q::ListVolumesOptionsBuilder::default().filters(&filters).build();
+        let volumes = self.client.list_volumes(Some(volumes)).await.map_err(call("list volumes"))?;
+        Ok(containers
+            .into_iter()
+            .map(|c| c.labels.unwrap_or_default())
+            .chain(networks.into_iter().map(|n| n.labels.unwrap_or_default()))
+            .chain(volumes.volumes.unwrap_or_default().into_iter().map(|v| v.labels))
+            .collect())
     }
 
     async fn network_exists(&self, name: &str) -> Result<bool, DockerError> {
@@ -494,7 +512,7 @@ impl Engine for Docker {
             // Published on loopback only: a database on 0.0.0.0 bypasses host firewalls.
             bindings.insert(
                 key,
-                Some(vec![PortBinding { host_ip: Some("127.0.0.1".into()), host_port: Some(host.to_string()) }]),
+                Some(vec![PortBinding { host_ip: Some(PUBLISHED_ON.into()), host_port: Some(host.to_string()) }]),
             );
         }
         let mut binds: Vec<String> = spec.volumes.iter().map(|(v, at)| format!("{v}:{at}")).collect();

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 
 use super::Error;
 use super::docker::Engine;
-use crate::ui::Shell;
+use crate::report::{Event, Object, Reporter};
 
 /// What `down` removed.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -17,33 +17,34 @@ pub struct DownReport {
     pub volumes: Vec<String>,
 }
 
-pub async fn down<E: Engine>(engine: &E, project: &str, volumes: bool, shell: &Shell) -> Result<DownReport, Error> {
+pub async fn down<E: Engine>(
+    engine: &E,
+    project: &str,
+    volumes: bool,
+    report_to: &dyn Reporter,
+) -> Result<DownReport, Error> {
     let mut report = DownReport::default();
     let containers = engine.containers(project).await?;
     let removals = containers.iter().map(|c| engine.remove(&c.id, Duration::from_secs(10)));
     for (container, result) in containers.iter().zip(join_all(removals).await) {
         result?;
-        shell.status("Removed", format_args!("container {}", container.name));
+        report_to.emit(Event::Removed { object: Object::Container, name: container.name.clone() });
         report.containers.push(container.name.clone());
     }
     for network in engine.project_networks(project).await? {
         engine.remove_network(&network).await?;
-        shell.status("Removed", format_args!("network {network}"));
+        report_to.emit(Event::Removed { object: Object::Network, name: network.clone() });
         report.networks.push(network);
     }
     let kept = engine.project_volumes(project).await?;
     if volumes {
         for volume in kept {
             engine.remove_volume(&volume).await?;
-            shell.status("Removed", format_args!("volume {volume}"));
+            report_to.emit(Event::Removed { object: Object::Volume, name: volume.clone() });
             report.volumes.push(volume);
         }
     } else if !kept.is_empty() {
-        shell.detail(format_args!(
-            "{:>10} volumes {} (data survives; `--volumes` removes them)",
-            "Kept",
-            kept.join(", ")
-        ));
+        report_to.emit(Event::VolumesKept { names: kept });
     }
     Ok(report)
 }

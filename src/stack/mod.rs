@@ -1,18 +1,28 @@
-//! The project's stack on Docker: `labforge.yaml` ([`spec`]), the user's overrides ([`config`]),
-//! the resolved containers ([`project`]), the Engine adapter ([`docker`]), the commands'
+//! The project's stack on Docker: `labforge.yaml` ([`spec`]), the resolved containers
+//! ([`project`]) and the folder's instance of them ([`instance`]), the image build context
+//! ([`build`]), the Engine adapter ([`docker`]), the commands'
 //! workflows ([`up`], [`down`]) and the development server's reloads ([`reload`]).
 
-pub mod config;
-pub mod context;
+pub mod build;
 pub mod diagnose;
 pub mod docker;
 pub mod down;
 pub mod endpoints;
+#[cfg(test)]
+mod fake;
+pub mod image;
+pub mod instance;
+pub mod kind;
+pub mod ports;
+pub mod probe;
 pub mod project;
 pub mod ready;
 pub mod reload;
 pub mod spec;
 pub mod up;
+
+#[cfg(test)]
+mod tests;
 
 pub use docker::DockerError;
 
@@ -34,4 +44,10 @@ pub enum Error {
     NotRunning(String),
     #[error(transparent)]
     Docker(#[from] DockerError),
+}
+
+impl From<crate::context::ConfigError> for Error {
+    fn from(err: crate::context::ConfigError) -> Self {
+        Error::Config(err.0)
+    }
 }

@@ -10,10 +10,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Error;
-use super::config::{ImageKey, UserConfig};
+use super::instance::Instance;
 use super::spec::{self, Port, ServiceKind, StackSpec};
+use crate::context::{Context, Env, ImageKey, UserConfig};
 
-/// Labels on every Docker object labforge creates.
+/// Labels on every Docker object labforge creates. The project label names the instance
+/// ([`Instance`]): the project's name, with a suffix for a second folder of the same project.
 pub const LABEL_PROJECT: &str = "io.labforge.project";
 pub const LABEL_SERVICE: &str = "io.labforge.service";
 pub const LABEL_CONFIG_HASH: &str = "io.labforge.config-hash";
@@ -85,6 +87,8 @@ pub struct Bind {
 #[derive(Debug, Clone)]
 pub struct Project {
     pub name: String,
+    /// Which copy of the project this folder runs: the names of its Docker objects.
+    pub instance: Instance,
     pub dir: PathBuf,
     pub mode: Mode,
     /// Services in start order: every service after the ones it depends on.
@@ -92,8 +96,9 @@ pub struct Project {
 }
 
 impl Project {
-    /// Reads `labforge.yaml` and `.env` from `dir` and resolves them for `mode`.
-    pub fn load(dir: &Path, mode: Mode, user: &UserConfig) -> Result<Project, Error> {
+    /// Reads `labforge.yaml` and `.env` from `dir` and resolves them for `mode`, as the
+    /// readable instance (see [`Project::in_instance`]).
+    pub fn load(dir: &Path, mode: Mode, ctx: &Context) -> Result<Project, Error> {
         let path = dir.join(spec::FILE_NAME);
         let text = std::fs::read_to_string(&path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
@@ -112,15 +117,29 @@ impl Project {
             Ok(text) => parse_dotenv(&text),
             Err(_) => BTreeMap::new(),
         };
-        resolve(&spec, &shown, dir, mode, user, &dotenv)
+        resolve(&spec, &shown, dir, mode, ctx.user_config()?, ctx.env(), &dotenv)
+    }
+
+    /// The same project as another instance: its volumes renamed for it.
+    pub fn in_instance(mut self, instance: Instance) -> Project {
+        let old = format!("{}_", self.instance.name());
+        for service in &mut self.services {
+            for (volume, _) in &mut service.volumes {
+                if let Some(key) = volume.strip_prefix(&old) {
+                    *volume = instance.volume(key);
+                }
+            }
+        }
+        self.instance = instance;
+        self
     }
 
     pub fn network_name(&self) -> String {
-        format!("labforge_{}", self.name)
+        self.instance.network()
     }
 
     pub fn container_name(&self, service: &str) -> String {
-        format!("{}-{service}", self.name)
+        self.instance.container(service)
     }
 
     pub fn service(&self, name: &str) -> Option<&Service> {
@@ -139,10 +158,12 @@ fn resolve(
     dir: &Path,
     mode: Mode,
     user: &UserConfig,
+    env: &Env,
     dotenv: &BTreeMap<String, String>,
 ) -> Result<Project, Error> {
     let project = spec.project.value.clone();
-    let lookup = |name: &str| std::env::var(name).ok().or_else(|| dotenv.get(name).cloned());
+    let instance = Instance::plain(&project, dir);
+    let lookup = |name: &str| env.string(name).or_else(|| dotenv.get(name).cloned());
     let mut problems = Vec::new();
     let mut services = Vec::new();
     for (name, s) in &spec.services {
@@ -163,7 +184,7 @@ fn resolve(
                 )),
             }
         }
-        let override_image = user.images.get(&ImageKey::for_kind(s.kind)).cloned();
+        let override_image = user.images.get(&image_key(s.kind)).cloned();
         let image = match (&s.build, &s.image) {
             (Some(build), _) => {
                 let mut args = build.args.clone();
@@ -198,7 +219,9 @@ fn resolve(
         }
         let healthcheck = s.healthcheck.as_ref().map(|h| {
             let d = |v: &Option<serde_saphyr::Spanned<String>>, default: u64| {
-                v.as_ref().and_then(|d| spec::parse_duration(&d.value).ok()).unwrap_or(Duration::from_secs(default))
+                v.as_ref()
+                    .and_then(|d| crate::base::parse_duration(&d.value).ok())
+                    .unwrap_or(Duration::from_secs(default))
             };
             Healthcheck {
                 test: h.test.clone(),
@@ -220,7 +243,7 @@ fn resolve(
                 .volumes
                 .iter()
                 .filter_map(|v| spec::parse_volume(&v.value).ok())
-                .map(|(vol, at)| (format!("{project}_{vol}"), at.to_string()))
+                .map(|(vol, at)| (instance.volume(vol), at.to_string()))
                 .collect(),
             binds,
             depends_on: s.depends_on.iter().map(|d| d.value.clone()).collect(),
@@ -235,7 +258,17 @@ fn resolve(
     if !problems.is_empty() {
         return Err(Error::Spec(problems));
     }
-    Ok(Project { name: project, dir: dir.to_path_buf(), mode, services: start_order(services) })
+    Ok(Project { name: project, instance, dir: dir.to_path_buf(), mode, services: start_order(services) })
+}
+
+/// The user's image override that applies to a service of `kind`: the database image, or the
+/// app's base image.
+pub fn image_key(kind: ServiceKind) -> ImageKey {
+    match kind {
+        ServiceKind::Postgres => ImageKey::Postgres,
+        ServiceKind::Mongo => ImageKey::Mongo,
+        ServiceKind::App => ImageKey::Python,
+    }
 }
 
 /// Orders services so each comes after its dependencies (the spec has no cycles), keeping the
@@ -262,17 +295,13 @@ impl Service {
             "image_id": image_id,
         });
         h.update(body.to_string().as_bytes());
-        hex(&h.finalize()[..8])
+        crate::base::hex(&h.finalize()[..8])
     }
 
     /// The `VAR` of this service's environment, or `default`.
     pub fn env_or(&self, key: &str, default: &str) -> String {
         self.env.get(key).filter(|v| !v.is_empty()).cloned().unwrap_or_else(|| default.to_string())
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Replaces `${VAR}` and `${VAR:-default}`; `$$` is a literal `$`. `Err` names an unset variable.
@@ -343,13 +372,16 @@ mod tests {
         assert_eq!(env["C"], "x=y");
     }
 
+    /// `labforge.yaml` text resolved in development mode with `user`'s overrides and no variables.
+    fn resolve_text(text: &str, user: &UserConfig) -> Result<Project, Error> {
+        let spec = StackSpec::parse("labforge.yaml", text).unwrap();
+        resolve(&spec, "labforge.yaml", Path::new("."), Mode::Dev, user, &Env::default(), &BTreeMap::new())
+    }
+
     #[test]
     fn services_start_after_their_dependencies() {
         let text = "version: 1\nproject: p\nservices:\n  app:\n    kind: app\n    image: x\n    depends_on: [db]\n  db:\n    kind: postgres\n    image: y\n";
-        let spec = StackSpec::parse("labforge.yaml", text).unwrap();
-        let project =
-            resolve(&spec, "labforge.yaml", Path::new("."), Mode::Dev, &UserConfig::default(), &BTreeMap::new())
-                .unwrap();
+        let project = resolve_text(text, &UserConfig::default()).unwrap();
         let order: Vec<&str> = project.services.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(order, ["db", "app"]);
     }
@@ -357,11 +389,10 @@ mod tests {
     #[test]
     fn user_overrides_replace_images_and_the_python_base() {
         let text = "version: 1\nproject: p\nservices:\n  db:\n    kind: postgres\n    image: postgres:17\n  app:\n    kind: app\n    build: { args: { PYTHON_IMAGE: python:3.12-slim } }\n";
-        let spec = StackSpec::parse("labforge.yaml", text).unwrap();
         let mut user = UserConfig::default();
         user.images.insert(ImageKey::Postgres, "mirror/pg:15".into());
         user.images.insert(ImageKey::Python, "mirror/py:3.11".into());
-        let project = resolve(&spec, "labforge.yaml", Path::new("."), Mode::Dev, &user, &BTreeMap::new()).unwrap();
+        let project = resolve_text(text, &user).unwrap();
         assert_eq!(project.service("db").unwrap().image, ImageSource::Pull("mirror/pg:15".into()));
         let ImageSource::Build { args, .. } = &project.service("app").unwrap().image else { panic!() };
         assert_eq!(args["PYTHON_IMAGE"], "mirror/py:3.11");
@@ -370,9 +401,7 @@ mod tests {
     #[test]
     fn an_unset_variable_is_named_with_the_fix() {
         let text = "version: 1\nproject: p\nservices:\n  db:\n    kind: postgres\n    image: x\n    environment: { POSTGRES_PASSWORD: \"${PG_PW}\" }\n";
-        let spec = StackSpec::parse("labforge.yaml", text).unwrap();
-        let err = resolve(&spec, "labforge.yaml", Path::new("."), Mode::Dev, &UserConfig::default(), &BTreeMap::new())
-            .unwrap_err();
+        let err = resolve_text(text, &UserConfig::default()).unwrap_err();
         assert!(err.to_string().contains("uses ${PG_PW}, which is not set (add `PG_PW=...` to .env)"), "{err}");
     }
 }

@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::diagnose::diagnose;
 use super::docker::Engine;
+use crate::base::wait::{Ended, Verdict, Wait, Wake, no_events};
 
 /// How often the app is asked while it reloads.
 const ASK_EVERY: Duration = Duration::from_millis(100);
@@ -151,55 +152,48 @@ pub async fn wait_until_current<E: Engine>(
         .timeout(Duration::from_secs(1))
         .build()
         .map_err(|e| NotReloaded { reason: e.to_string(), diagnosis: None })?;
-    let deadline = tokio::time::Instant::now() + timeout;
-    let mut ask = tokio::time::interval(ASK_EVERY);
-    ask.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut crash_check = tokio::time::interval(CRASH_CHECK_EVERY);
-    crash_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The first look at the log comes after the reloader had time to say it is reloading: a
     // traceback from before the edit is not this reload's.
-    crash_check.reset();
-    let mut last = "no answer yet".to_string();
-    let mut crash_seen = 0;
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep_until(deadline) => {
-                return Err(NotReloaded {
-                    reason: format!(
-                        "the app has not reloaded your last change within {}s ({last})",
-                        timeout.as_secs()
-                    ),
-                    diagnosis: None,
-                });
-            }
-            _ = crash_check.tick() => {
+    let crash_ticks = (CRASH_CHECK_EVERY.as_millis() / ASK_EVERY.as_millis()).max(1) as u64;
+    let mut crashed_in_a_row = 0;
+    let ended = Wait::at_most(timeout, ASK_EVERY)
+        .run(std::future::pending(), no_events::<()>(), async |wake| {
+            let Wake::Tick(n) = wake else { return Verdict::Pending(String::new()) };
+            if n > 0 && n % crash_ticks == 0 {
                 let logs = engine.logs(id, CRASH_LOG_LINES).await.unwrap_or_default();
                 // Seen twice in a row while the app still does not serve the new code: not a
                 // traceback that a reload is about to replace.
-                crash_seen = if ends_in_crash(&logs) { crash_seen + 1 } else { 0 };
-                if crash_seen >= 2 {
+                crashed_in_a_row = if ends_in_crash(&logs) { crashed_in_a_row + 1 } else { 0 };
+                if crashed_in_a_row >= 2 {
                     let said = logs.iter().rev().find(|l| !l.trim().is_empty()).map_or("", |l| l.trim());
-                    return Err(NotReloaded {
+                    return Verdict::Failed(NotReloaded {
                         reason: format!("the app crashed while reloading your last change: {said}"),
                         diagnosis: diagnose(&logs, "").map(str::to_string),
                     });
                 }
             }
-            _ = ask.tick() => {
-                let serving = match client.get(url).send().await {
-                    Ok(response) => {
-                        let status = response.status().as_u16();
-                        judge(status, &response.text().await.unwrap_or_default(), changed)
-                    }
-                    Err(e) => Serving::Away(if e.is_connect() { "connection refused".into() } else { e.to_string() }),
-                };
-                match serving {
-                    Serving::Current | Serving::Unknown => return Ok(started.elapsed()),
-                    Serving::Stale => last = "it still serves the code from before".into(),
-                    Serving::Away(why) => last = why,
+            let serving = match client.get(url).send().await {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    judge(status, &response.text().await.unwrap_or_default(), changed)
                 }
+                Err(e) => Serving::Away(if e.is_connect() { "connection refused".into() } else { e.to_string() }),
+            };
+            match serving {
+                Serving::Current | Serving::Unknown => Verdict::Done(()),
+                Serving::Stale => Verdict::Pending("it still serves the code from before".into()),
+                Serving::Away(why) => Verdict::Pending(why),
             }
-        }
+        })
+        .await;
+    match ended {
+        Ended::Done(()) => Ok(started.elapsed()),
+        Ended::Failed(not_reloaded) => Err(not_reloaded),
+        Ended::TimedOut { last } => Err(NotReloaded {
+            reason: format!("the app has not reloaded your last change within {}s ({last})", timeout.as_secs()),
+            diagnosis: None,
+        }),
+        Ended::Cancelled => unreachable!("nothing cancels this wait"),
     }
 }
 

@@ -24,7 +24,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -170,12 +169,12 @@ impl StackSpec {
         })?;
         serde_saphyr::from_str::<Named>(&text)
             .map(|n| n.project)
-            .map_err(|e| super::Error::Spec(vec![crate::scaffold::yaml_error(&path.display().to_string(), &e)]))
+            .map_err(|e| super::Error::Spec(vec![crate::base::yaml_error(&path.display().to_string(), &e)]))
     }
 
     /// Parses and validates `text` read from `path`. `Err` holds every problem, one line each.
     pub fn parse(path: &str, text: &str) -> Result<StackSpec, Vec<String>> {
-        let spec: StackSpec = serde_saphyr::from_str(text).map_err(|e| vec![crate::scaffold::yaml_error(path, &e)])?;
+        let spec: StackSpec = serde_saphyr::from_str(text).map_err(|e| vec![crate::base::yaml_error(path, &e)])?;
         let problems = spec.problems(path);
         if problems.is_empty() { Ok(spec) } else { Err(problems) }
     }
@@ -242,7 +241,7 @@ impl StackSpec {
                     out.push(format!("{path}: service `{name}`: healthcheck `test` is empty"));
                 }
                 for d in [&hc.interval, &hc.timeout, &hc.start_period].into_iter().flatten() {
-                    if let Err(e) = parse_duration(&d.value) {
+                    if let Err(e) = crate::base::parse_duration(&d.value) {
                         out.push(at(&d.referenced, format!("service `{name}`: {e}")));
                     }
                 }
@@ -325,22 +324,6 @@ pub fn parse_volume(text: &str) -> Result<(&str, &str), String> {
         Some((name, path)) if is_dns_label(name) && path.starts_with('/') => Ok((name, path)),
         _ => Err(format!("volume `{text}` must be `NAME:/absolute/path` with a lowercase name")),
     }
-}
-
-/// `500ms`, `1s`, `2m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let bad = || format!("duration `{text}` must be a number with ms, s or m (e.g. `1s`)");
-    let t = text.trim();
-    let (num, unit) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1000)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60_000)
-    } else {
-        return Err(bad());
-    };
-    num.parse::<u64>().map(|n| Duration::from_millis(n * unit)).map_err(|_| bad())
 }
 
 fn is_dns_label(name: &str) -> bool {

@@ -1,9 +1,14 @@
-//! All terminal output goes through [`Shell`]: results on stdout, errors and warnings on stderr,
-//! colour only on a terminal and never when `NO_COLOR` is set. Prompts live in [`prompt`].
+//! All terminal output goes through [`Shell`]: the product of a command (a table, a plan, a JSON
+//! document) on stdout; status lines, progress, warnings and errors on stderr, cargo-style; colour
+//! and bars only on a terminal, never colour when `NO_COLOR` is set. [`terminal::Terminal`] renders
+//! the domains' events through it. Prompts live in [`prompt`].
 
 pub mod markdown;
 pub mod progress;
 pub mod prompt;
+pub mod terminal;
+
+pub use terminal::Terminal;
 
 use std::error::Error as StdError;
 use std::fmt::Display;
@@ -17,27 +22,18 @@ pub struct Shell {
     color_out: bool,
     color_err: bool,
     interactive: bool,
-    tty_out: bool,
-    /// Progress goes to stderr, keeping stdout for a JSON document.
-    status_to_stderr: bool,
-}
-
-impl Default for Shell {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// stderr is a terminal: progress may draw bars and spinners there.
+    tty_err: bool,
 }
 
 impl Shell {
-    /// A shell on the process's own terminal streams.
-    pub fn new() -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// A shell on the process's own terminal streams; `no_color` when the user asked for none.
+    pub fn new(no_color: bool) -> Self {
         Shell {
             color_out: !no_color && console::colors_enabled(),
             color_err: !no_color && console::colors_enabled_stderr(),
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
-            tty_out: std::io::stdout().is_terminal(),
-            status_to_stderr: false,
+            tty_err: std::io::stderr().is_terminal(),
         }
     }
 
@@ -46,9 +42,9 @@ impl Shell {
         self.interactive
     }
 
-    /// Whether stdout is a terminal (progress bars) rather than a pipe or file (plain lines).
-    pub fn is_tty_out(&self) -> bool {
-        self.tty_out
+    /// Whether stderr is a terminal (progress bars) rather than a pipe or file (plain lines).
+    pub fn is_tty_err(&self) -> bool {
+        self.tty_err
     }
 
     /// A plain line of result output on stdout.
@@ -58,31 +54,15 @@ impl Shell {
         let _ = writeln!(out, "{text}");
     }
 
-    /// The same shell with progress (status lines, warnings, bars) on stderr, for commands
-    /// whose stdout is a JSON document.
-    pub fn for_json(&self) -> Shell {
-        Shell { status_to_stderr: true, tty_out: false, ..self.clone() }
-    }
-
-    /// A progress or result line with a right-aligned, coloured verb, cargo-style.
+    /// A status line on stderr with a right-aligned, coloured verb, cargo-style.
     pub fn status(&self, verb: &str, text: impl Display) {
-        let verb = format!("{verb:>10}");
-        if self.status_to_stderr {
-            let verb = self.paint_err(&verb, Style::new().green().bold());
-            let _ = writeln!(std::io::stderr().lock(), "{verb} {text}");
-        } else {
-            let verb = self.paint_out(&verb, Style::new().green().bold());
-            self.line(format_args!("{verb} {text}"));
-        }
+        let verb = self.paint_err(&format!("{verb:>10}"), Style::new().green().bold());
+        let _ = writeln!(std::io::stderr().lock(), "{verb} {text}");
     }
 
-    /// A line of progress detail (build output, pull status): stdout, or stderr in JSON mode.
+    /// A line of progress detail (build output, pull status) on stderr.
     pub fn detail(&self, text: impl Display) {
-        if self.status_to_stderr {
-            let _ = writeln!(std::io::stderr().lock(), "{text}");
-        } else {
-            self.line(text);
-        }
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
 
     /// Emphasis for a word inside an output line.

@@ -18,7 +18,7 @@ pub struct PullProgress {
 
 impl PullProgress {
     pub fn new(shell: &Shell) -> PullProgress {
-        let multi = shell.is_tty_out().then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()));
+        let multi = shell.is_tty_err().then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         PullProgress { shell: shell.clone(), multi, bars: HashMap::new(), last: HashMap::new() }
     }
 
@@ -78,7 +78,7 @@ pub struct BuildProgress {
 
 impl BuildProgress {
     pub fn new(shell: &Shell, what: &str) -> BuildProgress {
-        let spinner = shell.is_tty_out().then(|| {
+        let spinner = shell.is_tty_err().then(|| {
             let bar = ProgressBar::new_spinner();
             bar.set_style(
                 ProgressStyle::with_template("  {spinner} {prefix}: {wide_msg}")

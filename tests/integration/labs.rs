@@ -663,3 +663,44 @@ fn checks_wait_for_the_reload_show_the_real_address_and_need_the_stack_running()
     );
     assert_eq!(attempts(&dir, "only"), before);
 }
+
+#[test]
+fn two_copies_of_one_lab_are_up_at_once_each_checked_and_torn_down_alone() {
+    let _docker = exclusive();
+    images();
+    let labs = Labs::new();
+    // Each run of the check adds one item through the app and counts the items in PostgreSQL: a
+    // check that reached the other copy's stack would count two.
+    labs.lab(
+        "twins",
+        "{framework: fastapi, db: postgres, auth: none}",
+        true,
+        r#"      - {name: "create", kind: http, requests: [{method: POST, path: /items, json: {name: kettle, quantity: 1}, expect: {status: 201}}]}
+      - {name: "count", kind: postgres, sql: "SELECT count(*) FROM items", expect: {rows: [["1"]]}}
+"#,
+    );
+    let first = Started::new(&labs, "twins");
+    // A second copy beside the first (no clean-up of the project's objects: they are the first's).
+    let root = tempfile::tempdir().unwrap();
+    let second = Started { dir: root.path().join("twins"), labs: labs.path().to_path_buf(), _root: root };
+    let out = labforge(labs.path(), second.dir.parent().unwrap(), &["lab", "start", "twins", "--dir", "twins"]);
+    assert!(out.status.success(), "the second lab start failed:\n{}", text(&out));
+
+    for copy in [&first, &second] {
+        let out = copy.run(&["check", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(check_results(&out).iter().all(|(_, passed, _)| *passed), "{}", text(&out));
+    }
+
+    let down = second.run(&["down", "--volumes"]);
+    assert!(down.status.success(), "{}", text(&down));
+    let status = first.run(&["status"]);
+    assert!(status.status.success(), "the first copy still runs:\n{}", text(&status));
+    let out = first.run(&["check", "--json"]);
+    let results = check_results(&out);
+    assert!(
+        results.iter().any(|(name, passed, why)| name == "count" && !passed && why.contains("got [2]")),
+        "the first copy's own data, untouched by the second's down: {}",
+        text(&out)
+    );
+}

@@ -11,7 +11,7 @@ fn defaults_without_a_terminal_never_prompt() {
         .args(["new", "shop"])
         .run()
         .success()
-        .stdout_has("Created shop with fastapi (db=postgres auth=jwt)");
+        .stderr_has("Created shop with fastapi (db=postgres auth=jwt)");
     let answers = run.read("shop/.labforge/answers.yaml");
     assert!(answers.contains("template: fastapi"), "{answers}");
     assert!(answers.contains("db: postgres") && answers.contains("auth: jwt"), "{answers}");

@@ -319,11 +319,12 @@ fn docker_unreachable_exits_2_at_once() {
 fn sigint_during_up_leaves_a_state_the_next_up_continues_from() {
     let _docker = exclusive();
     let project = StackProject::new("lf-sigint", &["--db", "postgres", "--auth", "none"]);
-    let mut child = project.command(&["up"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
+    // Status lines go to stderr, cargo-style.
+    let mut child = project.command(&["up"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });
@@ -481,4 +482,47 @@ fn flask_and_django_stacks_come_up_and_keep_their_items_in_postgres() {
         create_item(&project, "kettle");
         assert_eq!(postgres_names(&project, table), ["kettle"], "{framework}");
     }
+}
+
+/// The names of a project's containers, from `labforge status --json`.
+fn container_names(project: &StackProject) -> Vec<String> {
+    let out = project.run(&["status", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    doc["services"].as_array().unwrap().iter().filter_map(|s| s["container"].as_str().map(str::to_string)).collect()
+}
+
+#[test]
+fn two_projects_of_one_name_in_two_folders_run_side_by_side_and_go_down_alone() {
+    let _docker = exclusive();
+    let first = StackProject::new("lf-twin", &["--db", "postgres", "--auth", "none"]);
+    let second = StackProject::new("lf-twin", &["--db", "postgres", "--auth", "none"]);
+    first.up_ok(&[]);
+    // Before instances, this `up` failed on the first one's container names and broke it.
+    second.up_ok(&[]);
+
+    // The first folder keeps the readable names; the second gets its own, suffixed ones.
+    let (first_names, second_names) = (container_names(&first), container_names(&second));
+    assert!(first_names.contains(&"lf-twin-postgres".to_string()), "{first_names:?}");
+    let suffixed = second_names.iter().find(|n| n.ends_with("-postgres")).expect("a postgres container");
+    assert!(suffixed.starts_with("lf-twin-") && suffixed != "lf-twin-postgres", "{second_names:?}");
+    assert!(second_names.iter().all(|n| !first_names.contains(n)), "{first_names:?} / {second_names:?}");
+
+    // Each app writes to its own database.
+    create_item(&first, "kettle");
+    create_item(&second, "teapot");
+    assert_eq!(postgres_items(&first), ["kettle"]);
+    assert_eq!(postgres_items(&second), ["teapot"]);
+
+    // `down` in one folder leaves the other running, with its data.
+    let down = first.run(&["down"]);
+    assert!(down.status.success(), "{}", text(&down));
+    assert!(labelled("container", "lf-twin").is_empty(), "the first folder's containers are gone");
+    let status = second.run(&["status"]);
+    assert!(status.status.success(), "the second stack still runs:\n{}", text(&status));
+    assert_eq!(postgres_items(&second), ["teapot"]);
+
+    // The first folder comes back to its own names and data, not the second's.
+    first.up_ok(&[]);
+    assert_eq!(container_names(&first), first_names);
+    assert_eq!(postgres_items(&first), ["kettle"]);
 }

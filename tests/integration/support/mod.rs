@@ -108,11 +108,6 @@ impl Run {
         self
     }
 
-    pub fn stdout_has(self, text: &str) -> Run {
-        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}", self.context());
-        self
-    }
-
     /// A usage error: exit 2 and exactly one `error:` line on stderr, nothing on stdout.
     pub fn usage_error(self, text: &str) -> Run {
         let run = self.code(2).stderr_has(text);
@@ -223,10 +218,10 @@ impl Combo {
 /// What the suite checks: every combination `labforge templates` lists, with all the extras it
 /// allows, plus, per template and database, the bare variant (no auth, no extras).
 pub fn matrix() -> Vec<Combo> {
-    use labforge::scaffold::{Template, builtin_names};
+    use labforge::scaffold::{Template, Templates};
     let mut out = Vec::new();
-    for name in builtin_names() {
-        let template = Template::builtin(&name).expect("built-in template loads");
+    for name in Templates::Embedded.names() {
+        let template = Template::builtin(&name, &Templates::Embedded).expect("built-in template loads");
         let mut bare_done = BTreeSet::new();
         for combo in template.combinations() {
             let get = |key: &str| combo.answers.get(key).and_then(|v| v.as_str()).unwrap_or("none").to_string();

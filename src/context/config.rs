@@ -1,14 +1,18 @@
 //! What the user's machine adds to a project's stack: image overrides for offline workshops and
 //! private mirrors, and extra CA certificates for builds behind TLS-inspecting proxies. Reads
-//! files and environment variables only; no Docker here.
+//! files and the [`Env`] snapshot only; no Docker here.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::Error;
-use super::spec::ServiceKind;
+use super::Env;
+
+/// A problem with the user's configuration or a CA bundle it names (exit 2).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
 
 /// Environment variables that replace an image, per service kind. `PYTHON` replaces the app's
 /// base image (its `PYTHON_IMAGE` build argument).
@@ -41,17 +45,6 @@ impl std::fmt::Display for ImageKey {
     }
 }
 
-impl ImageKey {
-    /// The override key for a service of `kind`: the database image, or the app's base image.
-    pub fn for_kind(kind: ServiceKind) -> ImageKey {
-        match kind {
-            ServiceKind::Postgres => ImageKey::Postgres,
-            ServiceKind::Mongo => ImageKey::Mongo,
-            ServiceKind::App => ImageKey::Python,
-        }
-    }
-}
-
 /// `~/.config/labforge/config.yaml`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,34 +65,34 @@ pub struct UserConfig {
 impl UserConfig {
     /// The config file's path: `$LABFORGE_CONFIG`, else `$XDG_CONFIG_HOME/labforge/config.yaml`,
     /// else `~/.config/labforge/config.yaml`.
-    pub fn path() -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os("LABFORGE_CONFIG").filter(|p| !p.is_empty()) {
+    pub fn path(env: &Env) -> Option<PathBuf> {
+        if let Some(p) = env.get("LABFORGE_CONFIG") {
             return Some(PathBuf::from(p));
         }
-        let base = std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|p| !p.is_empty())
+        let base = env
+            .get("XDG_CONFIG_HOME")
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+            .or_else(|| env.get("HOME").map(|h| PathBuf::from(h).join(".config")))?;
         Some(base.join("labforge/config.yaml"))
     }
 
     /// Reads the config file (if any) and the environment.
-    pub fn load() -> Result<UserConfig, Error> {
+    pub fn load(env: &Env) -> Result<UserConfig, ConfigError> {
         let mut config = UserConfig::default();
-        if let Some(path) = Self::path()
+        if let Some(path) = Self::path(env)
             && path.exists()
         {
             let text = std::fs::read_to_string(&path)
-                .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
             let spec: ConfigSpec = serde_saphyr::from_str(&text)
-                .map_err(|e| Error::Config(crate::scaffold::yaml_error(&path.display().to_string(), &e)))?;
+                .map_err(|e| ConfigError(crate::base::yaml_error(&path.display().to_string(), &e)))?;
             for (key, image) in spec.images {
                 config.image_sources.insert(key, path.display().to_string());
                 config.images.insert(key, image);
             }
         }
         for (var, key) in IMAGE_ENV {
-            if let Ok(image) = std::env::var(var)
+            if let Some(image) = env.string(var)
                 && !image.trim().is_empty()
             {
                 config.images.insert(key, image.trim().to_string());
@@ -112,24 +105,18 @@ impl UserConfig {
 
 /// Finds the CA bundle to trust in builds: `--ca-cert`, else the first of [`CA_ENV`] that names
 /// a readable file. Returns its path and contents.
-pub fn ca_bundle(flag: Option<&Path>) -> Result<Option<(PathBuf, Vec<u8>)>, Error> {
+pub fn ca_bundle(flag: Option<&Path>, env: &Env) -> Result<Option<(PathBuf, Vec<u8>)>, ConfigError> {
     let candidates: Vec<(PathBuf, String)> = match flag {
         Some(path) => vec![(path.to_path_buf(), "--ca-cert".to_string())],
-        None => CA_ENV
-            .iter()
-            .filter_map(|var| {
-                std::env::var_os(var).filter(|v| !v.is_empty()).map(|v| (PathBuf::from(v), var.to_string()))
-            })
-            .collect(),
+        None => CA_ENV.iter().filter_map(|var| env.get(var).map(|v| (PathBuf::from(v), var.to_string()))).collect(),
     };
     let Some((path, source)) = candidates.into_iter().next() else {
         return Ok(None);
     };
-    let bytes = std::fs::read(&path).map_err(|e| {
-        Error::Config(format!("cannot read the CA certificate {} (from {source}): {e}", path.display()))
-    })?;
+    let bytes = std::fs::read(&path)
+        .map_err(|e| ConfigError(format!("cannot read the CA certificate {} (from {source}): {e}", path.display())))?;
     if !String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") {
-        return Err(Error::Config(format!("{} (from {source}) holds no PEM certificate", path.display())));
+        return Err(ConfigError(format!("{} (from {source}) holds no PEM certificate", path.display())));
     }
     Ok(Some((path, bytes)))
 }

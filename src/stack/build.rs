@@ -9,7 +9,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use sha2::{Digest, Sha256};
 
 use super::Error;
-use super::project::hex;
+use crate::base::hex;
 
 /// Where an extra CA bundle goes in the context; the generated Dockerfile trusts
 /// `docker/ca-certificates/*.pem` in its build stage only.

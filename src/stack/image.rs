@@ -1,0 +1,110 @@
+//! A service's image: found, pulled with progress, or built from the project and tagged by a
+//! content hash (development images by what installs dependencies, production images by the
+//! whole build context), never `latest`.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use super::Error;
+use super::build::{self, CA_PATH};
+use super::docker::{DockerError, Engine, Progress};
+use super::project::{ImageSource, LABEL_PROJECT, Mode, Project, Service};
+use super::up::UpOptions;
+use crate::report::{Event, Reporter};
+
+/// A service's image, resolved to the daemon's id.
+pub struct Image {
+    pub reference: String,
+    pub id: String,
+}
+
+/// Finds or pulls a service's image, or builds the app's image when its content hash is new.
+pub async fn resolve_image<E: Engine>(
+    engine: &E,
+    project: &Project,
+    service: &Service,
+    opts: &UpOptions,
+    report: &dyn Reporter,
+) -> Result<Image, Error> {
+    match &service.image {
+        ImageSource::Pull(reference) => {
+            if let Some(id) = engine.image_id(reference).await? {
+                return Ok(Image { reference: reference.clone(), id });
+            }
+            report.emit(Event::PullStarted { image: reference.clone() });
+            let started = Instant::now();
+            let mut sink = |p: Progress| {
+                report.emit(match p {
+                    Progress::Layer { id, status, current, total } => {
+                        Event::PullLayer { image: reference.clone(), layer: id, status, current, total }
+                    }
+                    Progress::Line(line) => Event::PullLine { image: reference.clone(), line },
+                })
+            };
+            let pulled = engine.pull(reference, &mut sink).await;
+            let found = match pulled {
+                Ok(()) => engine.image_id(reference).await,
+                Err(e) => Err(e),
+            };
+            let seconds = found.as_ref().is_ok_and(Option::is_some).then(|| started.elapsed().as_secs_f64());
+            report.emit(Event::PullFinished { image: reference.clone(), seconds });
+            let id = found?.ok_or_else(|| {
+                Error::Docker(DockerError::Call {
+                    what: format!("pull {reference}"),
+                    reason: "the image is still missing after the pull".into(),
+                })
+            })?;
+            Ok(Image { reference: reference.clone(), id })
+        }
+        ImageSource::Build { context: dir, dockerfile, args, rebuild_on } => {
+            let extra: Vec<(&str, &[u8])> = opts.ca_bundle.as_deref().map(|ca| vec![(CA_PATH, ca)]).unwrap_or_default();
+            let packed = build::pack(dir, &extra)?;
+            let args_text = serde_json::to_string(args).unwrap_or_default();
+            // Development images depend only on what installs dependencies, so a source edit
+            // never rebuilds; production images depend on the whole context.
+            let hash = match project.mode {
+                Mode::Dev => {
+                    let mut parts: Vec<Vec<u8>> = vec![args_text.into_bytes(), dockerfile.as_bytes().to_vec()];
+                    for file in rebuild_on.iter().chain(std::iter::once(dockerfile)) {
+                        parts.push(file.as_bytes().to_vec());
+                        parts.push(std::fs::read(dir.join(file)).unwrap_or_default());
+                    }
+                    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+                    format!("dev-{}", build::digest(&refs))
+                }
+                Mode::Prod => build::digest(&[args_text.as_bytes(), &packed.tar]),
+            };
+            let reference = format!("labforge/{}-{}:{hash}", project.name, service.name);
+            if let Some(id) = engine.image_id(&reference).await? {
+                return Ok(Image { reference, id });
+            }
+            report.emit(Event::BuildStarted {
+                image: reference.clone(),
+                service: service.name.clone(),
+                files: packed.files.len(),
+            });
+            let started = Instant::now();
+            let mut sink = |p: Progress| {
+                if let Progress::Line(line) = p {
+                    report.emit(Event::BuildLine { service: service.name.clone(), line });
+                }
+            };
+            let args: HashMap<String, String> = args.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let built = engine
+                .build(
+                    packed.tar,
+                    &reference,
+                    dockerfile,
+                    &args,
+                    // One label, the project's (images are shared by its instances): the classic
+                    // builder adds a layer per label.
+                    &HashMap::from([(LABEL_PROJECT.to_string(), project.name.clone())]),
+                    &mut sink,
+                )
+                .await;
+            let seconds = built.is_ok().then(|| started.elapsed().as_secs_f64());
+            report.emit(Event::BuildFinished { image: reference.clone(), service: service.name.clone(), seconds });
+            Ok(Image { reference, id: built? })
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! The fast tier of the stack: `up`, `down` and instances against the in-memory Engine
+//! ([`super::fake`]) — reconcile, start order, failures, deadlines, interrupts and the events
+//! reported — with no daemon and no network. Time is paused: deadlines pass at once.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::down::down;
+use super::fake::{Behaviour, FakeEngine};
+use super::instance;
+use super::project::{Mode, Project};
+use super::ready::Readiness;
+use super::up::{Action, UpOptions, UpReport, up};
+use crate::context::{Context, Env};
+use crate::interrupt::Interrupt;
+use crate::report::{Event, Object, Recorder, Silent, Started};
+
+/// A database, and an app that depends on it; no published ports, so a running container with no
+/// healthcheck is ready (the protocol probes are tested against real services elsewhere).
+const STACK: &str = "version: 1
+project: shop
+services:
+  db:
+    kind: postgres
+    image: pg
+    volumes: [\"pgdata:/var/lib/postgresql/data\"]
+  app:
+    kind: app
+    image: py
+    depends_on: [db]
+    environment: { MODE: one }
+";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap()
+}
+
+fn load(dir: &Path, yaml: &str) -> Project {
+    std::fs::write(dir.join("labforge.yaml"), yaml).unwrap();
+    Project::load(dir, Mode::Dev, &Context::new(Env::default())).unwrap()
+}
+
+/// The stack with an app that does not depend on the database and has a healthcheck, so only its
+/// own events, log and deadline decide its readiness.
+fn app_with_healthcheck() -> String {
+    STACK.replace("    depends_on: [db]\n", "    healthcheck: { test: [CMD, x], interval: 1s }\n")
+}
+
+fn options() -> UpOptions {
+    UpOptions { timeout: Duration::from_secs(30), strict_ports: false, ca_bundle: None }
+}
+
+async fn up_with(engine: &FakeEngine, project: &Project, interrupt: &Interrupt) -> (UpReport, Vec<Event>) {
+    let recorder = Recorder::default();
+    let report = up(engine, project, &options(), &recorder, interrupt).await.unwrap();
+    (report, recorder.events())
+}
+
+fn actions(report: &UpReport) -> Vec<(String, Action)> {
+    report.services.iter().map(|s| (s.name.clone(), s.action)).collect()
+}
+
+fn readiness<'r>(report: &'r UpReport, service: &str) -> &'r Readiness {
+    &report.services.iter().find(|s| s.name == service).expect("the service is reported").readiness
+}
+
+#[test]
+fn up_creates_in_dependency_order_then_changes_nothing_then_recreates_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), STACK);
+    let engine = FakeEngine::default();
+    runtime().block_on(async {
+        let (report, events) = up_with(&engine, &project, &Interrupt::never()).await;
+        assert!(report.all_ready(), "{report:?}");
+        assert_eq!(actions(&report), [("db".into(), Action::Created), ("app".into(), Action::Created)]);
+        let calls = engine.calls();
+        let at = |call: &str| calls.iter().position(|c| c == call).unwrap_or_else(|| panic!("no {call}: {calls:?}"));
+        assert!(at("start shop-db") < at("start shop-app"), "the app starts once the db is ready: {calls:?}");
+        assert!(at("create volume shop_pgdata") < at("create shop-db"));
+        assert_eq!(events[0], Event::Created { object: Object::Network, name: "labforge_shop".into() });
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::ServiceStarted { service, how: Started::Created, .. } if service == "app"))
+        );
+        assert!(
+            events.iter().any(|e| matches!(e, Event::ServiceReady { service, seconds: Some(_) } if service == "db"))
+        );
+
+        engine.clear_calls();
+        let (again, events) = up_with(&engine, &project, &Interrupt::never()).await;
+        assert_eq!(actions(&again), [("db".into(), Action::Unchanged), ("app".into(), Action::Unchanged)]);
+        assert_eq!(engine.calls(), Vec::<String>::new(), "a second up touches nothing");
+        assert!(events.iter().all(|e| matches!(e, Event::ServiceReady { seconds: None, .. })), "{events:?}");
+
+        let changed = load(dir.path(), &STACK.replace("MODE: one", "MODE: two"));
+        engine.clear_calls();
+        let (third, _) = up_with(&engine, &changed, &Interrupt::never()).await;
+        assert_eq!(actions(&third), [("db".into(), Action::Unchanged), ("app".into(), Action::Recreated)]);
+        assert_eq!(engine.calls(), ["remove shop-app", "create shop-app", "start shop-app"]);
+        assert!(engine.env_of("shop-app").unwrap().contains(&("MODE".into(), "two".into())));
+    });
+}
+
+#[test]
+fn a_dependency_that_dies_fails_with_its_exit_code_and_its_dependents_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), STACK);
+    let engine = FakeEngine::default();
+    engine.script("pg", Behaviour::Exits(3));
+    runtime().block_on(async {
+        let (report, _) = up_with(&engine, &project, &Interrupt::never()).await;
+        assert!(!report.all_ready());
+        // Seen by its die event, or by its state when it died before the wait began.
+        let died = ["the container exited with code 3", "the container is exited (exit code 3)"];
+        let db = readiness(&report, "db");
+        assert!(matches!(db, Readiness::Failed { reason, .. } if died.contains(&reason.as_str())), "{db:?}");
+        let app = report.services.iter().find(|s| s.name == "app").unwrap();
+        assert_eq!(app.action, Action::Skipped);
+        assert!(matches!(&app.readiness, Readiness::Skipped { reason } if reason == "`db` is not ready"), "{app:?}");
+        assert!(!engine.calls().contains(&"start shop-app".to_string()), "the app never starts");
+    });
+}
+
+#[test]
+fn an_app_that_crashes_in_its_log_fails_with_its_traceback() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), &app_with_healthcheck());
+    let engine = FakeEngine::default();
+    let traceback =
+        ["Traceback (most recent call last):", "  File \"main.py\", line 1", "NameError: name 'x' is not defined"];
+    engine.script("py", Behaviour::Logs(traceback.iter().map(|l| l.to_string()).collect()));
+    runtime().block_on(async {
+        let (report, _) = up_with(&engine, &project, &Interrupt::never()).await;
+        let Readiness::Failed { reason, logs, .. } = readiness(&report, "app") else { panic!("{report:?}") };
+        assert_eq!(reason, "the app crashed while starting (its traceback is below)");
+        assert_eq!(logs.last().map(String::as_str), Some("NameError: name 'x' is not defined"));
+    });
+}
+
+#[test]
+fn an_undecided_healthcheck_fails_at_the_deadline_and_an_unhealthy_one_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), &app_with_healthcheck());
+    let engine = FakeEngine::default();
+    runtime().block_on(async {
+        let started = tokio::time::Instant::now();
+        let (report, _) = up_with(&engine, &project, &Interrupt::never()).await;
+        let Readiness::Failed { reason, .. } = readiness(&report, "app") else { panic!("{report:?}") };
+        assert!(reason.starts_with("not ready after 30s"), "{reason}");
+        assert!(started.elapsed() >= Duration::from_secs(30), "the deadline, not sooner");
+        assert!(matches!(readiness(&report, "db"), Readiness::Ready { .. }), "the db does not wait for the app");
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), &app_with_healthcheck());
+    let engine = FakeEngine::default();
+    engine.script("py", Behaviour::Unhealthy);
+    runtime().block_on(async {
+        let started = tokio::time::Instant::now();
+        let (report, _) = up_with(&engine, &project, &Interrupt::never()).await;
+        let Readiness::Failed { reason, .. } = readiness(&report, "app") else { panic!("{report:?}") };
+        assert_eq!(reason, "the container's healthcheck reports unhealthy");
+        assert!(started.elapsed() < Duration::from_secs(1), "no waiting for the deadline");
+    });
+}
+
+#[test]
+fn an_interrupt_before_the_start_creates_nothing_and_the_next_up_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), STACK);
+    let engine = FakeEngine::default();
+    runtime().block_on(async {
+        let (interrupted, _) = up_with(&engine, &project, &Interrupt::fired()).await;
+        assert!(interrupted.interrupted);
+        assert!(engine.container_names().is_empty(), "{:?}", engine.calls());
+        let (report, _) = up_with(&engine, &project, &Interrupt::never()).await;
+        assert!(report.all_ready(), "{report:?}");
+        assert_eq!(engine.container_names(), ["shop-app", "shop-db"]);
+    });
+}
+
+#[test]
+fn two_folders_of_one_project_get_their_own_objects_and_go_down_alone() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let engine = FakeEngine::default();
+    runtime().block_on(async {
+        let first = instance::place(&engine, load(a.path(), STACK)).await.unwrap();
+        up(&engine, &first, &options(), &Silent, &Interrupt::never()).await.unwrap();
+        let second = instance::place(&engine, load(b.path(), STACK)).await.unwrap();
+        assert_ne!(second.instance, first.instance);
+        let report = up(&engine, &second, &options(), &Silent, &Interrupt::never()).await.unwrap();
+        assert!(report.all_ready(), "{report:?}");
+        let suffixed = second.instance.name().to_string();
+        let mut expected =
+            vec!["shop-app".to_string(), "shop-db".into(), format!("{suffixed}-app"), format!("{suffixed}-db")];
+        expected.sort();
+        assert_eq!(engine.container_names(), expected);
+        // Placed again, each folder finds its own instance.
+        assert_eq!(instance::place(&engine, load(a.path(), STACK)).await.unwrap().instance, first.instance);
+        assert_eq!(instance::place(&engine, load(b.path(), STACK)).await.unwrap().instance, second.instance);
+
+        down(&engine, first.instance.name(), false, &Silent).await.unwrap();
+        assert_eq!(engine.container_names(), [format!("{suffixed}-app"), format!("{suffixed}-db")]);
+        // Its kept volume still holds the readable name for the first folder.
+        assert_eq!(instance::place(&engine, load(a.path(), STACK)).await.unwrap().instance, first.instance);
+    });
+}
