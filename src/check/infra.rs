@@ -11,10 +11,10 @@ use super::jsonpath::{matches, show};
 use super::kinds::{ContainerCheck, MongoCheck, PostgresCheck};
 use super::{Failure, Stack, Workspace};
 use crate::base::wait::{Ended, Verdict, Wait, no_events};
-use crate::stack::docker::{Container, Engine, State};
 use crate::stack::probe;
 use crate::stack::project::Service;
-use crate::stack::ready::{self, Readiness};
+use crate::stack::ready::Readiness;
+use crate::stack::runtime::{Observed, Runtime};
 use crate::stack::spec::ServiceKind;
 
 /// How often a `healthy` expectation looks again while the container's healthcheck is `starting`.
@@ -27,12 +27,12 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) ->
     let stack = ws.stack().await?;
     let what = format!("container of `{}`", c.service);
     let e = &c.expect;
-    let Some(first) = stack.container(&c.service) else {
+    let Some(first) = stack.service(&c.service) else {
         return Err(Failure::mismatch(&what, "a container", "none (start the stack with `labforge up`)"));
     };
     let mut latest = None;
     if e.healthy == Some(true) {
-        let undecided = |c: &Container| c.state == State::Running && c.health.as_deref() == Some("starting");
+        let undecided = |s: &Observed| s.is_running() && s.health.as_deref() == Some("starting");
         let mut current = first.clone();
         // What was seen last is judged below, with room left before the check's deadline.
         let room = deadline.saturating_duration_since(Instant::now()).saturating_sub(2 * HEALTH_POLL);
@@ -41,9 +41,10 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) ->
                 if !undecided(&current) {
                     return Verdict::Done(());
                 }
-                match stack.engine.inspect(&current.id).await {
-                    Ok(Some(c)) => {
-                        current = c;
+                let observed = stack.runtime.observe(&stack.project).await;
+                match observed.map(|all| all.into_iter().find(|s| s.service == c.service)) {
+                    Ok(Some(now)) => {
+                        current = now;
                         if undecided(&current) { Verdict::Pending("starting".into()) } else { Verdict::Done(()) }
                     }
                     Ok(None) => Verdict::Failed(Failure::mismatch(&what, "a container", "none (it was removed)")),
@@ -57,7 +58,7 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) ->
         latest = Some(current);
     }
     let container = latest.as_ref().unwrap_or(first);
-    let running = container.state == State::Running;
+    let running = container.is_running();
     if let Some(want) = e.running
         && want != running
     {
@@ -92,8 +93,8 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) ->
     }
     if e.healthcheck.is_some() || e.max_image_mb.is_some() {
         let image = stack
-            .engine
-            .image_info(&container.image_id)
+            .runtime
+            .image(&stack.project, &c.service)
             .await
             .map_err(|e| Failure::new(e.to_string()))?
             .ok_or_else(|| Failure::new(format!("the image of `{}` is gone", c.service)))?;
@@ -112,8 +113,6 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) ->
     Ok(())
 }
 
-/// How long a restarted service's process gets to stop after SIGTERM.
-const RESTART_GRACE: Duration = Duration::from_secs(10);
 /// Room left before the check's deadline for the failure report (the service's last log lines).
 const REPORT_ROOM: Duration = Duration::from_secs(1);
 
@@ -122,19 +121,15 @@ const REPORT_ROOM: Duration = Duration::from_secs(1);
 pub async fn restart(ws: &Workspace, service: &str, deadline: Instant) -> Result<(), Failure> {
     let stack = ws.stack().await?;
     let what = format!("`{service}` restarted");
-    let Some(container) = stack.container(service) else {
+    if stack.service(service).is_none() {
         return Err(Failure::mismatch(&what, "a container", "none (start the stack with `labforge up`)"));
-    };
-    let spec = stack
-        .project
-        .services
-        .iter()
-        .find(|s| s.name == service)
-        .ok_or_else(|| Failure::new(format!("labforge.yaml has no service `{service}`")))?;
+    }
+    if stack.project.service(service).is_none() {
+        return Err(Failure::new(format!("labforge.yaml has no service `{service}`")));
+    }
     let timeout = deadline.saturating_duration_since(Instant::now()).saturating_sub(REPORT_ROOM);
-    let readiness = ready::restart(&stack.engine, &stack.project, spec, container, RESTART_GRACE, timeout)
-        .await
-        .map_err(|e| Failure::new(e.to_string()))?;
+    let readiness =
+        stack.runtime.restart(&stack.project, service, timeout).await.map_err(|e| Failure::new(e.to_string()))?;
     match readiness {
         Readiness::Ready { .. } => Ok(()),
         Readiness::Failed { reason, logs, .. } => Err(Failure::mismatch(

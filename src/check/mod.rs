@@ -10,6 +10,8 @@ mod file;
 mod http;
 mod infra;
 mod process;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,10 +21,10 @@ use serde::Serialize;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::context::Context;
-use crate::stack::docker::{CONNECT_DEADLINE, Container, Docker, Engine};
-use crate::stack::kind::PUBLISHED_ON;
-use crate::stack::project::{LABEL_MODE, LABEL_SERVICE, Mode, Project};
-use crate::stack::{instance, reload};
+use crate::stack::docker::{CONNECT_DEADLINE, Docker};
+use crate::stack::project::{Mode, Project};
+use crate::stack::reload;
+use crate::stack::runtime::{AnyRuntime, Observed, OnDocker, Runtime};
 pub use files::LabFiles;
 use kinds::CheckKind;
 
@@ -84,28 +86,29 @@ pub struct Workspace {
     current: OnceCell<Result<(), Failure>>,
 }
 
-/// The running stack as checks see it.
+/// The running stack as checks see it: the project, its services as observed once, and the
+/// runtime they run on (for what a check does to them).
 pub struct Stack {
-    pub engine: Docker,
+    pub runtime: AnyRuntime,
     pub project: Project,
-    pub containers: Vec<Container>,
+    pub services: Vec<Observed>,
 }
 
 impl Stack {
-    /// The container of `service`, if it exists.
-    pub fn container(&self, service: &str) -> Option<&Container> {
-        self.containers.iter().find(|c| c.label(LABEL_SERVICE) == Some(service))
+    /// The observed `service`, if it exists.
+    pub fn service(&self, service: &str) -> Option<&Observed> {
+        self.services.iter().find(|s| s.service == service)
     }
 
-    /// Each service whose container does not run, with what it is instead (`` `app` is exited``).
+    /// Each service that does not run, with what it is instead (`` `app` is exited``).
     pub fn not_running(&self) -> Vec<String> {
         self.project
             .services
             .iter()
-            .filter_map(|service| match self.container(&service.name) {
+            .filter_map(|service| match self.service(&service.name) {
                 None => Some(format!("`{}` has no container", service.name)),
-                Some(c) if c.state != crate::stack::docker::State::Running => {
-                    Some(format!("`{}` is {}", service.name, format!("{:?}", c.state).to_lowercase()))
+                Some(s) if !s.is_running() => {
+                    Some(format!("`{}` is {}", service.name, format!("{:?}", s.state).to_lowercase()))
                 }
                 Some(_) => None,
             })
@@ -116,19 +119,18 @@ impl Stack {
     pub fn app_url(&self) -> Result<String, Failure> {
         let app = self.project.app().ok_or_else(|| Failure::new("labforge.yaml has no app service"))?;
         let port = self.host_port(&app.name)?;
-        Ok(format!("http://{PUBLISHED_ON}:{port}"))
+        Ok(format!("http://{}:{port}", self.runtime.host()))
     }
 
     /// The host port a running service publishes its own port on (or its first).
     pub fn host_port(&self, service: &str) -> Result<u16, Failure> {
-        let container = self
-            .container(service)
-            .filter(|c| c.state == crate::stack::docker::State::Running)
+        let observed = self
+            .service(service)
+            .filter(|s| s.is_running())
             .ok_or_else(|| Failure::new(format!("`{service}` is not running (start the stack with `labforge up`)")))?;
-        let ports: Vec<(u16, u16)> = container.ports.iter().map(|(inside, _, host)| (*inside, *host)).collect();
         self.project
             .service(service)
-            .and_then(|s| s.host_port(&ports))
+            .and_then(|s| s.host_port(&observed.ports))
             .ok_or_else(|| Failure::new(format!("`{service}` publishes no port")))
     }
 }
@@ -172,6 +174,12 @@ impl Workspace {
         }
     }
 
+    /// The same workspace on a stack already observed (the fast tier's canned one, say).
+    pub fn on(mut self, stack: Stack) -> Workspace {
+        self.stack = OnceCell::new_with(Some(Ok(stack)));
+        self
+    }
+
     /// The running stack; connecting to Docker once for all checks.
     pub async fn stack(&self) -> Result<&Stack, Failure> {
         let stack = self
@@ -180,9 +188,10 @@ impl Workspace {
                 let engine =
                     Docker::connect(&self.ctx.docker_host(), CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
                 let project = Project::load(&self.dir, Mode::Dev, &self.ctx).map_err(|e| e.to_string())?;
-                let project = instance::place(&engine, project).await.map_err(|e| e.to_string())?;
-                let containers = engine.containers(project.instance.name()).await.map_err(|e| e.to_string())?;
-                Ok(Stack { engine, project, containers })
+                let runtime = AnyRuntime::Docker(OnDocker::new(engine));
+                let project = runtime.place(project).await.map_err(|e| e.to_string())?;
+                let services = runtime.observe(&project).await.map_err(|e| e.to_string())?;
+                Ok(Stack { runtime, project, services })
             })
             .await;
         stack.as_ref().map_err(|e| Failure::new(e.clone()))
@@ -204,12 +213,11 @@ impl Workspace {
                     return Ok(());
                 };
                 // A production container runs the code its image was built with: nothing reloads.
-                let Some(container) = stack.container(&app.name).filter(|c| c.label(LABEL_MODE) != Some("production"))
-                else {
+                if !stack.service(&app.name).is_some_and(|s| s.reloads) {
                     return Ok(());
-                };
+                }
                 let url = format!("{}{}", stack.app_url()?, app.ready_path);
-                reload::wait_until_current(&stack.engine, &container.id, &url, changed, RELOAD_DEADLINE)
+                reload::wait_until_current(&stack.runtime, &stack.project, &app.name, &url, changed, RELOAD_DEADLINE)
                     .await
                     .map(|_| ())
                     .map_err(|e| match e.diagnosis {

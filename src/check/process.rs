@@ -9,7 +9,7 @@ use tokio::process::Command;
 use super::kinds::{CommandCheck, LintCheck, Place, PytestCheck};
 use super::{Failure, Workspace, snippet};
 use crate::base::regex;
-use crate::stack::docker::Engine;
+use crate::stack::runtime::Runtime;
 
 /// Runs `program` (from the venv when it is there) in the project; returns exit code and output.
 /// Runs `program` from the project's venv in the project folder, with `env` added.
@@ -51,12 +51,13 @@ pub async fn command(ws: &Workspace, c: &CommandCheck) -> Result<(), Failure> {
         Place::Venv => run_in_venv(ws, &argv[0], &argv[1..], &[]).await?,
         Place::App => {
             let stack = ws.stack().await?;
-            let app = stack.project.app();
-            let container = app
-                .and_then(|s| stack.container(&s.name))
+            let app = stack
+                .project
+                .app()
+                .filter(|app| stack.service(&app.name).is_some())
                 .ok_or_else(|| Failure::new("the app is not running (start it with `labforge up`)"))?;
             let (code, output) =
-                stack.engine.exec(&container.id, &argv).await.map_err(|e| Failure::new(e.to_string()))?;
+                stack.runtime.exec(&stack.project, &app.name, &argv).await.map_err(|e| Failure::new(e.to_string()))?;
             (code, output, String::new())
         }
     };

@@ -13,11 +13,10 @@ use crate::lab::spec::Lab;
 use crate::lab::workspace::{LabWorkspace, Progress, save_progress};
 use crate::lab::{self, Error as LabError};
 use crate::scaffold::PlannedFile;
-use crate::stack::docker::{Container, Engine, State};
 use crate::stack::endpoints;
-use crate::stack::instance;
 use crate::stack::kind::PUBLISHED_ON;
-use crate::stack::project::{LABEL_SERVICE, Mode, Project, Service};
+use crate::stack::project::{Mode, Project, Service};
+use crate::stack::runtime::{OnDocker, Runtime};
 use crate::stack::spec::ServiceKind;
 use crate::stack::up::UpOptions;
 use crate::ui::{Shell, Terminal, markdown};
@@ -125,9 +124,9 @@ fn start(
             ca_bundle: ctx.ca_bundle(None)?.map(|(_, b)| b),
         };
         let (outcome, _) = runtime.block_on(async {
-            let engine = super::docker(ctx).await?;
+            let runtime = OnDocker::new(super::docker(ctx).await?);
             let interrupt = super::interrupt(shell);
-            super::up::bring_up(&engine, &project, &options, shell, &interrupt, false).await
+            super::up::bring_up(&runtime, &project, &options, shell, &interrupt, false).await
         })?;
         if outcome != Outcome::Success {
             return Ok(outcome);
@@ -156,11 +155,10 @@ fn app_url(dir: &Path, lab: &Lab, ctx: &Context) -> String {
 
 /// The ports the app's running container publishes, when Docker answers and it runs.
 async fn published_ports(project: &Project, app: &Service, ctx: &Context) -> Option<Vec<(u16, u16)>> {
-    let engine = super::docker(ctx).await.ok()?;
-    let instance = instance::resolve(&engine, &project.name, &project.dir).await.ok()?;
-    let containers = engine.containers(instance.name()).await.ok()?;
-    let running = |c: &&Container| c.label(LABEL_SERVICE) == Some(app.name.as_str()) && c.state == State::Running;
-    let ports: Vec<(u16, u16)> = containers.iter().find(running)?.ports.iter().map(|(c, _, h)| (*c, *h)).collect();
+    let runtime = OnDocker::new(super::docker(ctx).await.ok()?);
+    let project = runtime.place(project.clone()).await.ok()?;
+    let observed = runtime.observe(&project).await.ok()?;
+    let ports = observed.into_iter().find(|o| o.service == app.name && o.is_running())?.ports;
     (!ports.is_empty()).then_some(ports)
 }
 

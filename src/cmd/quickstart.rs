@@ -9,6 +9,7 @@ use crate::cli::{NewArgs, QuickstartArgs};
 use crate::context::Context;
 use crate::stack::endpoints;
 use crate::stack::project::{Mode, Project};
+use crate::stack::runtime::OnDocker;
 use crate::stack::spec::{FILE_NAME, ServiceKind};
 use crate::stack::up::UpOptions;
 use crate::ui::Shell;
@@ -44,9 +45,9 @@ pub fn run(args: QuickstartArgs, ctx: &Context, shell: &Shell) -> Result<Outcome
         ca_bundle: ctx.ca_bundle(None)?.map(|(_, b)| b),
     };
     let (outcome, report) = runtime().block_on(async {
-        let engine = super::docker(ctx).await?;
+        let runtime = OnDocker::new(super::docker(ctx).await?);
         let interrupt = super::interrupt(shell);
-        super::up::bring_up(&engine, &project, &options, shell, &interrupt, false).await
+        super::up::bring_up(&runtime, &project, &options, shell, &interrupt, false).await
     })?;
     if outcome == Outcome::Success {
         shell.line("");

@@ -5,38 +5,35 @@ use serde_json::json;
 use crate::base::runtime;
 use crate::cli::StatusArgs;
 use crate::context::Context;
-use crate::stack::docker::Engine;
 use crate::stack::endpoints;
-use crate::stack::instance;
-use crate::stack::kind::PUBLISHED_ON;
-use crate::stack::project::{LABEL_SERVICE, Mode, Project};
+use crate::stack::project::{Mode, Project};
+use crate::stack::runtime::{OnDocker, Runtime};
 use crate::ui::Shell;
 use crate::{Error, Outcome};
 
 pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let project = Project::load(&args.project.dir, Mode::Dev, ctx)?;
     runtime().block_on(async {
-        let engine = super::docker(ctx).await?;
-        let project = instance::place(&engine, project).await?;
-        let containers = engine.containers(project.instance.name()).await?;
+        let runtime = OnDocker::new(super::docker(ctx).await?);
+        let project = runtime.place(project).await?;
+        let observed = runtime.observe(&project).await?;
         let mut rows = Vec::new();
         for service in &project.services {
-            let container = containers.iter().find(|c| c.label(LABEL_SERVICE) == Some(service.name.as_str()));
-            let state = container.map(|c| c.state);
-            let ports: Vec<(u16, u16)> = container.map(|c| c.ports.iter().map(|(cp, _, hp)| (*cp, *hp)).collect()).unwrap_or_default();
+            let found = observed.iter().find(|o| o.service == service.name);
+            let ports = found.map(|o| o.ports.clone()).unwrap_or_default();
             rows.push(json!({
                 "service": service.name,
-                "container": container.map(|c| c.name.clone()),
-                "state": state.map(|s| serde_json::to_value(s).unwrap_or_default()).unwrap_or(json!("missing")),
-                "health": container.and_then(|c| c.health.clone()),
-                "ports": ports.iter().map(|(c, h)| json!({"container": c, "host": h, "host_ip": PUBLISHED_ON})).collect::<Vec<_>>(),
+                "container": found.map(|o| o.name.clone()),
+                "state": found.map(|o| serde_json::to_value(o.state).unwrap_or_default()).unwrap_or(json!("missing")),
+                "health": found.and_then(|o| o.health.clone()),
+                "ports": ports.iter().map(|(c, h)| json!({"container": c, "host": h, "host_ip": runtime.host()})).collect::<Vec<_>>(),
                 "address": if ports.is_empty() { None } else { Some(endpoints::address(&project, service, &ports)) },
             }));
         }
         let all_running = rows.iter().all(|r| r["state"] == "running" && r["health"] != "unhealthy");
         if args.json {
             shell.line(serde_json::to_string_pretty(&json!({ "project": project.name, "services": rows })).expect("JSON serializes"));
-        } else if containers.is_empty() {
+        } else if observed.is_empty() {
             shell.line(format_args!("project {} has no containers (start it with `labforge up`)", project.name));
         } else {
             let width = project.services.iter().map(|s| s.name.len()).max().unwrap_or(7).max(7);

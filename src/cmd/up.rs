@@ -7,10 +7,10 @@ use crate::cli::UpArgs;
 use crate::context::Context;
 use crate::interrupt::Interrupt;
 use crate::stack::endpoints;
-use crate::stack::instance;
 use crate::stack::project::{Mode, Project};
 use crate::stack::ready::Readiness;
-use crate::stack::up::{self, UpOptions, UpReport};
+use crate::stack::runtime::{OnDocker, Runtime};
+use crate::stack::up::{UpOptions, UpReport};
 use crate::ui::{Shell, Terminal};
 use crate::{Error, Outcome};
 
@@ -24,9 +24,9 @@ pub fn run(args: UpArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error>
         ca_bundle: ctx.ca_bundle(args.ca_cert.as_deref())?.map(|(_, bytes)| bytes),
     };
     runtime().block_on(async {
-        let engine = super::docker(ctx).await?;
+        let runtime = OnDocker::new(super::docker(ctx).await?);
         let interrupt = super::interrupt(shell);
-        let (outcome, _) = bring_up(&engine, &project, &options, shell, &interrupt, args.json).await?;
+        let (outcome, _) = bring_up(&runtime, &project, &options, shell, &interrupt, args.json).await?;
         Ok(outcome)
     })
 }
@@ -34,15 +34,15 @@ pub fn run(args: UpArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error>
 /// Runs `up` for the folder's instance of `project` and reports it; shared with `quickstart` and
 /// `lab start`.
 pub async fn bring_up(
-    engine: &crate::stack::docker::Docker,
+    runtime: &impl Runtime,
     project: &Project,
     options: &UpOptions,
     shell: &Shell,
     interrupt: &Interrupt,
     json: bool,
 ) -> Result<(Outcome, UpReport), Error> {
-    let project = &instance::place(engine, project.clone()).await?;
-    let report = up::up(engine, project, options, &Terminal::new(shell), interrupt).await?;
+    let project = &runtime.place(project.clone()).await?;
+    let report = runtime.ensure(project, options, &Terminal::new(shell), interrupt).await?;
     if json {
         shell.line(serde_json::to_string_pretty(&report).expect("reports serialize"));
     } else {

@@ -15,7 +15,8 @@ use crate::interrupt::Interrupt;
 use crate::report::{Event, Reporter};
 use crate::stack::docker::{CONNECT_DEADLINE, Docker};
 use crate::stack::project::{Mode, Project};
-use crate::stack::up::{UpOptions, up};
+use crate::stack::runtime::{OnDocker, Runtime};
+use crate::stack::up::UpOptions;
 use crate::stack::{down, instance};
 
 /// What a lab's selftest found.
@@ -46,9 +47,12 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
         .and_then(|r| crate::scaffold::project_context(&r).map_err(Error::from))?;
     let result = runtime.block_on(async {
         let mut problems = Vec::new();
-        let engine = if lab.stack { Some(Docker::connect(&ctx.docker_host(), CONNECT_DEADLINE).await?) } else { None };
-        if let Some(engine) = &engine
-            && let Err(problem) = bring_up(engine, &dir, ctx, report).await?
+        let runtime = match lab.stack {
+            true => Some(OnDocker::new(Docker::connect(&ctx.docker_host(), CONNECT_DEADLINE).await?)),
+            false => None,
+        };
+        if let Some(runtime) = &runtime
+            && let Err(problem) = bring_up(runtime, &dir, ctx, report).await?
         {
             problems.push(format!("the starter's stack does not come up: {problem}"));
             return Ok::<_, Error>(problems);
@@ -81,10 +85,10 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
             // When the solution changed the dependencies, they are installed as for a learner.
             venv::ensure(&dir, ctx, report).await?;
         }
-        if let Some(engine) = &engine {
+        if let Some(runtime) = &runtime {
             // As a learner would after `lab solve`: `up` rebuilds what a changed dependency
             // needs; the reloading server picks up the rest, and the checks wait for it.
-            if let Err(problem) = bring_up(engine, &dir, ctx, report).await? {
+            if let Err(problem) = bring_up(runtime, &dir, ctx, report).await? {
                 problems.push(format!("the solution's stack does not come up: {problem}"));
                 return Ok(problems);
             }
@@ -121,18 +125,18 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
 
 /// `labforge up` in development mode; `Ok(Err(..))` describes services that did not come up.
 async fn bring_up(
-    engine: &Docker,
+    runtime: &OnDocker<Docker>,
     dir: &Path,
     ctx: &Context,
     report_to: &dyn Reporter,
 ) -> Result<Result<(), String>, Error> {
-    let project = instance::place(engine, Project::load(dir, Mode::Dev, ctx)?).await?;
+    let project = runtime.place(Project::load(dir, Mode::Dev, ctx)?).await?;
     let options = UpOptions {
         timeout: Duration::from_secs(240),
         strict_ports: false,
         ca_bundle: ctx.ca_bundle(None)?.map(|(_, bytes)| bytes),
     };
-    let report = up(engine, &project, &options, report_to, &Interrupt::never()).await?;
+    let report = runtime.ensure(&project, &options, report_to, &Interrupt::never()).await?;
     if report.all_ready() {
         return Ok(Ok(()));
     }

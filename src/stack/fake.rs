@@ -38,12 +38,22 @@ struct Held {
     logs: Vec<String>,
 }
 
+/// What an image says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageFacts {
+    pub size_bytes: u64,
+    pub healthcheck: bool,
+    /// The user its containers run as (`USER`); empty for root.
+    pub user: String,
+}
+
 #[derive(Debug, Default)]
 struct World {
     containers: HashMap<String, Held>,
     networks: HashMap<String, Labels>,
     volumes: HashMap<String, Labels>,
     images: HashMap<String, String>,
+    facts: HashMap<String, ImageFacts>,
     behaviours: HashMap<String, Behaviour>,
     calls: Vec<String>,
     next_id: u64,
@@ -70,6 +80,13 @@ impl FakeEngine {
     /// Containers of `image` will behave so when they start.
     pub fn script(&self, image: &str, behaviour: Behaviour) {
         self.world.lock().unwrap().behaviours.insert(image.to_string(), behaviour);
+    }
+
+    /// An image the daemon has, with what it says about itself.
+    pub fn image(&self, reference: &str, facts: ImageFacts) {
+        let mut world = self.world.lock().unwrap();
+        world.images.insert(reference.to_string(), reference.to_string());
+        world.facts.insert(reference.to_string(), facts);
     }
 
     /// Every mutating call so far, as `verb name` (`create shop-db`, `start shop-db`, ...).
@@ -108,7 +125,7 @@ impl FakeEngine {
         let _ = self.events.send(Event { container: id.to_string(), service: service.to_string(), kind });
     }
 
-    fn view(id: &str, b: &Held) -> Container {
+    fn view(world: &World, id: &str, b: &Held) -> Container {
         Container {
             id: id.to_string(),
             name: b.spec.name.clone(),
@@ -118,7 +135,7 @@ impl FakeEngine {
             exit_code: b.exit_code,
             oom_killed: false,
             image_id: b.spec.image.clone(),
-            user: String::new(),
+            user: world.facts.get(&b.spec.image).map(|f| f.user.clone()).unwrap_or_default(),
             ports: if b.state == State::Running {
                 b.spec.ports.iter().map(|(c, h)| (*c, PUBLISHED_ON.to_string(), *h)).collect()
             } else {
@@ -144,14 +161,15 @@ impl Engine for FakeEngine {
             .containers
             .iter()
             .filter(|(_, b)| in_project(&b.spec.labels, project))
-            .map(|(id, b)| FakeEngine::view(id, b))
+            .map(|(id, b)| FakeEngine::view(&world, id, b))
             .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(found)
     }
 
     async fn inspect(&self, id: &str) -> Result<Option<Container>, DockerError> {
-        Ok(self.world.lock().unwrap().containers.get(id).map(|b| FakeEngine::view(id, b)))
+        let world = self.world.lock().unwrap();
+        Ok(world.containers.get(id).map(|b| FakeEngine::view(&world, id, b)))
     }
 
     async fn labelled(&self, key: &str, value: &str) -> Result<Vec<Labels>, DockerError> {
@@ -211,8 +229,12 @@ impl Engine for FakeEngine {
     }
 
     async fn image_info(&self, reference: &str) -> Result<Option<ImageInfo>, DockerError> {
-        let known = self.world.lock().unwrap().images.contains_key(reference);
-        Ok(known.then_some(ImageInfo { size_bytes: 1_000_000, healthcheck: false }))
+        let world = self.world.lock().unwrap();
+        let known = world.images.iter().find(|(r, id)| *r == reference || *id == reference).map(|(r, _)| r);
+        Ok(known.map(|r| {
+            let facts = world.facts.get(r).cloned().unwrap_or_default();
+            ImageInfo { size_bytes: facts.size_bytes, healthcheck: facts.healthcheck }
+        }))
     }
 
     async fn exec(&self, _id: &str, _cmd: &[String]) -> Result<(i64, String), DockerError> {

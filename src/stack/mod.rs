@@ -9,7 +9,7 @@ pub mod docker;
 pub mod down;
 pub mod endpoints;
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
 pub mod image;
 pub mod instance;
 pub mod kind;
@@ -18,6 +18,7 @@ pub mod probe;
 pub mod project;
 pub mod ready;
 pub mod reload;
+pub mod runtime;
 pub mod spec;
 pub mod up;
 

@@ -15,7 +15,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
 use super::diagnose::diagnose;
-use super::docker::Engine;
+use super::project::Project;
+use super::runtime::Runtime;
 use crate::base::wait::{Ended, Verdict, Wait, Wake, no_events};
 
 /// How often the app is asked while it reloads.
@@ -137,11 +138,12 @@ pub struct NotReloaded {
     pub diagnosis: Option<String>,
 }
 
-/// Waits until the app in container `id`, whose readiness path answers at `url`, serves the
-/// source as it was at `changed`, within `timeout`. Returns how long it waited.
-pub async fn wait_until_current<E: Engine>(
-    engine: &E,
-    id: &str,
+/// Waits until `service` of `project`, whose readiness path answers at `url`, serves the source as
+/// it was at `changed`, within `timeout`. Returns how long it waited.
+pub async fn wait_until_current<R: Runtime>(
+    runtime: &R,
+    project: &Project,
+    service: &str,
     url: &str,
     changed: SystemTime,
     timeout: Duration,
@@ -160,7 +162,7 @@ pub async fn wait_until_current<E: Engine>(
         .run(std::future::pending(), no_events::<()>(), async |wake| {
             let Wake::Tick(n) = wake else { return Verdict::Pending(String::new()) };
             if n > 0 && n % crash_ticks == 0 {
-                let logs = engine.logs(id, CRASH_LOG_LINES).await.unwrap_or_default();
+                let logs = runtime.logs(project, service, CRASH_LOG_LINES).await.unwrap_or_default();
                 // Seen twice in a row while the app still does not serve the new code: not a
                 // traceback that a reload is about to replace.
                 crashed_in_a_row = if ends_in_crash(&logs) { crashed_in_a_row + 1 } else { 0 };

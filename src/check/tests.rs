@@ -1,0 +1,194 @@
+//! The fast tier of the checks: check kinds that touch a service, run against a stack observed on
+//! the in-memory Engine (no Docker), with the app played by a tiny HTTP server on loopback. Each
+//! kind is shown on both sides: a case that passes and one that fails for its own reason.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::kinds::CheckKind;
+use super::{Check, CheckResult, LabFiles, Stack, Workspace, run_steps};
+use crate::context::{Context, Env};
+use crate::stack::docker::{ContainerSpec, Engine};
+use crate::stack::fake::{Behaviour, FakeEngine, ImageFacts};
+use crate::stack::project::{LABEL_MODE, LABEL_PROJECT, LABEL_SERVICE, Mode, Project};
+use crate::stack::runtime::{AnyRuntime, OnDocker, Runtime};
+
+const STACK: &str = "version: 1
+project: shop
+services:
+  app:
+    kind: app
+    image: py
+    ports: [\"8000\"]
+";
+
+/// Serves every request with `status` and the JSON `body`; returns its port.
+async fn app_answering(status: u16, body: &'static str) -> u16 {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buffer).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let answer = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+/// The app's container on the fake Engine, publishing its port 8000 on `host_port`, running the
+/// image `py` as `user`, and the workspace that checks it.
+async fn workspace(dir: &Path, host_port: u16, facts: ImageFacts, behaviour: Behaviour) -> Workspace {
+    std::fs::write(dir.join("labforge.yaml"), STACK).unwrap();
+    let ctx = Context::new(Env::default());
+    let project = Project::load(dir, Mode::Prod, &ctx).unwrap();
+    let engine = FakeEngine::default();
+    engine.image("py", facts);
+    engine.script("py", behaviour);
+    let labels = HashMap::from([
+        (LABEL_PROJECT.to_string(), "shop".to_string()),
+        (LABEL_SERVICE.to_string(), "app".to_string()),
+        (LABEL_MODE.to_string(), "production".to_string()),
+    ]);
+    let spec = ContainerSpec {
+        name: "shop-app".into(),
+        image: "py".into(),
+        labels,
+        ports: vec![(8000, host_port)],
+        ..ContainerSpec::default()
+    };
+    let id = engine.create(&spec).await.unwrap();
+    engine.start(&id).await.unwrap();
+    let runtime = AnyRuntime::Fake(OnDocker::new(engine));
+    let services = runtime.observe(&project).await.unwrap();
+    let files = LabFiles::from_map("fast", Default::default());
+    Workspace::new(dir, tera::Context::new(), files, &ctx).on(Stack { runtime, project, services })
+}
+
+fn check(name: &str, kind: &str, spec: serde_json::Value) -> Check {
+    Check {
+        name: name.into(),
+        timeout: std::time::Duration::from_secs(10),
+        kind: CheckKind::parse(kind, spec).unwrap(),
+    }
+}
+
+async fn run(ws: &Workspace, checks: &[Check]) -> Vec<CheckResult> {
+    run_steps(ws, &[checks]).await.pop().unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+#[test]
+fn http_checks_judge_the_apps_answer_on_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let port = app_answering(200, r#"{"status": "ok"}"#).await;
+        let ws = workspace(dir.path(), port, ImageFacts::default(), Behaviour::Runs).await;
+        let results = run(
+            &ws,
+            &[
+                check(
+                    "ok",
+                    "http",
+                    json!({"requests": [{"path": "/health", "expect": {"status": 200, "json": {"$.status": "ok"}}}]}),
+                ),
+                check("status", "http", json!({"requests": [{"path": "/health", "expect": {"status": 201}}]})),
+                check(
+                    "body",
+                    "http",
+                    json!({"requests": [{"path": "/health", "expect": {"json": {"$.status": "down"}}}]}),
+                ),
+            ],
+        )
+        .await;
+        assert!(results[0].passed, "{:?}", results[0]);
+        assert_eq!(
+            (results[1].expected.as_deref(), results[1].actual.as_deref()),
+            (Some("status 201"), Some(r#"status 200 {"status": "ok"}"#)),
+            "{:?}",
+            results[1]
+        );
+        assert!(
+            !results[2].passed && results[2].reason.as_deref().unwrap_or_default().contains("$.status"),
+            "{:?}",
+            results[2]
+        );
+    });
+}
+
+#[test]
+fn container_checks_judge_what_the_runtime_observes() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let port = app_answering(200, "{}").await;
+        let facts = ImageFacts { size_bytes: 250_000_000, healthcheck: false, user: String::new() };
+        let ws = workspace(dir.path(), port, facts, Behaviour::Runs).await;
+        let results = run(
+            &ws,
+            &[
+                check("running", "container", json!({"service": "app", "expect": {"running": true}})),
+                check("non-root", "container", json!({"service": "app", "expect": {"non_root": true}})),
+                check("small", "container", json!({"service": "app", "expect": {"max_image_mb": 100}})),
+                check("healthcheck", "container", json!({"service": "app", "expect": {"healthcheck": true}})),
+                check("missing", "container", json!({"service": "nosuch", "expect": {"running": true}})),
+            ],
+        )
+        .await;
+        let sides: Vec<(&str, bool, Option<&str>)> =
+            results.iter().map(|r| (r.name.as_str(), r.passed, r.actual.as_deref())).collect();
+        assert_eq!(
+            sides,
+            [
+                ("running", true, None),
+                ("non-root", false, Some("root (no USER)")),
+                ("small", false, Some("250 MB")),
+                ("healthcheck", false, Some("no HEALTHCHECK in the image")),
+                ("missing", false, Some("none (start the stack with `labforge up`)")),
+            ]
+        );
+
+        let facts = ImageFacts { size_bytes: 60_000_000, healthcheck: true, user: "10001".into() };
+        let ws = workspace(dir.path(), port, facts, Behaviour::Runs).await;
+        let results = run(
+            &ws,
+            &[check("all", "container", json!({"service": "app", "expect": {"running": true, "non_root": true, "max_image_mb": 100, "healthcheck": true}}))],
+        )
+        .await;
+        assert!(results[0].passed, "{:?}", results[0]);
+    });
+}
+
+#[test]
+fn a_service_that_exited_is_named_as_not_running() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let ws = workspace(dir.path(), 1, ImageFacts::default(), Behaviour::Exits(1)).await;
+        let stack = ws.stack().await.unwrap();
+        assert_eq!(stack.not_running(), ["`app` is exited"]);
+        let results = run(&ws, &[check("answers", "http", json!({"requests": [{"path": "/health"}]}))]).await;
+        assert_eq!(
+            results[0].reason.as_deref(),
+            Some("`app` is not running (start the stack with `labforge up`)"),
+            "{:?}",
+            results[0]
+        );
+    });
+}

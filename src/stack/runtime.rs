@@ -1,0 +1,228 @@
+//! The Runtime seam: what `up`, `status`, `down`, a restart and the checks need of the place where
+//! a project's services run, in labforge's own terms — bring them to what the project specifies,
+//! observe them, read their logs, run a command in one, restart one, reach them from the host,
+//! tear them down. [`OnDocker`] is the implementation on the Docker Engine (any [`Engine`]: the
+//! daemon, or the in-memory one of the fast tier); Kubernetes will be the next. Callers that must
+//! not care which hold an [`AnyRuntime`].
+
+use std::time::Duration;
+
+use super::Error;
+use super::docker::{Container, Docker, Engine, ImageInfo, State};
+use super::down::{DownReport, down};
+use super::instance;
+use super::kind::PUBLISHED_ON;
+use super::project::{LABEL_MODE, LABEL_SERVICE, Project};
+use super::ready::{self, Readiness};
+use super::up::{UpOptions, UpReport, up};
+use crate::interrupt::Interrupt;
+use crate::report::Reporter;
+
+/// A service as the runtime sees it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    pub service: String,
+    /// What runs it (a container's name).
+    pub name: String,
+    pub state: State,
+    /// `starting`, `healthy`, `unhealthy`; `None` without a healthcheck.
+    pub health: Option<String>,
+    pub exit_code: Option<i64>,
+    /// The user it runs as; empty means root.
+    pub user: String,
+    /// `(port inside, port on the host)` for what it publishes while it runs.
+    pub ports: Vec<(u16, u16)>,
+    /// It runs the project's source with a reloading server: not production (a container made
+    /// before the mode label existed counts as development, which it was).
+    pub reloads: bool,
+}
+
+impl Observed {
+    pub fn is_running(&self) -> bool {
+        self.state == State::Running
+    }
+}
+
+/// Where a project's services run.
+#[allow(async_fn_in_trait)]
+pub trait Runtime {
+    /// The address the host reaches published ports on.
+    fn host(&self) -> &str;
+    /// `project` as its folder runs it here: in the folder's own instance (see
+    /// [`super::instance`]), so two folders of one project never share anything.
+    async fn place(&self, project: Project) -> Result<Project, Error>;
+    /// Brings the services to what `project` specifies — creates what is missing, recreates what
+    /// changed, leaves the rest — and proves each ready.
+    async fn ensure(
+        &self,
+        project: &Project,
+        opts: &UpOptions,
+        report: &dyn Reporter,
+        interrupt: &Interrupt,
+    ) -> Result<UpReport, Error>;
+    /// Every service of the project that exists, as it is now.
+    async fn observe(&self, project: &Project) -> Result<Vec<Observed>, Error>;
+    /// The last `tail` lines a service wrote.
+    async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error>;
+    /// Runs `cmd` in a running service; its exit code and output.
+    async fn exec(&self, project: &Project, service: &str, cmd: &[String]) -> Result<(i64, String), Error>;
+    /// Restarts a service and waits, as `ensure` does, until it is ready again.
+    async fn restart(&self, project: &Project, service: &str, timeout: Duration) -> Result<Readiness, Error>;
+    /// The image a service runs: its size and whether it defines a HEALTHCHECK.
+    async fn image(&self, project: &Project, service: &str) -> Result<Option<ImageInfo>, Error>;
+    /// Removes the services, and their data when `volumes`.
+    async fn tear_down(&self, project: &Project, volumes: bool, report: &dyn Reporter) -> Result<DownReport, Error>;
+}
+
+/// How long a restarted service's process gets to stop after SIGTERM.
+const RESTART_GRACE: Duration = Duration::from_secs(10);
+
+/// Services as containers on a Docker Engine.
+pub struct OnDocker<E: Engine> {
+    engine: E,
+}
+
+impl<E: Engine> OnDocker<E> {
+    pub fn new(engine: E) -> OnDocker<E> {
+        OnDocker { engine }
+    }
+
+    pub fn engine(&self) -> &E {
+        &self.engine
+    }
+
+    async fn container(&self, project: &Project, service: &str) -> Result<Container, Error> {
+        let containers = self.engine.containers(project.instance.name()).await?;
+        containers.into_iter().find(|c| c.label(LABEL_SERVICE) == Some(service)).ok_or_else(|| {
+            Error::NotRunning(format!("`{service}` has no container (start the stack with `labforge up`)"))
+        })
+    }
+}
+
+fn observed(container: &Container) -> Option<Observed> {
+    Some(Observed {
+        service: container.label(LABEL_SERVICE)?.to_string(),
+        name: container.name.clone(),
+        state: container.state,
+        health: container.health.clone(),
+        exit_code: container.exit_code,
+        user: container.user.clone(),
+        ports: container.ports.iter().map(|(inside, _, host)| (*inside, *host)).collect(),
+        reloads: container.label(LABEL_MODE) != Some("production"),
+    })
+}
+
+impl<E: Engine> Runtime for OnDocker<E> {
+    fn host(&self) -> &str {
+        PUBLISHED_ON
+    }
+
+    async fn place(&self, project: Project) -> Result<Project, Error> {
+        Ok(instance::place(&self.engine, project).await?)
+    }
+
+    async fn ensure(
+        &self,
+        project: &Project,
+        opts: &UpOptions,
+        report: &dyn Reporter,
+        interrupt: &Interrupt,
+    ) -> Result<UpReport, Error> {
+        up(&self.engine, project, opts, report, interrupt).await
+    }
+
+    async fn observe(&self, project: &Project) -> Result<Vec<Observed>, Error> {
+        let containers = self.engine.containers(project.instance.name()).await?;
+        Ok(containers.iter().filter_map(observed).collect())
+    }
+
+    async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error> {
+        let container = self.container(project, service).await?;
+        Ok(self.engine.logs(&container.id, tail).await?)
+    }
+
+    async fn exec(&self, project: &Project, service: &str, cmd: &[String]) -> Result<(i64, String), Error> {
+        let container = self.container(project, service).await?;
+        Ok(self.engine.exec(&container.id, cmd).await?)
+    }
+
+    async fn restart(&self, project: &Project, service: &str, timeout: Duration) -> Result<Readiness, Error> {
+        let container = self.container(project, service).await?;
+        let spec = project
+            .service(service)
+            .ok_or_else(|| Error::Config(format!("labforge.yaml has no service `{service}`")))?;
+        Ok(ready::restart(&self.engine, project, spec, &container, RESTART_GRACE, timeout).await?)
+    }
+
+    async fn image(&self, project: &Project, service: &str) -> Result<Option<ImageInfo>, Error> {
+        let container = self.container(project, service).await?;
+        Ok(self.engine.image_info(&container.image_id).await?)
+    }
+
+    async fn tear_down(&self, project: &Project, volumes: bool, report: &dyn Reporter) -> Result<DownReport, Error> {
+        down(&self.engine, project.instance.name(), volumes, report).await
+    }
+}
+
+/// Any of labforge's runtimes, for callers that work the same on each (the checks).
+pub enum AnyRuntime {
+    Docker(OnDocker<Docker>),
+    /// The in-memory Engine of the fast tier.
+    #[cfg(test)]
+    Fake(OnDocker<super::fake::FakeEngine>),
+}
+
+/// Calls the same method on whichever runtime it is.
+macro_rules! each {
+    ($self:ident, $runtime:ident => $call:expr) => {
+        match $self {
+            AnyRuntime::Docker($runtime) => $call,
+            #[cfg(test)]
+            AnyRuntime::Fake($runtime) => $call,
+        }
+    };
+}
+
+impl Runtime for AnyRuntime {
+    fn host(&self) -> &str {
+        each!(self, r => r.host())
+    }
+
+    async fn place(&self, project: Project) -> Result<Project, Error> {
+        each!(self, r => r.place(project).await)
+    }
+
+    async fn ensure(
+        &self,
+        project: &Project,
+        opts: &UpOptions,
+        report: &dyn Reporter,
+        interrupt: &Interrupt,
+    ) -> Result<UpReport, Error> {
+        each!(self, r => r.ensure(project, opts, report, interrupt).await)
+    }
+
+    async fn observe(&self, project: &Project) -> Result<Vec<Observed>, Error> {
+        each!(self, r => r.observe(project).await)
+    }
+
+    async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error> {
+        each!(self, r => r.logs(project, service, tail).await)
+    }
+
+    async fn exec(&self, project: &Project, service: &str, cmd: &[String]) -> Result<(i64, String), Error> {
+        each!(self, r => r.exec(project, service, cmd).await)
+    }
+
+    async fn restart(&self, project: &Project, service: &str, timeout: Duration) -> Result<Readiness, Error> {
+        each!(self, r => r.restart(project, service, timeout).await)
+    }
+
+    async fn image(&self, project: &Project, service: &str) -> Result<Option<ImageInfo>, Error> {
+        each!(self, r => r.image(project, service).await)
+    }
+
+    async fn tear_down(&self, project: &Project, volumes: bool, report: &dyn Reporter) -> Result<DownReport, Error> {
+        each!(self, r => r.tear_down(project, volumes, report).await)
+    }
+}
