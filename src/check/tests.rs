@@ -25,12 +25,19 @@ services:
     ports: [\"8000\"]
 ";
 
-/// Serves every request with `status` and the JSON `body`; returns its port.
-async fn app_answering(status: u16, body: &'static str) -> u16 {
+/// An answer of the stand-in app: status, extra headers, JSON body.
+type Answer = (u16, Vec<(&'static str, &'static str)>, String);
+
+/// Serves the `n`th request (from 0) with `respond(n)`; returns its port.
+async fn app(respond: impl Fn(usize) -> Answer + Send + Sync + 'static) -> u16 {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    let respond = std::sync::Arc::new(respond);
     tokio::spawn(async move {
+        let mut served = 0;
         while let Ok((mut socket, _)) = listener.accept().await {
+            let (status, headers, body) = respond(served);
+            served += 1;
             tokio::spawn(async move {
                 let mut request = Vec::new();
                 let mut buffer = [0u8; 1024];
@@ -40,8 +47,9 @@ async fn app_answering(status: u16, body: &'static str) -> u16 {
                         Ok(n) => request.extend_from_slice(&buffer[..n]),
                     }
                 }
+                let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
                 let answer = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{extra}content-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = socket.write_all(answer.as_bytes()).await;
@@ -49,6 +57,11 @@ async fn app_answering(status: u16, body: &'static str) -> u16 {
         }
     });
     port
+}
+
+/// Serves every request with `status` and the JSON `body`.
+async fn app_answering(status: u16, body: &'static str) -> u16 {
+    app(move |_| (status, Vec::new(), body.to_string())).await
 }
 
 /// The app's container on the fake Engine, publishing its port 8000 on `host_port`, running the
@@ -189,6 +202,57 @@ fn a_service_that_exited_is_named_as_not_running() {
             Some("`app` is not running (start the stack with `labforge up`)"),
             "{:?}",
             results[0]
+        );
+    });
+}
+
+#[test]
+fn a_ratelimit_check_needs_a_429_with_retry_after_within_its_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        // Three requests pass, then the limit answers.
+        let port = app(|n| match n {
+            0..3 => (200, Vec::new(), "[]".to_string()),
+            _ => (429, vec![("retry-after", "5")], r#"{"detail": "slow down"}"#.to_string()),
+        })
+        .await;
+        let ws = workspace(dir.path(), port, ImageFacts::default(), Behaviour::Runs).await;
+        let too_few =
+            run(&ws, &[check("too few", "ratelimit", json!({"request": {"path": "/items"}, "requests": 2}))]).await;
+        assert_eq!(too_few[0].actual.as_deref(), Some("statuses [200×2]"), "{:?}", too_few[0]);
+        let enough =
+            run(&ws, &[check("enough", "ratelimit", json!({"request": {"path": "/items"}, "requests": 10}))]).await;
+        assert!(enough[0].passed, "{:?}", enough[0]);
+    });
+}
+
+#[test]
+fn a_graphql_check_reads_the_data_it_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let port = app_answering(200, r#"{"data": {"items": [{"name": "kettle"}]}}"#).await;
+        let ws = workspace(dir.path(), port, ImageFacts::default(), Behaviour::Runs).await;
+        let results = run(
+            &ws,
+            &[
+                check(
+                    "kettle",
+                    "graphql",
+                    json!({"query": "{ items { name } }", "expect": {"data": {"$.items[0].name": "kettle"}}}),
+                ),
+                check(
+                    "teapot",
+                    "graphql",
+                    json!({"query": "{ items { name } }", "expect": {"data": {"$.items[0].name": "teapot"}}}),
+                ),
+            ],
+        )
+        .await;
+        assert!(results[0].passed, "{:?}", results[0]);
+        assert!(
+            !results[1].passed && results[1].reason.as_deref().unwrap_or_default().contains("teapot"),
+            "{:?}",
+            results[1]
         );
     });
 }

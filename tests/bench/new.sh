@@ -3,6 +3,7 @@
 # equivalent template with the same files, in the same run; plus `labforge --help`; plus peak RSS.
 #
 #   tests/bench/new.sh            prints a Markdown table for BENCHMARKS.md
+#   LABFORGE_BIN=PATH tests/bench/new.sh      times that binary instead of building this tree
 #
 # Needs: hyperfine (installed with apt-get when missing), Python 3.11+ (cookiecutter is installed
 # into a venv under target/bench/).
@@ -13,8 +14,12 @@ work="$root/target/bench"
 mkdir -p "$work"
 
 command -v hyperfine >/dev/null || { echo "installing hyperfine" >&2; apt-get install -y -qq hyperfine >/dev/null; }
-cargo build --release --quiet
-bin="$root/target/release/labforge"
+if [ -n "${LABFORGE_BIN:-}" ]; then
+    bin=$LABFORGE_BIN
+else
+    cargo build --release --quiet
+    bin="$root/target/release/labforge"
+fi
 
 venv="$work/venv"
 if [ ! -x "$venv/bin/cookiecutter" ]; then

@@ -8,6 +8,7 @@
 # log timestamps), and labforge's peak memory during a cold `up`.
 #
 #   tests/bench/up.sh [RUNS]      prints Markdown for BENCHMARKS.md (default 5 runs each)
+#   LABFORGE_BIN=PATH tests/bench/up.sh ...   times that binary instead of building this tree
 #
 # MongoDB is the nx-27017 stand-in and PostgreSQL Debian's, built by tests/images/build.sh.
 set -euo pipefail
@@ -17,8 +18,12 @@ runs=${1:-5}
 work="$root/target/bench/up"
 
 bash tests/images/build.sh
-cargo build --release --quiet
-bin="$root/target/release/labforge"
+if [ -n "${LABFORGE_BIN:-}" ]; then
+    bin=$LABFORGE_BIN
+else
+    cargo build --release --quiet
+    bin="$root/target/release/labforge"
+fi
 export NO_COLOR=1
 export LABFORGE_IMAGE_POSTGRES=labforge-test/postgres:15 LABFORGE_IMAGE_MONGO=labforge-test/mongo:nx LABFORGE_IMAGE_PYTHON=labforge-test/python:3.11
 export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
