@@ -67,10 +67,20 @@ async fn app_answering(status: u16, body: &'static str) -> u16 {
 /// The app's container on the fake Engine, publishing its port 8000 on `host_port`, running the
 /// image `py` as `user`, and the workspace that checks it.
 async fn workspace(dir: &Path, host_port: u16, facts: ImageFacts, behaviour: Behaviour) -> Workspace {
+    workspace_on(dir, host_port, facts, behaviour, FakeEngine::default()).await
+}
+
+/// The same on a given fake Engine (scripted `exec` answers, say).
+async fn workspace_on(
+    dir: &Path,
+    host_port: u16,
+    facts: ImageFacts,
+    behaviour: Behaviour,
+    engine: FakeEngine,
+) -> Workspace {
     std::fs::write(dir.join("labforge.yaml"), STACK).unwrap();
     let ctx = Context::new(Env::default());
     let project = Project::load(dir, Mode::Prod, &ctx).unwrap();
-    let engine = FakeEngine::default();
     engine.image("py", facts);
     engine.script("py", behaviour);
     let labels = HashMap::from([
@@ -254,5 +264,28 @@ fn a_graphql_check_reads_the_data_it_asked_for() {
             "{:?}",
             results[1]
         );
+    });
+}
+
+#[test]
+fn a_command_in_the_app_is_judged_by_its_exit_code_and_output() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let engine = FakeEngine::default();
+        engine.answer_exec("python", 0, "10001\n");
+        engine.answer_exec("alembic", 1, "FAILED: Can't locate revision");
+        let ws = workspace_on(dir.path(), 1, ImageFacts::default(), Behaviour::Runs, engine).await;
+        let results = run(
+            &ws,
+            &[
+                check("uid", "command", json!({"in": "app", "run": ["python", "-c", "import os; print(os.getuid())"], "expect": {"stdout_contains": "10001"}})),
+                check("root", "command", json!({"in": "app", "run": ["python", "-c", "import os; print(os.getuid())"], "expect": {"stdout_contains": "0\n"}})),
+                check("migrate", "command", json!({"in": "app", "run": ["alembic", "upgrade", "head"]})),
+            ],
+        )
+        .await;
+        assert!(results[0].passed, "{:?}", results[0]);
+        assert_eq!(results[1].actual.as_deref(), Some("10001"), "{:?}", results[1]);
+        assert_eq!(results[2].actual.as_deref(), Some("exit code 1: FAILED: Can't locate revision"), "{:?}", results[2]);
     });
 }

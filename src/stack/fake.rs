@@ -55,6 +55,8 @@ struct World {
     images: HashMap<String, String>,
     facts: HashMap<String, ImageFacts>,
     behaviours: HashMap<String, Behaviour>,
+    /// What `exec` answers, by the command's first word.
+    execs: HashMap<String, (i64, String)>,
     calls: Vec<String>,
     next_id: u64,
 }
@@ -87,6 +89,11 @@ impl FakeEngine {
         let mut world = self.world.lock().unwrap();
         world.images.insert(reference.to_string(), reference.to_string());
         world.facts.insert(reference.to_string(), facts);
+    }
+
+    /// `exec` of a command whose first word is `program` answers `code` and `output`.
+    pub fn answer_exec(&self, program: &str, code: i64, output: &str) {
+        self.world.lock().unwrap().execs.insert(program.to_string(), (code, output.to_string()));
     }
 
     /// Every mutating call so far, as `verb name` (`create shop-db`, `start shop-db`, ...).
@@ -237,8 +244,11 @@ impl Engine for FakeEngine {
         }))
     }
 
-    async fn exec(&self, _id: &str, _cmd: &[String]) -> Result<(i64, String), DockerError> {
-        Ok((0, String::new()))
+    async fn exec(&self, id: &str, cmd: &[String]) -> Result<(i64, String), DockerError> {
+        self.record(format!("exec {} {}", self.name_of(id), cmd.join(" ")));
+        let world = self.world.lock().unwrap();
+        let program = cmd.first().map(String::as_str).unwrap_or_default();
+        Ok(world.execs.get(program).cloned().unwrap_or((127, format!("{program}: not found"))))
     }
 
     async fn image_id(&self, reference: &str) -> Result<Option<String>, DockerError> {
