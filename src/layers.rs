@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("report", 1),
     ("ui", 2),
     ("interrupt", 3),
+    ("health", 3),
     ("scaffold", 4),
     ("stack", 4),
     ("check", 5),

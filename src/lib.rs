@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod context;
 pub mod embedded;
 pub mod error;
+pub mod health;
 pub mod interrupt;
 pub mod lab;
 pub mod report;

@@ -10,6 +10,7 @@ use tera::{Context, Tera};
 use super::plan::{Mode, Plan, PlannedFile};
 use super::source::MANIFEST;
 use super::{ANSWERS_FILE, Answers, Error, ProjectName, Secrets, Template, filters};
+use crate::health::ReadySpec;
 
 /// Files below this folder of a template are available to `{% include %}` but never written.
 const INCLUDES_DIR: &str = "_includes/";
@@ -96,6 +97,16 @@ pub fn render(template: &Template, project: &ProjectName, answers: &Answers, sec
     context.insert("values", &values);
     context.insert("template", &serde_json::json!({ "name": template.name(), "version": template.manifest.version }));
     context.insert("labforge", &serde_json::json!({ "version": env!("CARGO_PKG_VERSION") }));
+    // Readiness is defined once, in the project's labforge.yaml: every other form (Dockerfile
+    // HEALTHCHECK, Kubernetes probes, CI health options) is rendered from that file's `ready:`.
+    let health = match emitted.iter().find(|(source, render, _)| source.rel == STACK_FILE && *render) {
+        Some((source, _, _)) => {
+            let stack = tera.render(source.rel, &context).map_err(|e| fail(source.rel, e.to_string()))?;
+            health_forms(&stack).map_err(|e| fail(STACK_FILE, e))?
+        }
+        None => Map::new(),
+    };
+    context.insert("health", &health);
 
     let mut files: Vec<PlannedFile> = Vec::with_capacity(emitted.len() + 1);
     for (source, render, mode) in emitted {
@@ -139,6 +150,40 @@ pub fn render(template: &Template, project: &ProjectName, answers: &Answers, sec
         _ => Map::new(),
     };
     Ok(Plan { files, values })
+}
+
+/// The project's stack file, whose `ready:` definitions the other files' health checks follow.
+const STACK_FILE: &str = "labforge.yaml";
+
+/// Each service's readiness forms (see [`crate::health::Ready::forms`]), by service name, from a
+/// rendered `labforge.yaml`. Services without `ready:` have none.
+fn health_forms(stack: &str) -> Result<Map<String, Value>, String> {
+    #[derive(serde::Deserialize)]
+    struct Stack {
+        #[serde(default)]
+        services: BTreeMap<String, Service>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Service {
+        #[serde(default)]
+        ready: Option<ReadySpec>,
+        #[serde(default)]
+        ports: Vec<String>,
+    }
+    let stack: Stack = serde_saphyr::from_str(stack).map_err(|e| crate::base::yaml_error(STACK_FILE, &e))?;
+    let mut forms = Map::new();
+    for (name, service) in stack.services {
+        let Some(spec) = service.ready else { continue };
+        // The port the service listens on in its container: the first published one's.
+        let port = service
+            .ports
+            .first()
+            .and_then(|p| p.rsplit(':').next()?.parse::<u16>().ok())
+            .ok_or_else(|| format!("service `{name}` has `ready:` but publishes no port"))?;
+        let ready = spec.resolve(port).map_err(|e| format!("service `{name}`: {e}"))?;
+        forms.insert(name, ready.forms());
+    }
+    Ok(forms)
 }
 
 /// Renders every string inside `value` as a Tera template.

@@ -109,6 +109,7 @@ mod tests {
             depends_on: Vec::new(),
             healthcheck: None,
             ready_path: "/ready".into(),
+            ready: crate::health::Ready::http("/ready", kind.port()),
             reload_on: Vec::new(),
         }
     }

@@ -13,6 +13,7 @@ use super::Error;
 use super::instance::Instance;
 use super::spec::{self, Port, ServiceKind, StackSpec};
 use crate::context::{Context, Env, ImageKey, UserConfig};
+use crate::health::{How, Protocol, Ready};
 
 /// Labels on every Docker object labforge creates. The project label names the instance
 /// ([`Instance`]): the project's name, with a suffix for a second folder of the same project.
@@ -69,6 +70,10 @@ pub struct Service {
     pub depends_on: Vec<String>,
     pub healthcheck: Option<Healthcheck>,
     pub ready_path: String,
+    /// How the service tells it is ready (labforge.yaml's `ready:`, or its kind's default). Not
+    /// part of the config hash: the healthcheck derived from it is.
+    #[serde(skip)]
+    pub ready: Ready,
     /// In development mode, the globs of the files the reloading server watches (`dev.reload_on`).
     /// Not part of the config hash: they change nothing in the container.
     #[serde(skip)]
@@ -217,6 +222,28 @@ fn resolve(
             }
             env.insert("PYTHONPATH".to_string(), format!("{}/src", dev.mount.trim_end_matches('/')));
         }
+        // The port the service listens on in its container: its kind's, if it publishes that one.
+        let ports: Vec<Port> = s.ports.iter().filter_map(|p| spec::parse_port(&p.value).ok()).collect();
+        let own_port = ports
+            .iter()
+            .map(|p| p.container)
+            .find(|c| *c == s.kind.port())
+            .or(ports.first().map(|p| p.container))
+            .unwrap_or(s.kind.port());
+        let ready = match &s.ready {
+            Some(spec) => {
+                spec.value.resolve(own_port).map_err(|e| Error::Spec(vec![format!("{path}: service `{name}`: {e}")]))?
+            }
+            None => default_ready(s.kind, s.ready_path.as_deref(), own_port),
+        };
+        // Docker's healthcheck follows `ready:` unless the service defines its own.
+        let derived = s.ready.is_some().then(|| Healthcheck {
+            test: std::iter::once("CMD".to_string()).chain(ready.command()).collect(),
+            interval: ready.every,
+            timeout: Duration::from_secs(3),
+            retries: 60,
+            start_period: Duration::ZERO,
+        });
         let healthcheck = s.healthcheck.as_ref().map(|h| {
             let d = |v: &Option<serde_saphyr::Spanned<String>>, default: u64| {
                 v.as_ref()
@@ -231,6 +258,7 @@ fn resolve(
                 start_period: d(&h.start_period, 0),
             }
         });
+        let healthcheck = healthcheck.or(derived);
         services.push(Service {
             name: name.clone(),
             kind: s.kind,
@@ -238,7 +266,7 @@ fn resolve(
             command,
             working_dir,
             env,
-            ports: s.ports.iter().filter_map(|p| spec::parse_port(&p.value).ok()).collect(),
+            ports,
             volumes: s
                 .volumes
                 .iter()
@@ -248,7 +276,8 @@ fn resolve(
             binds,
             depends_on: s.depends_on.iter().map(|d| d.value.clone()).collect(),
             healthcheck,
-            ready_path: s.ready_path.clone().unwrap_or_else(|| "/ready".to_string()),
+            ready_path: ready.http_path().map(str::to_string).unwrap_or_else(|| "/ready".to_string()),
+            ready,
             reload_on: match (mode, &s.dev) {
                 (Mode::Dev, Some(dev)) => dev.reload_on.iter().map(|g| g.value.clone()).collect(),
                 _ => Vec::new(),
@@ -259,6 +288,17 @@ fn resolve(
         return Err(Error::Spec(problems));
     }
     Ok(Project { name: project, instance, dir: dir.to_path_buf(), mode, services: start_order(services) })
+}
+
+/// A service's readiness when labforge.yaml does not define it: its kind's protocol, or for an
+/// app `GET ready_path` (default `/ready`).
+fn default_ready(kind: ServiceKind, ready_path: Option<&str>, port: u16) -> Ready {
+    let how = match kind {
+        ServiceKind::Postgres => How::Protocol(Protocol::Postgres),
+        ServiceKind::Mongo => How::Protocol(Protocol::Mongo),
+        ServiceKind::App => How::Http(ready_path.unwrap_or("/ready").to_string()),
+    };
+    Ready { how, live: None, every: Duration::from_secs(1), port }
 }
 
 /// The user's image override that applies to a service of `kind`: the database image, or the

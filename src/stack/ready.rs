@@ -15,6 +15,7 @@ use super::project::{Project, Service};
 use super::reload;
 use super::spec::ServiceKind;
 use crate::base::wait::{Ended, Verdict, Wait, Wake};
+use crate::health::{How, Protocol};
 use crate::interrupt::Interrupt;
 
 /// How often a starting service is probed.
@@ -51,11 +52,14 @@ pub enum Readiness {
 /// The protocol probe for a service of `project`, on its published port.
 pub fn probe_for(project: &Project, service: &Service, ports: &[(u16, u16)]) -> Result<Option<Probe>, String> {
     let Some(port) = service.host_port(ports) else { return Ok(None) };
-    Ok(Some(match (service.kind, project.login(service)) {
-        (ServiceKind::Postgres, Some(login)) => Probe::postgres(port, &login),
-        (ServiceKind::Mongo, Some(login)) => Probe::mongo(port, &login)?,
-        _ => Probe::http(port, &service.ready_path),
-    }))
+    Ok(match (&service.ready.how, project.login(service)) {
+        (How::Http(path), _) => Some(Probe::http(port, path)),
+        (How::Protocol(Protocol::Postgres), Some(login)) => Some(Probe::postgres(port, &login)),
+        (How::Protocol(Protocol::Mongo), Some(login)) => Some(Probe::mongo(port, &login)?),
+        // A TCP or command check runs in the container: Docker's healthcheck, derived from the
+        // same definition, reports it.
+        _ => None,
+    })
 }
 
 /// The project's Engine events, forwarded to every subscriber of the channel by a task the caller

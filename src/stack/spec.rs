@@ -12,7 +12,7 @@
 //!       POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}   # ${VAR} comes from .env or the environment
 //!     ports: ["5432:5432"]           # HOST:CONTAINER, always published on 127.0.0.1
 //!     volumes: ["pgdata:/var/lib/postgresql/data"]
-//!     healthcheck: { test: [CMD-SHELL, pg_isready -h 127.0.0.1], interval: 1s }
+//!     ready: { protocol: postgres, every: 1s }   # the one definition of readiness (crate::health)
 //!   app:
 //!     kind: app
 //!     build: { context: ., dockerfile: Dockerfile, args: { PYTHON_IMAGE: python:3.12-slim } }
@@ -20,13 +20,15 @@
 //!     env_file: .env
 //!     ports: ["8000:8000"]
 //!     depends_on: [postgres]
-//!     ready_path: /ready
+//!     ready: { http: /ready, live: /health }
 //! ```
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
+
+use crate::health::{Protocol, ReadySpec};
 
 /// The file name `labforge up` reads.
 pub const FILE_NAME: &str = "labforge.yaml";
@@ -86,9 +88,15 @@ pub struct ServiceSpec {
     /// Services that must be ready before this one starts.
     #[serde(default)]
     pub depends_on: Vec<Spanned<String>>,
+    /// A Docker healthcheck of the service's own; without one, `up` derives it from `ready`.
     #[serde(default)]
     pub healthcheck: Option<HealthcheckSpec>,
-    /// For `kind: app`: the path that answers 2xx once the app and its dependencies work.
+    /// How the service tells it is ready, once for every form (see [`crate::health`]); the
+    /// service kind's protocol (or `GET /ready` for an app) when absent.
+    #[serde(default)]
+    pub ready: Option<Spanned<ReadySpec>>,
+    /// For `kind: app`: the path that answers 2xx once the app and its dependencies work (the
+    /// older spelling of `ready: { http: PATH }`).
     #[serde(default)]
     pub ready_path: Option<String>,
 }
@@ -255,6 +263,27 @@ impl StackSpec {
                 && !p.starts_with('/')
             {
                 out.push(format!("{path}: service `{name}`: ready_path `{p}` must start with `/`"));
+            }
+            if let Some(ready) = &service.ready {
+                let own = match service.kind {
+                    ServiceKind::Postgres => Some(Protocol::Postgres),
+                    ServiceKind::Mongo => Some(Protocol::Mongo),
+                    ServiceKind::App => None,
+                };
+                if let Err(e) = ready.value.resolve(service.kind.port()) {
+                    out.push(at(&ready.referenced, format!("service `{name}`: {e}")));
+                } else if let Some(protocol) = ready.value.protocol
+                    && Some(protocol) != own
+                {
+                    out.push(at(
+                        &ready.referenced,
+                        format!(
+                            "service `{name}`: `ready.protocol: {}` does not match its kind `{}`",
+                            format!("{protocol:?}").to_lowercase(),
+                            format!("{:?}", service.kind).to_lowercase()
+                        ),
+                    ));
+                }
             }
         }
         if let Some((cycle, loc)) = self.find_cycle() {

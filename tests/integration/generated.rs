@@ -63,14 +63,10 @@ fn kubernetes_manifests_follow_the_security_and_probe_rules() {
     let (_dir, projects) = render_all();
     for (combo, path) in &projects {
         let deployment = std::fs::read_to_string(path.join("k8s/deployment.yaml")).unwrap();
-        for needle in [
-            "path: /ready",
-            "path: /health",
-            "runAsNonRoot: true",
-            "allowPrivilegeEscalation: false",
-            "limits:",
-            "requests:",
-        ] {
+        let app = app_container(&deployment);
+        assert_eq!(app["readinessProbe"]["httpGet"]["path"], "/ready", "{}", combo.slug());
+        assert_eq!(app["livenessProbe"]["httpGet"]["path"], "/health", "{}", combo.slug());
+        for needle in ["runAsNonRoot: true", "allowPrivilegeEscalation: false", "limits:", "requests:"] {
             assert!(deployment.contains(needle), "{}: deployment lacks {needle}", combo.slug());
         }
         let image = deployment.lines().find(|l| l.trim_start().starts_with("image:")).unwrap();
@@ -84,6 +80,107 @@ fn kubernetes_manifests_follow_the_security_and_probe_rules() {
             assert!(dockerfile.contains(needle), "{}: Dockerfile lacks {needle}", combo.slug());
         }
     }
+}
+
+/// The app's container in a rendered `k8s/deployment.yaml`.
+fn app_container(deployment: &str) -> serde_json::Value {
+    let doc: serde_json::Value = serde_saphyr::from_str(deployment).expect("the deployment is YAML");
+    doc["spec"]["template"]["spec"]["containers"][0].clone()
+}
+
+/// The first container of the workload in a rendered manifest (the database's StatefulSet).
+fn first_container(manifest: &str) -> serde_json::Value {
+    serde_saphyr::from_multiple::<serde_json::Value>(manifest)
+        .expect("the manifest is YAML")
+        .into_iter()
+        .find(|doc| doc["kind"] == "StatefulSet" || doc["kind"] == "Deployment")
+        .map(|doc| doc["spec"]["template"]["spec"]["containers"][0].clone())
+        .expect("a workload")
+}
+
+/// Copies the repository's templates into `to`.
+fn copy_templates(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_templates(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn every_form_of_readiness_follows_the_one_in_labforge_yaml() {
+    // The built-in templates with other `ready:` definitions for the app and the database.
+    let scratch = tempfile::tempdir().unwrap();
+    let templates = scratch.path().join("templates");
+    copy_templates(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"), &templates);
+    let stack = templates.join("_common/labforge.yaml");
+    let text = std::fs::read_to_string(&stack).unwrap();
+    let changed = text
+        .replace(
+            "ready: { http: /ready, live: /health, every: 1s }",
+            "ready: { http: /healthz, live: /alive, every: 7s }",
+        )
+        .replace("ready: { protocol: postgres, every: 1s }", "ready: { exec: pg_isready -q -h 127.0.0.1, every: 3s }");
+    assert_ne!(changed, text, "the definitions to change are in _common/labforge.yaml");
+    std::fs::write(&stack, changed).unwrap();
+
+    let project = scratch.path().join("shop");
+    let out = Command::new(crate::support::labforge_bin())
+        .args(["new", "shop", "--db", "postgres", "--yes", "--dir"])
+        .arg(&project)
+        .env("LABFORGE_TEMPLATES", &templates)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let read = |rel: &str| std::fs::read_to_string(project.join(rel)).unwrap();
+
+    // The Dockerfile's HEALTHCHECK asks the liveness path.
+    let dockerfile = read("Dockerfile");
+    let healthcheck = dockerfile.lines().skip_while(|l| !l.starts_with("HEALTHCHECK")).nth(1).unwrap();
+    assert!(healthcheck.contains("http://127.0.0.1:8000/alive"), "{healthcheck}");
+    // Kubernetes' probes: readiness and liveness paths, the period.
+    let app = app_container(&read("k8s/deployment.yaml"));
+    assert_eq!(app["readinessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(app["readinessProbe"]["periodSeconds"], 7);
+    assert_eq!(app["livenessProbe"]["httpGet"]["path"], "/alive");
+    let postgres = first_container(&read("k8s/postgres.yaml"));
+    assert_eq!(
+        postgres["readinessProbe"]["exec"]["command"],
+        serde_json::json!(["sh", "-c", "pg_isready -q -h 127.0.0.1"])
+    );
+    // The CI service container's health options.
+    let workflow = read(".github/workflows/ci.yml");
+    assert!(workflow.contains("--health-cmd 'pg_isready -q -h 127.0.0.1'"), "{workflow}");
+    assert!(workflow.contains("--health-interval 3s"), "{workflow}");
+    // labforge's own probe and the Docker healthcheck `up` creates.
+    let ctx = labforge::context::Context::new(labforge::context::Env::default());
+    let loaded = labforge::stack::project::Project::load(&project, labforge::stack::project::Mode::Dev, &ctx).unwrap();
+    let app = loaded.app().unwrap();
+    assert_eq!(app.ready_path, "/healthz");
+    let test = &app.healthcheck.as_ref().unwrap().test;
+    assert!(test.last().unwrap().contains("/alive") && test[0] == "CMD", "{test:?}");
+    let db = loaded.service("postgres").unwrap().healthcheck.as_ref().unwrap();
+    assert_eq!(
+        (db.test.clone(), db.interval),
+        (
+            vec!["CMD".into(), "sh".into(), "-c".into(), "pg_isready -q -h 127.0.0.1".into()],
+            std::time::Duration::from_secs(3)
+        )
+    );
+
+    // And the changed files still pass the validators.
+    run_ok(tool("hadolint").arg("--failure-threshold").arg("style").arg(project.join("Dockerfile")), "hadolint");
+    run_ok(tool("actionlint").arg(project.join(".github/workflows/ci.yml")), "actionlint");
+    let manifests: Vec<PathBuf> = std::fs::read_dir(project.join("k8s")).unwrap().flatten().map(|e| e.path()).collect();
+    run_ok(
+        tool("kubernetes-validate").args(["--strict", "--kubernetes-version", "1.37.0"]).args(&manifests),
+        "kubernetes-validate",
+    );
 }
 
 /// The longest project name `labforge new` takes: the generated code must stay ruff-clean with it
