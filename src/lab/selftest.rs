@@ -17,7 +17,6 @@ use crate::stack::docker::{CONNECT_DEADLINE, Docker};
 use crate::stack::project::{Mode, Project};
 use crate::stack::runtime::{OnDocker, Runtime};
 use crate::stack::up::UpOptions;
-use crate::stack::{down, instance};
 
 /// What a lab's selftest found.
 #[derive(Debug, Clone, Serialize)]
@@ -109,9 +108,9 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
     if lab.stack {
         let project = crate::stack::spec::StackSpec::project_name(&dir).unwrap_or(name);
         let _ = runtime.block_on(async {
-            let engine = Docker::connect(&ctx.docker_host(), CONNECT_DEADLINE).await?;
-            let instance = instance::resolve(&engine, &project, &dir).await?;
-            down::down(&engine, instance.name(), true, report).await.map_err(Error::from)
+            let runtime = OnDocker::new(Docker::connect(&ctx.docker_host(), CONNECT_DEADLINE).await?);
+            let project = runtime.place(Project::bare(&project, &dir)).await?;
+            runtime.tear_down(&project, true, report).await.map_err(Error::from)
         });
     }
     let problems = result?;

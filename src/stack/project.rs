@@ -125,6 +125,18 @@ impl Project {
         resolve(&spec, &shown, dir, mode, ctx.user_config()?, ctx.env(), &dotenv)
     }
 
+    /// A project known only by its name and folder: enough to find its objects and remove them
+    /// (`down` and `logs` work even when the rest of labforge.yaml has become invalid).
+    pub fn bare(name: &str, dir: &Path) -> Project {
+        Project {
+            name: name.to_string(),
+            instance: Instance::plain(name, dir),
+            dir: dir.to_path_buf(),
+            mode: Mode::Dev,
+            services: Vec::new(),
+        }
+    }
+
     /// The same project as another instance: its volumes renamed for it.
     pub fn in_instance(mut self, instance: Instance) -> Project {
         let old = format!("{}_", self.instance.name());

@@ -7,6 +7,9 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+
 use super::Error;
 use super::docker::{Container, Docker, Engine, ImageInfo, State};
 use super::down::{DownReport, down};
@@ -64,6 +67,8 @@ pub trait Runtime {
     async fn observe(&self, project: &Project) -> Result<Vec<Observed>, Error>;
     /// The last `tail` lines a service wrote.
     async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error>;
+    /// What a service writes from now on, after its last `tail` lines.
+    async fn follow(&self, project: &Project, service: &str, tail: usize) -> Result<Lines, Error>;
     /// Runs `cmd` in a running service; its exit code and output.
     async fn exec(&self, project: &Project, service: &str, cmd: &[String]) -> Result<(i64, String), Error>;
     /// Restarts a service and waits, as `ensure` does, until it is ready again.
@@ -73,6 +78,9 @@ pub trait Runtime {
     /// Removes the services, and their data when `volumes`.
     async fn tear_down(&self, project: &Project, volumes: bool, report: &dyn Reporter) -> Result<DownReport, Error>;
 }
+
+/// Output as it is written, in chunks of whole lines.
+pub type Lines = BoxStream<'static, Result<String, Error>>;
 
 /// How long a restarted service's process gets to stop after SIGTERM.
 const RESTART_GRACE: Duration = Duration::from_secs(10);
@@ -139,6 +147,11 @@ impl<E: Engine> Runtime for OnDocker<E> {
     async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error> {
         let container = self.container(project, service).await?;
         Ok(self.engine.logs(&container.id, tail).await?)
+    }
+
+    async fn follow(&self, project: &Project, service: &str, tail: usize) -> Result<Lines, Error> {
+        let container = self.container(project, service).await?;
+        Ok(self.engine.follow_logs(&container.id, tail).map(|chunk| chunk.map_err(Error::from)).boxed())
     }
 
     async fn exec(&self, project: &Project, service: &str, cmd: &[String]) -> Result<(i64, String), Error> {
@@ -208,6 +221,10 @@ impl Runtime for AnyRuntime {
 
     async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error> {
         each!(self, r => r.logs(project, service, tail).await)
+    }
+
+    async fn follow(&self, project: &Project, service: &str, tail: usize) -> Result<Lines, Error> {
+        each!(self, r => r.follow(project, service, tail).await)
     }
 
     async fn exec(&self, project: &Project, service: &str, cmd: &[String]) -> Result<(i64, String), Error> {
