@@ -189,7 +189,7 @@ impl Workspace {
                     Docker::connect(&self.ctx.docker_host(), CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
                 let project = Project::load(&self.dir, Mode::Dev, &self.ctx).map_err(|e| e.to_string())?;
                 let runtime = AnyRuntime::Docker(OnDocker::new(engine));
-                let project = runtime.place(project).await.map_err(|e| e.to_string())?;
+                let project = runtime.place_in(project, &self.ctx).await.map_err(|e| e.to_string())?;
                 let services = runtime.observe(&project).await.map_err(|e| e.to_string())?;
                 Ok(Stack { runtime, project, services })
             })

@@ -13,7 +13,7 @@ pub fn run(args: DownArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Erro
     let name = StackSpec::project_name(&args.project.dir)?;
     runtime().block_on(async {
         let runtime = OnDocker::new(super::docker(ctx).await?);
-        let project = runtime.place(Project::bare(&name, &args.project.dir)).await?;
+        let project = runtime.place_in(Project::bare(&name, &args.project.dir), ctx).await?;
         let report = runtime.tear_down(&project, args.volumes, &Terminal::new(shell)).await?;
         if report.containers.is_empty() && report.networks.is_empty() && report.volumes.is_empty() {
             shell.line(format_args!("nothing to remove for project {}", project.instance.name()));

@@ -126,7 +126,7 @@ fn start(
         let (outcome, _) = runtime.block_on(async {
             let runtime = OnDocker::new(super::docker(ctx).await?);
             let interrupt = super::interrupt(shell);
-            super::up::bring_up(&runtime, &project, &options, shell, &interrupt, false).await
+            super::up::bring_up(&runtime, &project, &options, ctx, shell, &interrupt, false).await
         })?;
         if outcome != Outcome::Success {
             return Ok(outcome);
@@ -156,7 +156,7 @@ fn app_url(dir: &Path, lab: &Lab, ctx: &Context) -> String {
 /// The ports the app's running container publishes, when Docker answers and it runs.
 async fn published_ports(project: &Project, app: &Service, ctx: &Context) -> Option<Vec<(u16, u16)>> {
     let runtime = OnDocker::new(super::docker(ctx).await.ok()?);
-    let project = runtime.place(project.clone()).await.ok()?;
+    let project = runtime.place_in(project.clone(), ctx).await.ok()?;
     let observed = runtime.observe(&project).await.ok()?;
     let ports = observed.into_iter().find(|o| o.service == app.name && o.is_running())?.ports;
     (!ports.is_empty()).then_some(ports)

@@ -17,7 +17,7 @@ pub fn run(args: LogsArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Erro
     let name = StackSpec::project_name(&args.project.dir)?;
     runtime().block_on(async {
         let runtime = OnDocker::new(super::docker(ctx).await?);
-        let project = runtime.place(Project::bare(&name, &args.project.dir)).await?;
+        let project = runtime.place_in(Project::bare(&name, &args.project.dir), ctx).await?;
         let mut services: Vec<String> = runtime.observe(&project).await?.into_iter().map(|o| o.service).collect();
         services.sort();
         if let Some(wanted) = &args.service {

@@ -47,7 +47,7 @@ pub fn run(args: QuickstartArgs, ctx: &Context, shell: &Shell) -> Result<Outcome
     let (outcome, report) = runtime().block_on(async {
         let runtime = OnDocker::new(super::docker(ctx).await?);
         let interrupt = super::interrupt(shell);
-        super::up::bring_up(&runtime, &project, &options, shell, &interrupt, false).await
+        super::up::bring_up(&runtime, &project, &options, ctx, shell, &interrupt, false).await
     })?;
     if outcome == Outcome::Success {
         shell.line("");

@@ -15,7 +15,7 @@ pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
     let project = Project::load(&args.project.dir, Mode::Dev, ctx)?;
     runtime().block_on(async {
         let runtime = OnDocker::new(super::docker(ctx).await?);
-        let project = runtime.place(project).await?;
+        let project = runtime.place_in(project, ctx).await?;
         let observed = runtime.observe(&project).await?;
         let mut rows = Vec::new();
         for service in &project.services {

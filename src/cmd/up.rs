@@ -26,7 +26,7 @@ pub fn run(args: UpArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error>
     runtime().block_on(async {
         let runtime = OnDocker::new(super::docker(ctx).await?);
         let interrupt = super::interrupt(shell);
-        let (outcome, _) = bring_up(&runtime, &project, &options, shell, &interrupt, args.json).await?;
+        let (outcome, _) = bring_up(&runtime, &project, &options, ctx, shell, &interrupt, args.json).await?;
         Ok(outcome)
     })
 }
@@ -37,11 +37,12 @@ pub async fn bring_up(
     runtime: &impl Runtime,
     project: &Project,
     options: &UpOptions,
+    ctx: &Context,
     shell: &Shell,
     interrupt: &Interrupt,
     json: bool,
 ) -> Result<(Outcome, UpReport), Error> {
-    let project = &runtime.place(project.clone()).await?;
+    let project = &runtime.place_in(project.clone(), ctx).await?;
     let report = runtime.ensure(project, options, &Terminal::new(shell), interrupt).await?;
     if json {
         shell.line(serde_json::to_string_pretty(&report).expect("reports serialize"));

@@ -66,12 +66,26 @@ struct Inner {
     env: Env,
     /// Loaded on first use: `labforge new` must work with a broken config file.
     user: OnceLock<Result<UserConfig, ConfigError>>,
+    /// The instance every project is run as, when the caller names it (a workshop seat).
+    instance: Option<String>,
 }
 
 impl Context {
     /// A context over `env`.
     pub fn new(env: Env) -> Context {
-        Context { inner: Arc::new(Inner { env, user: OnceLock::new() }) }
+        Context { inner: Arc::new(Inner { env, user: OnceLock::new(), instance: None }) }
+    }
+
+    /// The same context, running every project as instance `suffix` (`shop-SUFFIX-postgres`):
+    /// what a workshop sets per seat, so that seats never share an object.
+    pub fn with_instance(&self, suffix: &str) -> Context {
+        let inner = Inner { env: self.inner.env.clone(), user: OnceLock::new(), instance: Some(suffix.to_string()) };
+        Context { inner: Arc::new(inner) }
+    }
+
+    /// The instance suffix set by [`Context::with_instance`], if any.
+    pub fn instance(&self) -> Option<&str> {
+        self.inner.instance.as_deref()
     }
 
     /// The context of this process: its environment and the user's configuration.

@@ -109,7 +109,7 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
         let project = crate::stack::spec::StackSpec::project_name(&dir).unwrap_or(name);
         let _ = runtime.block_on(async {
             let runtime = OnDocker::new(Docker::connect(&ctx.docker_host(), CONNECT_DEADLINE).await?);
-            let project = runtime.place(Project::bare(&project, &dir)).await?;
+            let project = runtime.place_in(Project::bare(&project, &dir), ctx).await?;
             runtime.tear_down(&project, true, report).await.map_err(Error::from)
         });
     }
@@ -129,7 +129,7 @@ async fn bring_up(
     ctx: &Context,
     report_to: &dyn Reporter,
 ) -> Result<Result<(), String>, Error> {
-    let project = runtime.place(Project::load(dir, Mode::Dev, ctx)?).await?;
+    let project = runtime.place_in(Project::load(dir, Mode::Dev, ctx)?, ctx).await?;
     let options = UpOptions {
         timeout: Duration::from_secs(240),
         strict_ports: false,

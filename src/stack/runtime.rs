@@ -18,6 +18,7 @@ use super::kind::PUBLISHED_ON;
 use super::project::{LABEL_MODE, LABEL_SERVICE, Project};
 use super::ready::{self, Readiness};
 use super::up::{UpOptions, UpReport, up};
+use crate::context::Context;
 use crate::interrupt::Interrupt;
 use crate::report::Reporter;
 
@@ -54,6 +55,17 @@ pub trait Runtime {
     /// `project` as its folder runs it here: in the folder's own instance (see
     /// [`super::instance`]), so two folders of one project never share anything.
     async fn place(&self, project: Project) -> Result<Project, Error>;
+    /// [`Runtime::place`], unless `ctx` names the instance itself (a workshop seat).
+    async fn place_in(&self, project: Project, ctx: &Context) -> Result<Project, Error> {
+        match ctx.instance() {
+            Some(suffix) => {
+                let name = format!("{}-{suffix}", project.name);
+                let dir = project.dir.clone();
+                Ok(project.in_instance(instance::Instance::named(&name, &dir)))
+            }
+            None => self.place(project).await,
+        }
+    }
     /// Brings the services to what `project` specifies — creates what is missing, recreates what
     /// changed, leaves the rest — and proves each ready.
     async fn ensure(

@@ -14,6 +14,7 @@ use super::up::{Action, UpOptions, UpReport, up};
 use crate::context::{Context, Env};
 use crate::interrupt::Interrupt;
 use crate::report::{Event, Object, Recorder, Silent, Started};
+use crate::stack::runtime::Runtime;
 
 /// A database, and an app that depends on it; no published ports, so a running container with no
 /// healthcheck is ready (the protocol probes are tested against real services elsewhere).
@@ -203,5 +204,26 @@ fn two_folders_of_one_project_get_their_own_objects_and_go_down_alone() {
         assert_eq!(engine.container_names(), [format!("{suffixed}-app"), format!("{suffixed}-db")]);
         // Its kept volume still holds the readable name for the first folder.
         assert_eq!(instance::place(&engine, load(a.path(), STACK)).await.unwrap().instance, first.instance);
+    });
+}
+
+#[test]
+fn a_context_that_names_the_instance_runs_the_project_as_that_seat() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = FakeEngine::default();
+    let docker = crate::stack::runtime::OnDocker::new(engine);
+    let ctx = Context::new(Env::default());
+    runtime().block_on(async {
+        let own = docker.place_in(load(dir.path(), STACK), &ctx).await.unwrap();
+        docker.ensure(&own, &options(), &Silent, &Interrupt::never()).await.unwrap();
+        // The same folder as seat 07: its own containers, network and volume beside the others.
+        let seat = docker.place_in(load(dir.path(), STACK), &ctx.with_instance("seat-07")).await.unwrap();
+        assert_eq!(seat.instance.name(), "shop-seat-07");
+        let report = docker.ensure(&seat, &options(), &Silent, &Interrupt::never()).await.unwrap();
+        assert!(report.all_ready(), "{report:?}");
+        assert_eq!(docker.engine().container_names(), ["shop-app", "shop-db", "shop-seat-07-app", "shop-seat-07-db"]);
+        assert!(seat.services.iter().any(|s| s.volumes.iter().any(|(v, _)| v == "shop-seat-07_pgdata")));
+        docker.tear_down(&seat, true, &Silent).await.unwrap();
+        assert_eq!(docker.engine().container_names(), ["shop-app", "shop-db"], "the seat goes down alone");
     });
 }
