@@ -233,18 +233,12 @@ impl Workspace {
 /// The longest checks wait for the development server to reload an edit.
 const RELOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Runs every check of `step`: those that only read (files, lint, tests, containers) together,
-/// those that touch the app's data in the order written; each within its own deadline. Results
-/// come back in the step's order.
-pub async fn run_step(ws: &Workspace, checks: &[Check]) -> Vec<CheckResult> {
-    run_steps(ws, &[checks]).await.pop().unwrap_or_default()
-}
-
-/// Runs the checks of several steps (`check --all`, `lab selftest`) as [`run_step`] would run
-/// each, but at once: the checks that touch the app's data run in the order of the steps and of
-/// their checks, while the ones that only read run beside them, as many at a time as the machine
-/// has cores (test suites and linters are CPU-bound), the pytest checks among them in a single
-/// pytest run where they can share one. Results come back per step, in order.
+/// Runs the checks of one or several steps (`check`, `check --all`, `lab selftest`), each within
+/// its own deadline: the checks that touch the app's data in the order of the steps and of their
+/// checks, while the ones that only read (files, lint, tests, containers) run beside them, as
+/// many at a time as the machine has cores (test suites and linters are CPU-bound), the pytest
+/// checks among them in a single pytest run where they can share one. Results come back per
+/// step, in order.
 pub async fn run_steps(ws: &Workspace, steps: &[&[Check]]) -> Vec<Vec<CheckResult>> {
     type Numbered<'s> = Vec<((usize, usize), &'s Check)>;
     let all = steps.iter().enumerate().flat_map(|(s, checks)| checks.iter().enumerate().map(move |(i, c)| ((s, i), c)));

@@ -88,7 +88,7 @@ pub fn choose(project: &str, dir: &Path, plain: &[Labels], suffixed: &[Labels]) 
 }
 
 /// The instance of project `project` that the folder `dir` runs, from what the daemon holds.
-pub async fn resolve<E: Engine>(engine: &E, project: &str, dir: &Path) -> Result<Instance, DockerError> {
+async fn resolve<E: Engine>(engine: &E, project: &str, dir: &Path) -> Result<Instance, DockerError> {
     let plain = engine.labelled(LABEL_PROJECT, project).await?;
     let suffixed = engine.labelled(LABEL_PROJECT, Instance::suffixed(project, dir).name()).await?;
     Ok(choose(project, dir, &plain, &suffixed))
