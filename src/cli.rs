@@ -37,6 +37,135 @@ pub enum Command {
     Lab(LabArgs),
     /// Check the current lab step (or another) and say what passes, what fails and why
     Check(CheckArgs),
+    /// A local Kubernetes cluster on kind: create, delete, status
+    Cluster(ClusterArgs),
+    /// Deploy to Kubernetes: build, load, apply k8s/, wait for the rollout, prove the app answers
+    Deploy(DeployArgs),
+    /// Remove from the cluster what `deploy` applied (volumes stay)
+    Undeploy(UndeployArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    pub command: ClusterCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Create a kind cluster (or reuse the one of that name), reachable from 127.0.0.1 only
+    Create(ClusterCreateArgs),
+    /// Delete a kind cluster and its registry (nothing to delete is not an error)
+    Delete(ClusterNameArgs),
+    /// Show whether the cluster exists, its nodes, context and registry
+    Status(ClusterStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterNameArgs {
+    /// The cluster's name
+    #[arg(long, default_value = "labforge")]
+    pub name: String,
+
+    /// The kubeconfig kind writes the cluster's context to [default: $KUBECONFIG or ~/.kube/config]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterCreateArgs {
+    #[command(flatten)]
+    pub cluster: ClusterNameArgs,
+
+    /// Also run a local registry (127.0.0.1:--registry-port) the nodes pull from
+    #[arg(long)]
+    pub registry: bool,
+
+    /// The host port (on 127.0.0.1) of the registry
+    #[arg(long, value_name = "PORT", default_value_t = 5001)]
+    pub registry_port: u16,
+
+    /// The registry's image
+    #[arg(long, value_name = "IMAGE", default_value = "registry:2")]
+    pub registry_image: String,
+
+    /// The host port (on 127.0.0.1) that reaches the app's NodePort Service
+    #[arg(long, value_name = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Seconds the cluster may take to be ready
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ClusterStatusArgs {
+    #[command(flatten)]
+    pub cluster: ClusterNameArgs,
+
+    /// Print machine-readable JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which cluster and namespace a Kubernetes command acts on.
+#[derive(Debug, Args)]
+pub struct KubeTarget {
+    /// The kubeconfig file [default: $KUBECONFIG or ~/.kube/config]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context [default: its current context]
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// The namespace [default: the context's, else `default`]
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    #[command(flatten)]
+    pub target: KubeTarget,
+
+    /// A registry the cluster pulls from (`HOST[:PORT]/PATH`); the image is pushed there and
+    /// pulled by digest. Needed for any cluster but kind
+    #[arg(long, value_name = "HOST/PATH")]
+    pub registry: Option<String>,
+
+    /// Seconds the rollout may take
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
+
+    /// Change nothing in the cluster: the API server validates each change without storing it
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// A CA certificate (PEM) to trust while building the app image [default: $PIP_CERT,
+    /// $SSL_CERT_FILE or $REQUESTS_CA_BUNDLE]
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UndeployArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    #[command(flatten)]
+    pub target: KubeTarget,
+
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +316,13 @@ pub struct StatusArgs {
     /// Print machine-readable JSON
     #[arg(long)]
     pub json: bool,
+
+    /// The project's workloads on the cluster `deploy` deployed to, instead of its containers
+    #[arg(long)]
+    pub cluster: bool,
+
+    #[command(flatten)]
+    pub target: KubeTarget,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +340,13 @@ pub struct LogsArgs {
     /// How many of the last lines to print
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub tail: usize,
+
+    /// The app's pods on the cluster `deploy` deployed to, instead of the containers on Docker
+    #[arg(long)]
+    pub cluster: bool,
+
+    #[command(flatten)]
+    pub target: KubeTarget,
 }
 
 #[derive(Debug, Args)]

@@ -33,6 +33,8 @@ pub enum Error {
     Stack(#[from] crate::stack::Error),
     #[error(transparent)]
     Lab(crate::lab::Error),
+    #[error(transparent)]
+    K8s(crate::k8s::Error),
     /// The user interrupted a prompt or a wait (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
@@ -57,6 +59,16 @@ impl From<crate::lab::Error> for Error {
     }
 }
 
+impl From<crate::k8s::Error> for Error {
+    fn from(err: crate::k8s::Error) -> Self {
+        match err {
+            crate::k8s::Error::Stack(e) => Error::Stack(e),
+            crate::k8s::Error::Interrupted => Error::Interrupted,
+            other => Error::K8s(other),
+        }
+    }
+}
+
 impl From<crate::context::ConfigError> for Error {
     fn from(err: crate::context::ConfigError) -> Self {
         Error::Stack(err.into())
@@ -73,7 +85,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Interrupted => ExitCode::from(130),
-            Error::Scaffold(_) | Error::Stack(_) | Error::Lab(_) => ExitCode::from(2),
+            Error::Scaffold(_) | Error::Stack(_) | Error::Lab(_) | Error::K8s(_) => ExitCode::from(2),
         }
     }
 }

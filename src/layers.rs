@@ -19,10 +19,11 @@ const LAYERS: &[(&str, u8)] = &[
     ("health", 3),
     ("scaffold", 4),
     ("stack", 4),
-    ("check", 5),
-    ("lab", 6),
-    ("error", 7),
-    ("cmd", 8),
+    ("k8s", 5),
+    ("check", 6),
+    ("lab", 7),
+    ("error", 8),
+    ("cmd", 9),
 ];
 
 /// Where the process environment may be read: the command edge and the context it builds.

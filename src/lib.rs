@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod health;
 pub mod interrupt;
+pub mod k8s;
 pub mod lab;
 pub mod report;
 pub mod scaffold;
@@ -36,5 +37,8 @@ pub fn run(cli: cli::Cli, ctx: &context::Context, shell: &ui::Shell) -> Result<O
         cli::Command::Doctor => cmd::doctor::run(ctx, shell),
         cli::Command::Lab(args) => cmd::lab::run(args, ctx, shell),
         cli::Command::Check(args) => cmd::check::run(args, ctx, shell),
+        cli::Command::Cluster(args) => cmd::cluster::run(args, ctx, shell),
+        cli::Command::Deploy(args) => cmd::deploy::run(args, ctx, shell),
+        cli::Command::Undeploy(args) => cmd::deploy::undeploy(args, ctx, shell),
     }
 }

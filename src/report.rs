@@ -89,6 +89,14 @@ pub enum Event {
         wanted_free: bool,
         host: String,
     },
+    /// A step of a multi-step command (`deploy`, `cluster create`) ended: `ok`, what it did, how
+    /// long it took.
+    Step {
+        step: String,
+        ok: bool,
+        detail: String,
+        seconds: f64,
+    },
     /// A lab's virtual environment is being made or changed.
     VenvStarted {
         why: VenvChange,

@@ -23,6 +23,62 @@ pub enum CheckKind {
     Container(ContainerCheck),
     Postgres(PostgresCheck),
     Mongo(MongoCheck),
+    K8s(K8sCheck),
+}
+
+/// An object in the cluster `labforge deploy` deploys to (the current kubeconfig context).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sCheck {
+    /// `KIND/NAME`, e.g. `Deployment/{{ project.dns }}`.
+    pub object: String,
+    /// For kinds labforge does not know the apiVersion of.
+    pub api_version: Option<String>,
+    /// [default: the context's namespace, else `default`]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub expect: K8sExpect,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct K8sExpect {
+    #[serde(default = "yes")]
+    pub exists: bool,
+    /// A Deployment or StatefulSet whose rollout is complete with this many available replicas.
+    pub available: Option<i32>,
+    /// Every container has a readiness and a liveness probe.
+    pub probes: Option<bool>,
+    /// Every container sets CPU and memory requests and limits.
+    pub resources: Option<bool>,
+    /// A Service with at least one ready endpoint.
+    pub endpoints: Option<bool>,
+    /// JSONPath → value the object holds there.
+    #[serde(default)]
+    pub fields: BTreeMap<String, Value>,
+}
+
+impl Default for K8sExpect {
+    fn default() -> Self {
+        K8sExpect {
+            exists: true,
+            available: None,
+            probes: None,
+            resources: None,
+            endpoints: None,
+            fields: BTreeMap::new(),
+        }
+    }
+}
+
+impl K8sCheck {
+    /// The object's kind and name.
+    pub fn kind_and_name(&self) -> Result<(&str, &str), String> {
+        match self.object.split_once('/') {
+            Some((kind, name)) if !kind.is_empty() && !name.is_empty() && !name.contains('/') => Ok((kind, name)),
+            _ => Err(format!("`object: {}` must be KIND/NAME, e.g. Deployment/{{{{ project.dns }}}}", self.object)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -263,8 +319,8 @@ fn hour() -> i64 {
 }
 
 impl CheckKind {
-    pub const NAMES: [&'static str; 10] =
-        ["file", "command", "pytest", "lint", "http", "ratelimit", "graphql", "container", "postgres", "mongo"];
+    pub const NAMES: [&'static str; 11] =
+        ["file", "command", "pytest", "lint", "http", "ratelimit", "graphql", "container", "postgres", "mongo", "k8s"];
 
     /// The kind named `kind`, from the rest of the check's mapping.
     pub fn parse(kind: &str, rest: Value) -> Result<CheckKind, String> {
@@ -282,6 +338,7 @@ impl CheckKind {
             "container" => CheckKind::Container(typed(rest)?),
             "postgres" => CheckKind::Postgres(typed(rest)?),
             "mongo" => CheckKind::Mongo(typed(rest)?),
+            "k8s" => CheckKind::K8s(typed(rest)?),
             other => return Err(format!("unknown check kind `{other}` (kinds: {})", Self::NAMES.join(", "))),
         })
     }
@@ -298,6 +355,7 @@ impl CheckKind {
             CheckKind::Container(_) => "container",
             CheckKind::Postgres(_) => "postgres",
             CheckKind::Mongo(_) => "mongo",
+            CheckKind::K8s(_) => "k8s",
         }
     }
 
@@ -309,14 +367,21 @@ impl CheckKind {
 
     /// Whether the check talks to the running stack.
     pub fn needs_stack(&self) -> bool {
-        !matches!(self, CheckKind::File(_) | CheckKind::Pytest(_) | CheckKind::Lint(_))
+        !matches!(self, CheckKind::File(_) | CheckKind::Pytest(_) | CheckKind::Lint(_) | CheckKind::K8s(_))
             && !matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
     }
 
     /// Whether the check changes or reads state other checks change (the app's data), so it must
     /// run in the order written rather than alongside others.
     pub fn is_ordered(&self) -> bool {
-        !matches!(self, CheckKind::File(_) | CheckKind::Lint(_) | CheckKind::Pytest(_) | CheckKind::Container(_))
+        !matches!(
+            self,
+            CheckKind::File(_)
+                | CheckKind::Lint(_)
+                | CheckKind::Pytest(_)
+                | CheckKind::Container(_)
+                | CheckKind::K8s(_)
+        )
     }
 
     /// Whether the check restarts a service, which a `container` check running beside it would see.
@@ -382,6 +447,29 @@ impl CheckKind {
                 if e.count.is_none() && e.documents.is_none() && e.index_keys.is_none() {
                     return Err("`expect` needs `count`, `documents` or `index_keys`".into());
                 }
+            }
+            CheckKind::K8s(c) => {
+                let (kind, _) = c.kind_and_name()?;
+                let e = &c.expect;
+                if c.api_version.is_none() && crate::k8s::inspect::api_version_of(kind).is_none() {
+                    return Err(format!("labforge does not know the apiVersion of kind {kind}: add `api_version`"));
+                }
+                if e.available.is_some() && !matches!(kind, "Deployment" | "StatefulSet") {
+                    return Err(format!("`available` is for a Deployment or StatefulSet, not a {kind}"));
+                }
+                if e.endpoints.is_some() && kind != "Service" {
+                    return Err(format!("`endpoints` is for a Service, not a {kind}"));
+                }
+                if !e.exists
+                    && (e.available.is_some()
+                        || e.probes.is_some()
+                        || e.resources.is_some()
+                        || e.endpoints.is_some()
+                        || !e.fields.is_empty())
+                {
+                    return Err("`exists: false` cannot go with other expectations".into());
+                }
+                paths(&mut e.fields.keys())?;
             }
         }
         Ok(())

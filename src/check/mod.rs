@@ -6,6 +6,7 @@ pub mod files;
 pub mod jsonpath;
 pub mod kinds;
 
+mod cluster;
 mod file;
 mod http;
 mod infra;
@@ -83,6 +84,7 @@ pub struct Workspace {
     /// Where the checks run: the environment and the Docker daemon.
     pub ctx: Context,
     stack: OnceCell<Result<Stack, String>>,
+    cluster: OnceCell<Result<crate::k8s::cluster::Cluster, String>>,
     current: OnceCell<Result<(), Failure>>,
 }
 
@@ -143,8 +145,21 @@ impl Workspace {
             lab_files,
             ctx: ctx.clone(),
             stack: OnceCell::new(),
+            cluster: OnceCell::new(),
             current: OnceCell::new(),
         }
+    }
+
+    /// The cluster of the current kubeconfig context; connecting once for all checks.
+    pub async fn cluster(&self) -> Result<&crate::k8s::cluster::Cluster, Failure> {
+        let cluster = self
+            .cluster
+            .get_or_init(|| async {
+                let target = crate::k8s::cluster::Target::default();
+                crate::k8s::cluster::connect(&target, &self.ctx).await.map_err(|e| e.to_string())
+            })
+            .await;
+        cluster.as_ref().map_err(|e| Failure::new(e.clone()))
     }
 
     /// Renders a lab string (a path, an argument, SQL) with the project's context.
@@ -353,6 +368,7 @@ async fn dispatch(ws: &Workspace, kind: &CheckKind, deadline: tokio::time::Insta
         CheckKind::Container(c) => infra::container(ws, c, deadline).await,
         CheckKind::Postgres(c) => infra::postgres(ws, c).await,
         CheckKind::Mongo(c) => infra::mongo(ws, c).await,
+        CheckKind::K8s(c) => cluster::k8s(ws, c).await,
     }
 }
 

@@ -14,6 +14,9 @@ use crate::ui::Shell;
 use crate::{Error, Outcome};
 
 pub fn run(args: LogsArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
+    if args.cluster {
+        return cluster(args, ctx, shell);
+    }
     let name = StackSpec::project_name(&args.project.dir)?;
     runtime().block_on(async {
         let runtime = OnDocker::new(super::docker(ctx).await?);
@@ -60,5 +63,30 @@ pub fn run(args: LogsArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Erro
                 },
             }
         }
+    })
+}
+
+/// `logs --cluster`: the last lines of every pod of the project's workloads.
+fn cluster(args: LogsArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
+    if args.follow {
+        return Err(StackError::Config(
+            "--follow works on Docker only; on a cluster, run `labforge logs --cluster` again".into(),
+        )
+        .into());
+    }
+    let target = super::deploy::target(&args.target)?;
+    let tail = i64::try_from(args.tail).unwrap_or(i64::MAX);
+    runtime().block_on(async {
+        let pods = crate::k8s::deploy::logs(&args.project.dir, &target, ctx, tail).await?;
+        if pods.is_empty() {
+            shell.line("no pods of this project on the cluster (deploy it with `labforge deploy`)");
+        }
+        let width = pods.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
+        for (pod, text) in pods {
+            for line in text.lines() {
+                shell.line(format_args!("{pod:<width$} | {line}"));
+            }
+        }
+        Ok(Outcome::Success)
     })
 }

@@ -2,6 +2,8 @@
 //! reports through the [`crate::ui::Shell`]; the work itself lives in the domain modules.
 
 pub mod check;
+pub mod cluster;
+pub mod deploy;
 pub mod doctor;
 pub mod down;
 pub mod lab;

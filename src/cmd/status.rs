@@ -12,6 +12,9 @@ use crate::ui::Shell;
 use crate::{Error, Outcome};
 
 pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
+    if args.cluster {
+        return cluster(args, ctx, shell);
+    }
     let project = Project::load(&args.project.dir, Mode::Dev, ctx)?;
     runtime().block_on(async {
         let runtime = OnDocker::new(super::docker(ctx).await?);
@@ -50,5 +53,29 @@ pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
             }
         }
         Ok(if all_running { Outcome::Success } else { Outcome::Failed })
+    })
+}
+
+/// `status --cluster`: each workload of `k8s/` on the cluster, ready replicas and rollout state.
+fn cluster(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
+    let target = super::deploy::target(&args.target)?;
+    runtime().block_on(async {
+        let status = crate::k8s::deploy::status(&args.project.dir, &target, ctx).await?;
+        if args.json {
+            shell.line(serde_json::to_string_pretty(&status).expect("JSON serializes"));
+        } else {
+            shell.line(format_args!("context {}, namespace {}", status.context, status.namespace));
+            let width = status.workloads.iter().map(|w| w.object.len()).max().unwrap_or(8).max(8);
+            shell.line(format_args!("{:<width$}  {:<7}  {}", "WORKLOAD", "READY", "ROLLOUT"));
+            for w in &status.workloads {
+                shell.line(format_args!(
+                    "{:<width$}  {:<7}  {}",
+                    w.object,
+                    format!("{}/{}", w.ready, w.desired),
+                    w.state
+                ));
+            }
+        }
+        Ok(if status.healthy() { Outcome::Success } else { Outcome::Failed })
     })
 }

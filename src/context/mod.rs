@@ -25,6 +25,8 @@ pub const PYTHON_ENV: &str = "LABFORGE_PYTHON";
 pub const DOCKER_HOST_ENV: &str = "DOCKER_HOST";
 /// The daemon's default socket.
 pub const DEFAULT_DOCKER_HOST: &str = "unix:///var/run/docker.sock";
+/// The kubeconfig files to merge (`:`-separated), as kubectl reads them; `~/.kube/config` when unset.
+pub const KUBECONFIG_ENV: &str = "KUBECONFIG";
 
 /// A snapshot of environment variables. A variable set to the empty string counts as unset, as
 /// `NO_COLOR` and the Docker CLI treat it.
@@ -137,6 +139,20 @@ impl Context {
     /// The folder of templates that replaces the embedded catalog, if one is set.
     pub fn templates_dir(&self) -> Option<PathBuf> {
         self.inner.env.get(TEMPLATES_ENV).map(PathBuf::from)
+    }
+
+    /// The kubeconfig files, in the order kubectl merges them: `flag` (`--kubeconfig`), else
+    /// every file `KUBECONFIG` names, else `~/.kube/config`.
+    pub fn kubeconfigs(&self, flag: Option<&Path>) -> Vec<PathBuf> {
+        if let Some(path) = flag {
+            return vec![path.to_path_buf()];
+        }
+        match self.inner.env.get(KUBECONFIG_ENV) {
+            Some(list) => std::env::split_paths(list).filter(|p| !p.as_os_str().is_empty()).collect(),
+            None => {
+                self.inner.env.get("HOME").map(|home| vec![Path::new(home).join(".kube/config")]).unwrap_or_default()
+            }
+        }
     }
 
     /// Whether the user asked for no colour (`NO_COLOR`, any non-empty value).

@@ -117,6 +117,8 @@ pub struct ImageInfo {
     pub size_bytes: u64,
     /// The image defines a HEALTHCHECK.
     pub healthcheck: bool,
+    /// `REGISTRY/PATH@sha256:...` for each registry the image was pushed to or pulled from.
+    pub repo_digests: Vec<String>,
 }
 
 /// Everything needed to create a container.
@@ -193,6 +195,11 @@ pub trait Engine {
     /// The image's id, or `None` when the daemon does not have it.
     async fn image_id(&self, reference: &str) -> Result<Option<String>, DockerError>;
     async fn pull(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<(), DockerError>;
+    /// Gives the image `source` (a reference or an id) the name `target` (`REPOSITORY:TAG`).
+    async fn tag(&self, source: &str, target: &str) -> Result<(), DockerError>;
+    /// Pushes `reference` (`REGISTRY/PATH:TAG`) to its registry; returns the manifest digest the
+    /// registry stored it under (`sha256:...`).
+    async fn push(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<String, DockerError>;
     /// Builds from an uncompressed tar context; returns the image id.
     async fn build(
         &self,
@@ -408,6 +415,7 @@ impl Engine for Docker {
                 .and_then(|c| c.healthcheck)
                 .and_then(|h| h.test)
                 .is_some_and(|test| !test.is_empty() && test[0] != "NONE"),
+            repo_digests: image.repo_digests.unwrap_or_default(),
         }))
     }
 
@@ -435,6 +443,43 @@ impl Engine for Docker {
     async fn image_id(&self, reference: &str) -> Result<Option<String>, DockerError> {
         let inspected = self.client.inspect_image(reference).await;
         Ok(absent_ok(inspected, format!("inspect image {reference}"))?.and_then(|image| image.id))
+    }
+
+    async fn tag(&self, source: &str, target: &str) -> Result<(), DockerError> {
+        let (repo, tag) = match target.rfind(':').filter(|&at| !target[at..].contains('/')) {
+            Some(at) => (&target[..at], &target[at + 1..]),
+            None => (target, "latest"),
+        };
+        let options = q::TagImageOptionsBuilder::default().repo(repo).tag(tag).build();
+        self.client.tag_image(source, Some(options)).await.map_err(call(format!("tag {source} as {target}")))
+    }
+
+    async fn push(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<String, DockerError> {
+        let (repo, tag) = match reference.rfind(':').filter(|&at| !reference[at..].contains('/')) {
+            Some(at) => (&reference[..at], &reference[at + 1..]),
+            None => (reference, "latest"),
+        };
+        let options = q::PushImageOptionsBuilder::default().tag(tag).build();
+        let mut stream = self.client.push_image(repo, Some(options), None);
+        let mut digest = None;
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(call(format!("push {reference}")))?;
+            if let Some(err) = info.error_detail.and_then(|d| d.message) {
+                return Err(DockerError::Call { what: format!("push {reference}"), reason: err });
+            }
+            let status = info.status.unwrap_or_default();
+            // The last line reads `TAG: digest: sha256:HEX size: N`.
+            if let Some(found) = status.split_whitespace().find(|w| w.starts_with("sha256:")) {
+                digest = Some(found.to_string());
+            }
+            if !status.is_empty() {
+                progress(Progress::Line(status));
+            }
+        }
+        digest.ok_or_else(|| DockerError::Call {
+            what: format!("push {reference}"),
+            reason: "the registry did not say which digest it stored".into(),
+        })
     }
 
     async fn pull(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<(), DockerError> {

@@ -240,7 +240,7 @@ impl Engine for FakeEngine {
         let known = world.images.iter().find(|(r, id)| *r == reference || *id == reference).map(|(r, _)| r);
         Ok(known.map(|r| {
             let facts = world.facts.get(r).cloned().unwrap_or_default();
-            ImageInfo { size_bytes: facts.size_bytes, healthcheck: facts.healthcheck }
+            ImageInfo { size_bytes: facts.size_bytes, healthcheck: facts.healthcheck, repo_digests: Vec::new() }
         }))
     }
 
@@ -260,6 +260,20 @@ impl Engine for FakeEngine {
         progress(Progress::Layer { id: "layer1".into(), status: "Pull complete".into(), current: 1, total: 1 });
         self.world.lock().unwrap().images.insert(reference.to_string(), format!("sha256:{reference}"));
         Ok(())
+    }
+
+    async fn tag(&self, source: &str, target: &str) -> Result<(), DockerError> {
+        self.record(format!("tag {source} {target}"));
+        let mut world = self.world.lock().unwrap();
+        let id = world.images.get(source).cloned().unwrap_or_else(|| source.to_string());
+        world.images.insert(target.to_string(), id);
+        Ok(())
+    }
+
+    async fn push(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<String, DockerError> {
+        self.record(format!("push {reference}"));
+        progress(Progress::Line(format!("{reference}: pushed")));
+        Ok(format!("sha256:{:064x}", reference.len()))
     }
 
     async fn build(

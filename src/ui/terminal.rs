@@ -119,6 +119,12 @@ impl Reporter for Terminal {
             Event::VenvStarted { why: VenvChange::Outdated } => {
                 shell.status("Updating", ".venv: pyproject.toml changed since it was installed")
             }
+            Event::Step { step, ok: true, detail, seconds } => {
+                shell.status("✓", format_args!("{step:<8} {detail} {}", shell.dim(&format!("({seconds:.1}s)"))))
+            }
+            Event::Step { step, ok: false, detail, seconds } => {
+                shell.status("✗", format_args!("{step:<8} {detail} {}", shell.dim(&format!("({seconds:.1}s)"))))
+            }
             Event::VenvInstalled { seconds } => {
                 shell.status("Installed", format_args!("the project's dependencies in {seconds:.1}s"))
             }

@@ -18,13 +18,7 @@ labs=("$@")
 work="$root/target/bench/check"
 
 command -v hyperfine >/dev/null || { echo "installing hyperfine" >&2; apt-get install -y -qq hyperfine >/dev/null; }
-bash tests/images/build.sh
-if [ -n "${LABFORGE_BIN:-}" ]; then
-    bin=$LABFORGE_BIN
-else
-    cargo build --release --quiet
-    bin="$root/target/release/labforge"
-fi
+source tests/bench/lib.sh
 if [ ! -x "$work/tools/bin/uv" ]; then
     python3 -m venv "$work/tools"
     "$work/tools/bin/pip" install --quiet --disable-pip-version-check uv

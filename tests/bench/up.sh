@@ -17,16 +17,7 @@ root=$PWD
 runs=${1:-5}
 work="$root/target/bench/up"
 
-bash tests/images/build.sh
-if [ -n "${LABFORGE_BIN:-}" ]; then
-    bin=$LABFORGE_BIN
-else
-    cargo build --release --quiet
-    bin="$root/target/release/labforge"
-fi
-export NO_COLOR=1
-export LABFORGE_IMAGE_POSTGRES=labforge-test/postgres:15 LABFORGE_IMAGE_MONGO=labforge-test/mongo:nx LABFORGE_IMAGE_PYTHON=labforge-test/python:3.11
-export PIP_CERT="${PIP_CERT:-/etc/ssl/certs/ca-certificates.crt}"
+source tests/bench/lib.sh
 
 rm -rf "$work" && mkdir -p "$work"
 project="$work/bench"

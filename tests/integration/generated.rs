@@ -34,9 +34,21 @@ fn generated_files_pass_third_party_validators() {
     for (combo, path) in &projects {
         dockerfiles.push(path.join("Dockerfile"));
         workflows.push(path.join(".github/workflows/ci.yml"));
-        let k8s: Vec<PathBuf> = std::fs::read_dir(path.join("k8s")).unwrap().flatten().map(|e| e.path()).collect();
+        let mut k8s: Vec<PathBuf> = std::fs::read_dir(path.join("k8s")).unwrap().flatten().map(|e| e.path()).collect();
+        k8s.retain(|p| !p.ends_with("kustomization.yaml"));
         let expected = if combo.db == "none" { 4 } else { 5 };
         assert_eq!(k8s.len(), expected, "{}: Deployment, Service, ConfigMap, Secret and the database", combo.slug());
+        // The kustomization lists every manifest, and nothing else.
+        let kustomization: serde_json::Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(path.join("k8s/kustomization.yaml")).unwrap()).unwrap();
+        let mut listed: Vec<String> =
+            kustomization["resources"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()).collect();
+        let mut files: Vec<String> =
+            k8s.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        listed.sort();
+        files.sort();
+        assert_eq!(listed, files, "{}: k8s/kustomization.yaml lists the manifests", combo.slug());
+        assert_eq!(kustomization["kind"], "Kustomization");
         manifests.extend(k8s);
         let stack = std::fs::read_to_string(path.join("labforge.yaml")).unwrap();
         if let Err(problems) = StackSpec::parse("labforge.yaml", &stack) {
@@ -176,7 +188,12 @@ fn every_form_of_readiness_follows_the_one_in_labforge_yaml() {
     // And the changed files still pass the validators.
     run_ok(tool("hadolint").arg("--failure-threshold").arg("style").arg(project.join("Dockerfile")), "hadolint");
     run_ok(tool("actionlint").arg(project.join(".github/workflows/ci.yml")), "actionlint");
-    let manifests: Vec<PathBuf> = std::fs::read_dir(project.join("k8s")).unwrap().flatten().map(|e| e.path()).collect();
+    let manifests: Vec<PathBuf> = std::fs::read_dir(project.join("k8s"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| !p.ends_with("kustomization.yaml"))
+        .collect();
     run_ok(
         tool("kubernetes-validate").args(["--strict", "--kubernetes-version", "1.37.0"]).args(&manifests),
         "kubernetes-validate",

@@ -704,3 +704,85 @@ fn two_copies_of_one_lab_are_up_at_once_each_checked_and_torn_down_alone() {
         text(&out)
     );
 }
+
+/// `k8s` checks against an emulated cluster (tests/k8s/emulator.py): objects applied there as
+/// another client would, the emulator's controllers rolling them out.
+#[test]
+fn k8s_checks_pass_and_fail_for_the_right_reasons() {
+    use crate::support::k8s::Emulator;
+    let emulator = Emulator::start_with("healthy", &["--rollout-delay-ms", "0"]);
+    let container = |probes: bool, resources: bool| {
+        let mut c =
+            serde_json::json!({"name": "app", "image": "shop:1", "ports": [{"name": "http", "containerPort": 8000}]});
+        if probes {
+            c["readinessProbe"] = serde_json::json!({"httpGet": {"path": "/ready", "port": "http"}});
+            c["livenessProbe"] = serde_json::json!({"httpGet": {"path": "/health", "port": "http"}});
+        }
+        if resources {
+            c["resources"] = serde_json::json!({"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}});
+        }
+        c
+    };
+    for (name, replicas, probes) in [("good", 3, true), ("bare", 1, false)] {
+        let deployment = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": name}},
+                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container(probes, probes)]}}
+            }
+        });
+        emulator.post("/apis/apps/v1/namespaces/default/deployments?fieldManager=kubectl", &deployment);
+        let service = serde_json::json!({
+            "apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": "http"}]}
+        });
+        emulator.post("/api/v1/namespaces/default/services?fieldManager=kubectl", &service);
+    }
+    let nobody = serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "nobody"}, "spec": {"selector": {"app": "none"}, "ports": [{"port": 80}]}});
+    emulator.post("/api/v1/namespaces/default/services?fieldManager=kubectl", &nobody);
+    let labs = Labs::new();
+    labs.lab(
+        "cluster",
+        "{framework: fastapi, db: none, auth: none}",
+        false,
+        r#"      - {name: "pass: available", kind: k8s, object: Deployment/good, expect: {available: 3}}
+      - {name: "fail: available", kind: k8s, object: Deployment/good, expect: {available: 5}}
+      - {name: "pass: probes and resources", kind: k8s, object: Deployment/good, expect: {probes: true, resources: true}}
+      - {name: "fail: probes", kind: k8s, object: Deployment/bare, expect: {probes: true}}
+      - {name: "fail: resources", kind: k8s, object: Deployment/bare, expect: {resources: true}}
+      - {name: "pass: fields", kind: k8s, object: Deployment/good, expect: {fields: {"$.spec.strategy.rollingUpdate.maxUnavailable": 0, "$.spec.template.spec.containers[0].readinessProbe.httpGet.path": /ready}}}
+      - {name: "fail: fields", kind: k8s, object: Deployment/bare, expect: {fields: {"$.spec.replicas": 3}}}
+      - {name: "pass: endpoints", kind: k8s, object: Service/good, expect: {endpoints: true}}
+      - {name: "fail: endpoints", kind: k8s, object: Service/nobody, expect: {endpoints: true}}
+      - {name: "pass: absent", kind: k8s, object: "ConfigMap/{{ project.dns }}-nothing", expect: {exists: false}}
+      - {name: "fail: missing", kind: k8s, object: Deployment/elsewhere, namespace: other}
+"#,
+    );
+    let ws = Started::new(&labs, "cluster");
+    let out =
+        command(labs.path(), &ws.dir, &["check", "--json"]).env("KUBECONFIG", emulator.kubeconfig()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let results = check_results(&out);
+    assert_eq!(results.len(), 11, "{results:?}");
+    assert_sides(&results, &out);
+    let reason = |name: &str| results.iter().find(|r| r.0 == name).unwrap().2.clone();
+    assert!(
+        reason("fail: probes").contains("none on app (readinessProbe, livenessProbe)"),
+        "{}",
+        reason("fail: probes")
+    );
+    assert!(
+        reason("fail: available").contains("expected 5 available replicas, got 3"),
+        "{}",
+        reason("fail: available")
+    );
+    assert!(reason("fail: endpoints").contains("got 0 ready endpoints"), "{}", reason("fail: endpoints"));
+
+    // No cluster to ask: the checks fail, saying why.
+    let out =
+        command(labs.path(), &ws.dir, &["check", "--json"]).env("KUBECONFIG", ws.dir.join("none")).output().unwrap();
+    let results = check_results(&out);
+    assert!(results.iter().all(|r| !r.1 && r.2.contains("no kubeconfig found")), "{results:?}");
+}

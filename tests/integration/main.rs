@@ -3,6 +3,7 @@
 mod bad_input;
 mod generated;
 mod install;
+mod k8s;
 mod labs;
 mod new;
 mod prompts;
