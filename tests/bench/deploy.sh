@@ -45,7 +45,7 @@ docker-registry serve "$work/registry.yml" >/dev/null 2>&1 & pids+=($!)
 
 # emulator SCENARIO DELAY_MS: starts one, sets $emu_port and $KUBECONFIG.
 emulator() {
-    "$venv/bin/python" tests/k8s/emulator.py --scenario "$1" --rollout-delay-ms "$2" > "$work/emu.port" 2>"$work/emu.log" & pids+=($!)
+    "$venv/bin/python" "$root/tests/k8s/emulator.py" --scenario "$1" --rollout-delay-ms "$2" > "$work/emu.port" 2>"$work/emu.log" & pids+=($!)
     emu_pid=$!
     for _ in $(seq 200); do [ -s "$work/emu.port" ] && break; sleep 0.05; done
     emu_port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["port"])' "$work/emu.port")

@@ -52,6 +52,20 @@ fn deploy_applies_waits_proves_then_changes_only_what_changed_and_undeploys_only
     let emulator = Emulator::start_with("healthy", &["--rollout-delay-ms", "200"]);
     let prefix = format!("{}/labforge", registry.address);
 
+    // --dry-run: the server validates every object and stores none; nothing is pushed.
+    let out = labforge(&project, &emulator, &["deploy", "--registry", &prefix, "--dry-run", "--json"]);
+    let dry = json(&out);
+    assert!(out.status.success(), "dry run failed:\n{dry:#}\n{}", text(&out));
+    assert_eq!(dry["dry_run"], true);
+    assert!(changes(&dry).iter().all(|(_, c)| c == "created"), "{:?}", changes(&dry));
+    assert!(emulator.requests().iter().any(|r| r["path"].as_str().unwrap().contains("dryRun=All")), "sent as dry runs");
+    assert_eq!(emulator.writes(), Vec::<Value>::new(), "a dry run writes nothing");
+    assert!(emulator.get("/apis/apps/v1/namespaces/default/deployments/kshop").is_none());
+    assert!(dry["rollout"].is_null() && dry["answers"].as_array().unwrap().is_empty());
+    let registry_port: u16 = registry.address.rsplit(':').next().unwrap().parse().unwrap();
+    let tags = stack::http(registry_port, "GET", "/v2/labforge/kshop-app/tags/list", None);
+    assert_eq!(tags.map(|(s, _)| s), Some(404), "nothing pushed by a dry run");
+
     let out = labforge(&project, &emulator, &["deploy", "--registry", &prefix, "--json"]);
     let report = json(&out);
     assert!(out.status.success(), "deploy failed:\n{report:#}\n{}\n{}", text(&out), emulator.log());
@@ -63,8 +77,7 @@ fn deploy_applies_waits_proves_then_changes_only_what_changed_and_undeploys_only
     }
     assert_eq!(deployment["metadata"]["labels"]["io.labforge.project"], "kshop");
     let digest = image.rsplit('@').next().unwrap();
-    let port: u16 = registry.address.rsplit(':').next().unwrap().parse().unwrap();
-    let manifest = stack::http(port, "HEAD", &format!("/v2/labforge/kshop-app/manifests/{digest}"), None);
+    let manifest = stack::http(registry_port, "HEAD", &format!("/v2/labforge/kshop-app/manifests/{digest}"), None);
     assert_eq!(manifest.map(|(s, _)| s), Some(200), "the registry holds the digest the Deployment pulls");
     let created: Vec<_> = changes(&report).into_iter().filter(|(_, c)| c == "created").map(|(o, _)| o).collect();
     for object in [
