@@ -24,6 +24,18 @@ pub enum CheckKind {
     Postgres(PostgresCheck),
     Mongo(MongoCheck),
     K8s(K8sCheck),
+    Manifest(ManifestCheck),
+}
+
+/// An object as the project's `k8s/` manifests define it, without a cluster.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestCheck {
+    /// `KIND/NAME`, e.g. `Deployment/{{ project.dns }}`.
+    pub object: String,
+    /// `exists`, `probes`, `resources` and `fields` (`available` and `endpoints` need a cluster).
+    #[serde(default)]
+    pub expect: K8sExpect,
 }
 
 /// An object in the cluster `labforge deploy` deploys to (the current kubeconfig context).
@@ -319,8 +331,20 @@ fn hour() -> i64 {
 }
 
 impl CheckKind {
-    pub const NAMES: [&'static str; 11] =
-        ["file", "command", "pytest", "lint", "http", "ratelimit", "graphql", "container", "postgres", "mongo", "k8s"];
+    pub const NAMES: [&'static str; 12] = [
+        "file",
+        "command",
+        "pytest",
+        "lint",
+        "http",
+        "ratelimit",
+        "graphql",
+        "container",
+        "postgres",
+        "mongo",
+        "k8s",
+        "manifest",
+    ];
 
     /// The kind named `kind`, from the rest of the check's mapping.
     pub fn parse(kind: &str, rest: Value) -> Result<CheckKind, String> {
@@ -339,6 +363,7 @@ impl CheckKind {
             "postgres" => CheckKind::Postgres(typed(rest)?),
             "mongo" => CheckKind::Mongo(typed(rest)?),
             "k8s" => CheckKind::K8s(typed(rest)?),
+            "manifest" => CheckKind::Manifest(typed(rest)?),
             other => return Err(format!("unknown check kind `{other}` (kinds: {})", Self::NAMES.join(", "))),
         })
     }
@@ -356,6 +381,7 @@ impl CheckKind {
             CheckKind::Postgres(_) => "postgres",
             CheckKind::Mongo(_) => "mongo",
             CheckKind::K8s(_) => "k8s",
+            CheckKind::Manifest(_) => "manifest",
         }
     }
 
@@ -367,8 +393,10 @@ impl CheckKind {
 
     /// Whether the check talks to the running stack.
     pub fn needs_stack(&self) -> bool {
-        !matches!(self, CheckKind::File(_) | CheckKind::Pytest(_) | CheckKind::Lint(_) | CheckKind::K8s(_))
-            && !matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
+        !matches!(
+            self,
+            CheckKind::File(_) | CheckKind::Pytest(_) | CheckKind::Lint(_) | CheckKind::K8s(_) | CheckKind::Manifest(_)
+        ) && !matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
     }
 
     /// Whether the check changes or reads state other checks change (the app's data), so it must
@@ -381,6 +409,7 @@ impl CheckKind {
                 | CheckKind::Pytest(_)
                 | CheckKind::Container(_)
                 | CheckKind::K8s(_)
+                | CheckKind::Manifest(_)
         )
     }
 
@@ -467,6 +496,18 @@ impl CheckKind {
                         || e.endpoints.is_some()
                         || !e.fields.is_empty())
                 {
+                    return Err("`exists: false` cannot go with other expectations".into());
+                }
+                paths(&mut e.fields.keys())?;
+            }
+            CheckKind::Manifest(c) => {
+                K8sCheck { object: c.object.clone(), api_version: None, namespace: None, expect: K8sExpect::default() }
+                    .kind_and_name()?;
+                let e = &c.expect;
+                if e.available.is_some() || e.endpoints.is_some() {
+                    return Err("`available` and `endpoints` need a cluster: use a `k8s` check for them".into());
+                }
+                if !e.exists && (e.probes.is_some() || e.resources.is_some() || !e.fields.is_empty()) {
                     return Err("`exists: false` cannot go with other expectations".into());
                 }
                 paths(&mut e.fields.keys())?;

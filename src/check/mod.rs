@@ -369,6 +369,7 @@ async fn dispatch(ws: &Workspace, kind: &CheckKind, deadline: tokio::time::Insta
         CheckKind::Postgres(c) => infra::postgres(ws, c).await,
         CheckKind::Mongo(c) => infra::mongo(ws, c).await,
         CheckKind::K8s(c) => cluster::k8s(ws, c).await,
+        CheckKind::Manifest(c) => cluster::manifest(ws, c),
     }
 }
 

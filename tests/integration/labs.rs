@@ -758,6 +758,10 @@ fn k8s_checks_pass_and_fail_for_the_right_reasons() {
       - {name: "fail: endpoints", kind: k8s, object: Service/nobody, expect: {endpoints: true}}
       - {name: "pass: absent", kind: k8s, object: "ConfigMap/{{ project.dns }}-nothing", expect: {exists: false}}
       - {name: "fail: missing", kind: k8s, object: Deployment/elsewhere, namespace: other}
+      - {name: "pass: manifest", kind: manifest, object: "Deployment/{{ project.dns }}", expect: {probes: true, resources: true, fields: {"$.spec.replicas": 1, "$.spec.strategy.rollingUpdate.maxUnavailable": 0}}}
+      - {name: "fail: manifest fields", kind: manifest, object: "Deployment/{{ project.dns }}", expect: {fields: {"$.spec.replicas": 3}}}
+      - {name: "fail: manifest missing", kind: manifest, object: Deployment/nothing}
+      - {name: "pass: manifest absent", kind: manifest, object: StatefulSet/postgres, expect: {exists: false}}
 "#,
     );
     let ws = Started::new(&labs, "cluster");
@@ -765,7 +769,7 @@ fn k8s_checks_pass_and_fail_for_the_right_reasons() {
         command(labs.path(), &ws.dir, &["check", "--json"]).env("KUBECONFIG", emulator.kubeconfig()).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let results = check_results(&out);
-    assert_eq!(results.len(), 11, "{results:?}");
+    assert_eq!(results.len(), 15, "{results:?}");
     assert_sides(&results, &out);
     let reason = |name: &str| results.iter().find(|r| r.0 == name).unwrap().2.clone();
     assert!(
@@ -779,10 +783,15 @@ fn k8s_checks_pass_and_fail_for_the_right_reasons() {
         reason("fail: available")
     );
     assert!(reason("fail: endpoints").contains("got 0 ready endpoints"), "{}", reason("fail: endpoints"));
+    let fields = reason("fail: manifest fields");
+    assert!(fields.contains("(k8s/deployment.yaml:1) at $.spec.replicas: expected 3, got 1"), "{fields}");
 
     // No cluster to ask: the checks fail, saying why.
     let out =
         command(labs.path(), &ws.dir, &["check", "--json"]).env("KUBECONFIG", ws.dir.join("none")).output().unwrap();
     let results = check_results(&out);
-    assert!(results.iter().all(|r| !r.1 && r.2.contains("no kubeconfig found")), "{results:?}");
+    let live: Vec<_> = results.iter().filter(|r| !r.0.contains("manifest")).collect();
+    assert!(live.iter().all(|r| !r.1 && r.2.contains("no kubeconfig found")), "{results:?}");
+    let offline: Vec<_> = results.iter().filter(|r| r.0.starts_with("pass: manifest")).collect();
+    assert!(offline.len() == 2 && offline.iter().all(|r| r.1), "manifest checks need no cluster: {results:?}");
 }
