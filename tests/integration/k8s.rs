@@ -227,6 +227,33 @@ fn every_stuck_rollout_is_explained_with_its_fix() {
     }
 }
 
+/// Ctrl-C while the rollout is awaited: labforge stops at once with 130, the cluster keeps what
+/// was applied (the next deploy finds it unchanged).
+#[test]
+fn ctrl_c_during_the_rollout_wait_exits_130_at_once() {
+    let _docker = stack::exclusive();
+    let registry = Registry::start();
+    let project = StackProject::new("kint", &["--db", "none"]);
+    let prefix = format!("{}/labforge", registry.address);
+    let emulator = Emulator::start("never");
+    let child = project
+        .command(&["deploy", "--registry", &prefix, "--timeout", "120"])
+        .env("KUBECONFIG", emulator.kubeconfig())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    stack::eventually(Duration::from_secs(120), "the rollout is being watched", || {
+        emulator.requests().iter().any(|r| r["path"].as_str().unwrap_or("").contains("watch=true")).then_some(())
+    });
+    let interrupted = Instant::now();
+    rustix::process::kill_process(rustix::process::Pid::from_child(&child), rustix::process::Signal::INT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(interrupted.elapsed() < Duration::from_secs(5), "stopped at once, not at the deadline");
+    assert!(emulator.get("/apis/apps/v1/namespaces/default/deployments/kint").is_some(), "what was applied stays");
+}
+
 /// A status from before the change proves nothing; the real one is noticed at once (a watch, not
 /// a poll), measured against the emulator's own clock.
 #[test]
