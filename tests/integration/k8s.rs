@@ -98,6 +98,16 @@ fn deploy_applies_waits_proves_then_changes_only_what_changed_and_undeploys_only
     for name in ["cluster", "image", "apply", "rollout", "answers"] {
         assert_eq!(step(&report, name)["ok"], true, "{name}");
     }
+    // The Secret reached the cluster; its values never reach the output.
+    let secret = emulator.get("/api/v1/namespaces/default/secrets/kshop-secrets").expect("the Secret");
+    assert!(secret.to_string().contains(&project.env("POSTGRES_PASSWORD")));
+    let terminal = labforge(&project, &emulator, &["deploy", "--registry", &prefix]);
+    for out in [&out, &terminal] {
+        for secret in ["POSTGRES_PASSWORD", "DATABASE_URL", "JWT_SECRET"] {
+            let value = project.env(secret);
+            assert!(!text(out).contains(&value), "{secret}'s value is printed:\n{}", text(out));
+        }
+    }
 
     // status --cluster: each workload's ready replicas and rollout.
     let out = labforge(&project, &emulator, &["status", "--cluster", "--json"]);
