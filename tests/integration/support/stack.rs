@@ -56,8 +56,10 @@ impl StackProject {
             .unwrap();
         assert!(out.status.success(), "labforge new failed: {}", String::from_utf8_lossy(&out.stderr));
         let project = StackProject { _root: root, dir, name: name.to_string() };
-        // A stack left over from an earlier, killed run of this test goes first.
-        project.run(&["down", "--volumes"]);
+        // A stack left over from an earlier, killed run of this test goes first. It belongs to a
+        // folder that no longer exists, so this folder's `down` would not find it (it is another
+        // instance), while it would keep the project's readable names and ports taken.
+        remove_project(name);
         project
     }
 
