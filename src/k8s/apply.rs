@@ -116,7 +116,7 @@ fn applied_digest(live: &DynamicObject) -> Option<&str> {
 }
 
 /// Whether labforge's field manager owns fields of the object.
-pub fn managed_by_labforge(live: &DynamicObject) -> bool {
+fn managed_by_labforge(live: &DynamicObject) -> bool {
     live.metadata.managed_fields.iter().flatten().any(|m| m.manager.as_deref() == Some(MANAGER))
 }
 

@@ -1,7 +1,7 @@
 //! The cluster a kubeconfig names: which files, which context, which namespace, whether it is a
 //! kind cluster, and a client that has proved it can reach the API server.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -136,11 +136,6 @@ pub fn check_namespace_name(name: &str) -> Result<(), Error> {
             "--namespace {name:?}: a namespace is 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit"
         )))
     }
-}
-
-/// Whether `dir` holds a kubeconfig-like path given on the command line (for messages).
-pub fn describe(path: &Path) -> String {
-    path.display().to_string()
 }
 
 #[cfg(test)]
