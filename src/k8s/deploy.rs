@@ -164,29 +164,32 @@ pub async fn deploy(
 
     // The image: built by content, then on the nodes.
     let started = Instant::now();
-    let image = match source.project.app() {
+    let docker = match source.project.app() {
+        Some(_) => Some(Docker::connect(&ctx.docker_host(), crate::stack::docker::CONNECT_DEADLINE).await?),
         None => None,
-        Some(app) => {
-            let docker = Docker::connect(&ctx.docker_host(), crate::stack::docker::CONNECT_DEADLINE).await?;
+    };
+    let image = match (source.project.app(), &docker) {
+        (Some(app), Some(docker)) => {
             let opts =
                 UpOptions { timeout: options.timeout, strict_ports: false, ca_bundle: options.ca_bundle.clone() };
-            let built = resolve_image(&docker, &source.project, app, &opts, report).await?;
+            let built = resolve_image(docker, &source.project, app, &opts, report).await?;
             let (reference, detail) = if options.dry_run {
                 (built.reference.clone(), format!("{} (not sent to the cluster: dry run)", built.reference))
             } else {
-                deliver(&docker, &cluster, options, &built.reference, &built.id, ctx, report).await?
+                deliver(docker, &cluster, options, &built.reference, &built.id, ctx, report).await?
             };
             out.step("image", true, detail, started, report);
             Some(reference)
         }
+        _ => None,
     };
     out.image = image.clone();
 
     // The objects, and on a kind cluster that publishes its node port, a Service on it.
     let started = Instant::now();
     let mut objects = source.objects(&cluster.namespace, image.as_deref())?;
-    if let (Some(name), Some(image)) = (&cluster.kind, &image)
-        && let Some(host_port) = node_port_on_host(ctx, name).await
+    if let (Some(name), Some(image), Some(docker)) = (&cluster.kind, &image, &docker)
+        && let Some(host_port) = node_port_on_host(docker, name).await
         && let Some(doc) = manifest::host_service(&objects, image, kind::NODE_PORT)
     {
         let p = manifest::Project { name: &source.project.name, namespace: &cluster.namespace, ..Default::default() };
@@ -271,8 +274,7 @@ pub async fn deploy(
 }
 
 /// The host port a kind cluster's control-plane node publishes [`kind::NODE_PORT`] on.
-async fn node_port_on_host(ctx: &Context, cluster: &str) -> Option<u16> {
-    let docker = Docker::connect(&ctx.docker_host(), crate::stack::docker::CONNECT_DEADLINE).await.ok()?;
+async fn node_port_on_host(docker: &Docker, cluster: &str) -> Option<u16> {
     let node = docker.inspect(&format!("{cluster}-control-plane")).await.ok()??;
     node.bindings.iter().find(|(container, _)| *container == kind::NODE_PORT).map(|(_, host)| *host)
 }
@@ -481,39 +483,22 @@ impl ClusterStatus {
 /// Each Deployment and StatefulSet of `k8s/`: its ready replicas and whether its rollout is
 /// complete, judged as `deploy` judges it.
 pub async fn status(dir: &Path, target: &Target, ctx: &Context) -> Result<ClusterStatus, Error> {
-    use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+    use crate::base::wait::Verdict;
     let source = Source::load(dir, ctx)?;
     let cluster = cluster::connect(target, ctx).await?;
     let objects = source.objects(&cluster.namespace, None)?;
     let mut workloads = Vec::new();
     for o in objects.iter().filter(|o| rollout::is_workload(&o.kind)) {
-        let (verdict, ready, desired) = if o.kind == "Deployment" {
-            let api: kube::Api<Deployment> = kube::Api::namespaced(cluster.client.clone(), &cluster.namespace);
-            let found = api.get_opt(&o.name).await.map_err(|e| api_error(&format!("read {}", o.id()), e))?;
-            match found {
-                None => (None, 0, 0),
-                Some(d) => (
-                    Some(rollout::judge_deployment(&d)),
-                    d.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-                    d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-                ),
+        let workload = Workload { kind: o.kind.clone(), name: o.name.clone() };
+        let (state, ready, desired) = match rollout::look(&cluster.client, &cluster.namespace, &workload).await? {
+            None => ("missing".to_string(), 0, 0),
+            Some(look) => {
+                let state = match look.verdict {
+                    Verdict::Done(()) => "complete".to_string(),
+                    Verdict::Failed(why) | Verdict::Pending(why) => why,
+                };
+                (state, look.ready, look.desired)
             }
-        } else {
-            let api: kube::Api<StatefulSet> = kube::Api::namespaced(cluster.client.clone(), &cluster.namespace);
-            let found = api.get_opt(&o.name).await.map_err(|e| api_error(&format!("read {}", o.id()), e))?;
-            match found {
-                None => (None, 0, 0),
-                Some(s) => (
-                    Some(rollout::judge_statefulset(&s)),
-                    s.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0),
-                    s.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-                ),
-            }
-        };
-        let state = match verdict {
-            None => "missing".to_string(),
-            Some(crate::base::wait::Verdict::Done(())) => "complete".to_string(),
-            Some(crate::base::wait::Verdict::Failed(why) | crate::base::wait::Verdict::Pending(why)) => why,
         };
         workloads.push(WorkloadStatus { object: o.id(), ready, desired, state });
     }

@@ -2,7 +2,6 @@
 //! ready endpoints behind a Service, and pure judgements of a workload — available with N
 //! ready replicas, probes and resources on every container.
 
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, ListParams};
 use serde_json::Value;
@@ -65,23 +64,12 @@ pub async fn ready_endpoints(cluster: &Cluster, namespace: &str, service: &str) 
         .count())
 }
 
-/// A workload's ready replicas once its rollout is complete; `Err` says what it still waits for.
+/// A workload's available replicas once its rollout is complete; `Err` says what it still waits
+/// for.
 pub fn available(kind: &str, object: &Value) -> Result<i32, String> {
-    let (verdict, ready) = match kind {
-        "Deployment" => {
-            let d: Deployment = serde_json::from_value(object.clone()).map_err(|e| e.to_string())?;
-            let ready = d.status.as_ref().and_then(|s| s.available_replicas).unwrap_or(0);
-            (rollout::judge_deployment(&d), ready)
-        }
-        "StatefulSet" => {
-            let s: StatefulSet = serde_json::from_value(object.clone()).map_err(|e| e.to_string())?;
-            let ready = s.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
-            (rollout::judge_statefulset(&s), ready)
-        }
-        other => return Err(format!("{other} has no rollout")),
-    };
-    match verdict {
-        Verdict::Done(()) => Ok(ready),
+    let look = rollout::look_at(kind, object)?;
+    match look.verdict {
+        Verdict::Done(()) => Ok(look.available),
         Verdict::Failed(why) | Verdict::Pending(why) => Err(why),
     }
 }

@@ -106,6 +106,114 @@ pub fn judge_statefulset(s: &StatefulSet) -> Verdict<(), String> {
     Verdict::Done(())
 }
 
+/// What one look at a workload shows: its rollout verdict and replica counts, and the selector
+/// of its pods.
+#[derive(Debug, Clone)]
+pub struct Look {
+    pub verdict: Verdict<(), String>,
+    pub ready: i32,
+    pub available: i32,
+    pub desired: i32,
+    pub selector: Option<String>,
+}
+
+/// The workload kinds whose rollout labforge follows, each judged by its own verdict.
+trait Rolls:
+    kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+    const KIND: &'static str;
+    fn look(&self) -> Look;
+}
+
+fn selector_text(labels: Option<&BTreeMap<String, String>>) -> Option<String> {
+    labels.map(|l| l.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
+}
+
+impl Rolls for Deployment {
+    const KIND: &'static str = "Deployment";
+    fn look(&self) -> Look {
+        let status = self.status.as_ref();
+        Look {
+            verdict: judge_deployment(self),
+            ready: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+            available: status.and_then(|s| s.available_replicas).unwrap_or(0),
+            desired: self.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            selector: selector_text(self.spec.as_ref().and_then(|s| s.selector.match_labels.as_ref())),
+        }
+    }
+}
+
+impl Rolls for StatefulSet {
+    const KIND: &'static str = "StatefulSet";
+    fn look(&self) -> Look {
+        let ready = self.status.as_ref().and_then(|s| s.ready_replicas).unwrap_or(0);
+        Look {
+            verdict: judge_statefulset(self),
+            ready,
+            available: ready,
+            desired: self.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            selector: selector_text(self.spec.as_ref().and_then(|s| s.selector.match_labels.as_ref())),
+        }
+    }
+}
+
+async fn look_as<K: Rolls>(client: &kube::Client, namespace: &str, name: &str) -> Result<Option<Look>, Error> {
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    let found = api.get_opt(name).await.map_err(|e| api_error(&format!("read {}/{name}", K::KIND), e))?;
+    Ok(found.map(|k| k.look()))
+}
+
+/// The workload as the cluster has it now, or `None` when it does not exist.
+pub async fn look(client: &kube::Client, namespace: &str, workload: &Workload) -> Result<Option<Look>, Error> {
+    match workload.kind.as_str() {
+        "Deployment" => look_as::<Deployment>(client, namespace, &workload.name).await,
+        _ => look_as::<StatefulSet>(client, namespace, &workload.name).await,
+    }
+}
+
+/// A look at a workload given as JSON (a check's copy of it); `Err` for kinds without a rollout.
+pub fn look_at(kind: &str, object: &serde_json::Value) -> Result<Look, String> {
+    fn parse<K: Rolls>(object: &serde_json::Value) -> Result<Look, String> {
+        serde_json::from_value::<K>(object.clone()).map(|k| k.look()).map_err(|e| e.to_string())
+    }
+    match kind {
+        "Deployment" => parse::<Deployment>(object),
+        "StatefulSet" => parse::<StatefulSet>(object),
+        other => Err(format!("{other} has no rollout")),
+    }
+}
+
+/// A workload judged after a change, or why the watch broke.
+type Judged = Result<(Workload, Verdict<(), String>), String>;
+
+/// Every change to the named workloads of kind `K`, judged, from a watch that retries by itself.
+fn watch<K: Rolls>(
+    client: &kube::Client,
+    namespace: &str,
+    names: Vec<String>,
+) -> futures_util::stream::BoxStream<'static, Judged> {
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
+    watcher(api, watcher::Config::default())
+        .default_backoff()
+        .applied_objects()
+        .filter_map(move |seen| {
+            std::future::ready(match seen {
+                Err(e) => Some(Err(e.to_string())),
+                Ok(k) => {
+                    let name = k.meta().name.clone().unwrap_or_default();
+                    names.contains(&name).then(|| Ok((Workload { kind: K::KIND.to_string(), name }, k.look().verdict)))
+                }
+            })
+        })
+        .boxed()
+}
+
 /// How a wait for rollouts ended.
 #[derive(Debug, Clone, Serialize)]
 pub struct Rollout {
@@ -130,75 +238,28 @@ pub async fn wait(
     interrupt: &Interrupt,
 ) -> Result<Rollout, Error> {
     let started = Instant::now();
-    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let statefulsets: Api<StatefulSet> = Api::namespaced(client.clone(), namespace);
     let mut pending: BTreeMap<Workload, String> =
         workloads.iter().map(|w| (w.clone(), "not seen yet".to_string())).collect();
     let mut completed = BTreeMap::new();
     let names = |kind: &str| workloads.iter().filter(|w| w.kind == kind).map(|w| w.name.clone()).collect::<Vec<_>>();
-    let (deployment_names, statefulset_names) = (names("Deployment"), names("StatefulSet"));
-
-    enum Seen {
-        Deployment(Box<Deployment>),
-        StatefulSet(Box<StatefulSet>),
-        Broken(String),
-    }
-    let watch_deployments = watcher(deployments.clone(), watcher::Config::default())
-        .default_backoff()
-        .applied_objects()
-        .filter(move |d| {
-            std::future::ready(
-                d.as_ref()
-                    .map_or(true, |d| deployment_names.contains(d.metadata.name.as_ref().unwrap_or(&String::new()))),
-            )
-        })
-        .map(|d| d.map_or_else(|e| Seen::Broken(e.to_string()), |d| Seen::Deployment(Box::new(d))));
-    let watch_statefulsets = watcher(statefulsets.clone(), watcher::Config::default())
-        .default_backoff()
-        .applied_objects()
-        .filter(move |s| {
-            std::future::ready(
-                s.as_ref()
-                    .map_or(true, |s| statefulset_names.contains(s.metadata.name.as_ref().unwrap_or(&String::new()))),
-            )
-        })
-        .map(|s| s.map_or_else(|e| Seen::Broken(e.to_string()), |s| Seen::StatefulSet(Box::new(s))));
-    let events = stream::select(watch_deployments.boxed(), watch_statefulsets.boxed());
+    let events = stream::select(
+        watch::<Deployment>(client, namespace, names(Deployment::KIND)),
+        watch::<StatefulSet>(client, namespace, names(StatefulSet::KIND)),
+    );
 
     let ended = Wait::at_most(deadline, every)
         .run(interrupt.wait(), events, async |wake| {
             match wake {
-                Wake::Event(Seen::Deployment(d)) => note(
-                    &mut pending,
-                    &mut completed,
-                    started,
-                    "Deployment",
-                    d.metadata.name.as_deref(),
-                    judge_deployment(&d),
-                ),
-                Wake::Event(Seen::StatefulSet(s)) => note(
-                    &mut pending,
-                    &mut completed,
-                    started,
-                    "StatefulSet",
-                    s.metadata.name.as_deref(),
-                    judge_statefulset(&s),
-                ),
-                Wake::Event(Seen::Broken(why)) => {
+                Wake::Event(Ok((workload, verdict))) => {
+                    note(&mut pending, &mut completed, started, &workload.kind, Some(&workload.name), verdict)
+                }
+                Wake::Event(Err(why)) => {
                     // The watcher retries by itself; a tick will look again meanwhile.
                     pending.values_mut().for_each(|v| *v = format!("watch interrupted: {why}"));
                 }
                 Wake::Tick(_) => {
                     for workload in pending.keys().cloned().collect::<Vec<_>>() {
-                        let verdict = match workload.kind.as_str() {
-                            "Deployment" => {
-                                deployments.get_opt(&workload.name).await.ok().flatten().map(|d| judge_deployment(&d))
-                            }
-                            _ => {
-                                statefulsets.get_opt(&workload.name).await.ok().flatten().map(|s| judge_statefulset(&s))
-                            }
-                        };
-                        if let Some(verdict) = verdict {
+                        if let Ok(Some(Look { verdict, .. })) = look(client, namespace, &workload).await {
                             note(&mut pending, &mut completed, started, &workload.kind, Some(&workload.name), verdict);
                         }
                     }
@@ -301,27 +362,7 @@ async fn evidence<'a>(
 }
 
 async fn selector(client: &kube::Client, namespace: &str, workload: &Workload) -> Option<String> {
-    let labels = match workload.kind.as_str() {
-        "Deployment" => {
-            Api::<Deployment>::namespaced(client.clone(), namespace)
-                .get_opt(&workload.name)
-                .await
-                .ok()??
-                .spec?
-                .selector
-                .match_labels?
-        }
-        _ => {
-            Api::<StatefulSet>::namespaced(client.clone(), namespace)
-                .get_opt(&workload.name)
-                .await
-                .ok()??
-                .spec?
-                .selector
-                .match_labels?
-        }
-    };
-    Some(labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","))
+    look(client, namespace, workload).await.ok()??.selector
 }
 
 async fn stuck_pods<'a>(
