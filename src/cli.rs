@@ -232,6 +232,13 @@ pub enum LabCommand {
         /// Print the outcome as JSON
         #[arg(long)]
         json: bool,
+        /// Where labs with `k8s` checks deploy their starter and solution; without a cluster
+        /// that answers, those checks are reported as not run
+        #[command(flatten)]
+        target: KubeTarget,
+        /// A registry the cluster pulls from (`HOST[:PORT]/PATH`), for any cluster but kind
+        #[arg(long, value_name = "HOST/PATH")]
+        registry: Option<String>,
     },
 }
 

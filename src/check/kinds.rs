@@ -65,9 +65,116 @@ pub struct K8sExpect {
     pub resources: Option<bool>,
     /// A Service with at least one ready endpoint.
     pub endpoints: Option<bool>,
+    /// The container the container-level expectations look at [default: every container].
+    pub container: Option<String>,
+    /// `readiness`/`liveness`/`startup` → the path that probe must GET, on a port the container
+    /// exposes.
+    #[serde(default)]
+    pub probe_paths: BTreeMap<String, String>,
+    /// Variable → `Secret` or `ConfigMap`: where the container must get it from, as the kubelet
+    /// resolves `env` and `envFrom`. A variable from a Secret is a credential: no container, init
+    /// containers included, may have it written in the manifest.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// A rolling update cannot fail a request: no pod stops before its replacement is ready, a
+    /// readiness probe, a preStop wait within the grace period.
+    pub zero_downtime: Option<bool>,
+    /// A Deployment whose pods, all replaced (as `kubectl rollout restart` does), never failed a
+    /// request sent to its Service meanwhile. Only for `k8s` checks; give the check a `timeout`
+    /// the rollout fits in.
+    pub rollout_without_errors: Option<RolloutTraffic>,
     /// JSONPath → value the object holds there.
     #[serde(default)]
     pub fields: BTreeMap<String, Value>,
+}
+
+/// Where the requests of `rollout_without_errors` go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutTraffic {
+    /// The Service in front of the Deployment, e.g. `{{ project.dns }}`.
+    pub service: String,
+    /// The Service's port, by name or number [default: its only port].
+    pub port: Option<Value>,
+    /// The path every request asks [default: /].
+    #[serde(default = "root")]
+    pub path: String,
+}
+
+fn root() -> String {
+    "/".into()
+}
+
+impl RolloutTraffic {
+    /// The port as the service proxy names it (`http`, `80`), or `None` for the Service's only one.
+    pub fn port(&self) -> Option<String> {
+        match &self.port {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name.clone()),
+            Some(other) => Some(other.to_string()),
+        }
+    }
+}
+
+impl K8sExpect {
+    /// Whether it asks more than that the object exists.
+    fn judges_content(&self) -> bool {
+        self.available.is_some()
+            || self.probes.is_some()
+            || self.resources.is_some()
+            || self.endpoints.is_some()
+            || !self.probe_paths.is_empty()
+            || !self.env.is_empty()
+            || self.zero_downtime.is_some()
+            || self.rollout_without_errors.is_some()
+            || !self.fields.is_empty()
+    }
+
+    /// The checks both kinds share.
+    fn validate(&self, kind: &str) -> Result<(), String> {
+        if !self.exists && self.judges_content() {
+            return Err("`exists: false` cannot go with other expectations".into());
+        }
+        let pod = matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "Pod" | "ReplicaSet");
+        let pod_level = self.probes.is_some()
+            || self.resources.is_some()
+            || self.container.is_some()
+            || !self.probe_paths.is_empty()
+            || !self.env.is_empty();
+        if pod_level && !pod {
+            return Err(format!(
+                "`probes`, `resources`, `probe_paths`, `env` and `container` are for a workload, not a {kind}"
+            ));
+        }
+        if self.zero_downtime.is_some() && kind != "Deployment" {
+            return Err(format!("`zero_downtime` is for a Deployment, not a {kind}"));
+        }
+        if let Some(traffic) = &self.rollout_without_errors {
+            if kind != "Deployment" {
+                return Err(format!("`rollout_without_errors` is for a Deployment, not a {kind}"));
+            }
+            if !traffic.path.starts_with('/') {
+                return Err(format!("`rollout_without_errors`: path `{}` must start with /", traffic.path));
+            }
+            if let Some(Value::Number(n)) = &traffic.port
+                && n.as_u64().is_none_or(|p| p == 0 || p > 65535)
+            {
+                return Err(format!("`rollout_without_errors`: port {n} is not a port number"));
+            }
+        }
+        if let Some(probe) =
+            self.probe_paths.keys().find(|k| !matches!(k.as_str(), "readiness" | "liveness" | "startup"))
+        {
+            return Err(format!("`probe_paths` names `{probe}`: use readiness, liveness or startup"));
+        }
+        if let Some(path) = self.probe_paths.values().find(|p| !p.starts_with('/')) {
+            return Err(format!("`probe_paths`: `{path}` must start with /"));
+        }
+        if let Some((var, from)) = self.env.iter().find(|(_, from)| !matches!(from.as_str(), "Secret" | "ConfigMap")) {
+            return Err(format!("`env: {{{var}: {from}}}`: say Secret or ConfigMap"));
+        }
+        Ok(())
+    }
 }
 
 impl Default for K8sExpect {
@@ -78,6 +185,11 @@ impl Default for K8sExpect {
             probes: None,
             resources: None,
             endpoints: None,
+            container: None,
+            probe_paths: BTreeMap::new(),
+            env: BTreeMap::new(),
+            zero_downtime: None,
+            rollout_without_errors: None,
             fields: BTreeMap::new(),
         }
     }
@@ -86,10 +198,21 @@ impl Default for K8sExpect {
 impl K8sCheck {
     /// The object's kind and name.
     pub fn kind_and_name(&self) -> Result<(&str, &str), String> {
-        match self.object.split_once('/') {
-            Some((kind, name)) if !kind.is_empty() && !name.is_empty() && !name.contains('/') => Ok((kind, name)),
-            _ => Err(format!("`object: {}` must be KIND/NAME, e.g. Deployment/{{{{ project.dns }}}}", self.object)),
-        }
+        kind_and_name(&self.object)
+    }
+}
+
+impl ManifestCheck {
+    /// The object's kind and name.
+    pub fn kind_and_name(&self) -> Result<(&str, &str), String> {
+        kind_and_name(&self.object)
+    }
+}
+
+fn kind_and_name(object: &str) -> Result<(&str, &str), String> {
+    match object.split_once('/') {
+        Some((kind, name)) if !kind.is_empty() && !name.is_empty() && !name.contains('/') => Ok((kind, name)),
+        _ => Err(format!("`object: {object}` must be KIND/NAME, e.g. Deployment/{{{{ project.dns }}}}")),
     }
 }
 
@@ -391,6 +514,11 @@ impl CheckKind {
             || matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
     }
 
+    /// Whether the check asks a Kubernetes cluster.
+    pub fn needs_cluster(&self) -> bool {
+        matches!(self, CheckKind::K8s(_))
+    }
+
     /// Whether the check talks to the running stack.
     pub fn needs_stack(&self) -> bool {
         !matches!(
@@ -399,8 +527,9 @@ impl CheckKind {
         ) && !matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
     }
 
-    /// Whether the check changes or reads state other checks change (the app's data), so it must
-    /// run in the order written rather than alongside others.
+    /// Whether the check changes or reads state other checks change (the app's data; a cluster's
+    /// workloads, which `rollout_without_errors` restarts), so it must run in the order written
+    /// rather than alongside others.
     pub fn is_ordered(&self) -> bool {
         !matches!(
             self,
@@ -408,7 +537,6 @@ impl CheckKind {
                 | CheckKind::Lint(_)
                 | CheckKind::Pytest(_)
                 | CheckKind::Container(_)
-                | CheckKind::K8s(_)
                 | CheckKind::Manifest(_)
         )
     }
@@ -489,27 +617,19 @@ impl CheckKind {
                 if e.endpoints.is_some() && kind != "Service" {
                     return Err(format!("`endpoints` is for a Service, not a {kind}"));
                 }
-                if !e.exists
-                    && (e.available.is_some()
-                        || e.probes.is_some()
-                        || e.resources.is_some()
-                        || e.endpoints.is_some()
-                        || !e.fields.is_empty())
-                {
-                    return Err("`exists: false` cannot go with other expectations".into());
-                }
+                e.validate(kind)?;
                 paths(&mut e.fields.keys())?;
             }
             CheckKind::Manifest(c) => {
-                K8sCheck { object: c.object.clone(), api_version: None, namespace: None, expect: K8sExpect::default() }
-                    .kind_and_name()?;
+                let (kind, _) = c.kind_and_name()?;
                 let e = &c.expect;
-                if e.available.is_some() || e.endpoints.is_some() {
-                    return Err("`available` and `endpoints` need a cluster: use a `k8s` check for them".into());
+                if e.available.is_some() || e.endpoints.is_some() || e.rollout_without_errors.is_some() {
+                    return Err(
+                        "`available`, `endpoints` and `rollout_without_errors` need a cluster: use a `k8s` check for them"
+                            .into(),
+                    );
                 }
-                if !e.exists && (e.probes.is_some() || e.resources.is_some() || !e.fields.is_empty()) {
-                    return Err("`exists: false` cannot go with other expectations".into());
-                }
+                e.validate(kind)?;
                 paths(&mut e.fields.keys())?;
             }
         }

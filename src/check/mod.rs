@@ -150,6 +150,12 @@ impl Workspace {
         }
     }
 
+    /// The checks of kind `k8s` ask `cluster` rather than the current kubeconfig context's.
+    pub fn on_cluster(self, cluster: crate::k8s::cluster::Cluster) -> Workspace {
+        let _ = self.cluster.set(Ok(cluster));
+        self
+    }
+
     /// The cluster of the current kubeconfig context; connecting once for all checks.
     pub async fn cluster(&self) -> Result<&crate::k8s::cluster::Cluster, Failure> {
         let cluster = self
@@ -368,7 +374,7 @@ async fn dispatch(ws: &Workspace, kind: &CheckKind, deadline: tokio::time::Insta
         CheckKind::Container(c) => infra::container(ws, c, deadline).await,
         CheckKind::Postgres(c) => infra::postgres(ws, c).await,
         CheckKind::Mongo(c) => infra::mongo(ws, c).await,
-        CheckKind::K8s(c) => cluster::k8s(ws, c).await,
+        CheckKind::K8s(c) => cluster::k8s(ws, c, deadline).await,
         CheckKind::Manifest(c) => cluster::manifest(ws, c),
     }
 }

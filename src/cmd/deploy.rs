@@ -64,7 +64,7 @@ pub fn run(args: DeployArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
 }
 
 /// `HOST[:PORT]/PATH` or `HOST[:PORT]`, as image references start.
-fn check_registry(registry: &str) -> Result<(), Error> {
+pub(crate) fn check_registry(registry: &str) -> Result<(), Error> {
     let ok = !registry.is_empty()
         && !registry.contains("://")
         && !registry.contains('@')

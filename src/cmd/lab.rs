@@ -32,7 +32,13 @@ pub fn run(args: LabArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error
         LabCommand::Solve { step, force } => solve(&catalog, &step, force, shell),
         LabCommand::Reset { project, force } => reset(&catalog, &project.dir, force, shell),
         LabCommand::Validate { path } => validate(&catalog, path.as_deref(), shell),
-        LabCommand::Selftest { id, all, json } => selftest(&catalog, id, all, json, ctx, shell),
+        LabCommand::Selftest { id, all, json, target, registry } => {
+            if let Some(registry) = &registry {
+                super::deploy::check_registry(registry)?;
+            }
+            let cluster = lab::selftest::OnCluster { target: super::deploy::target(&target)?, registry };
+            selftest(&catalog, id, all, json, &cluster, ctx, shell)
+        }
     }
 }
 
@@ -273,7 +279,11 @@ fn solve(catalog: &Catalog, args: &StepArgs, force: bool, shell: &Shell) -> Resu
     let paths: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
     lab::write_files(&ws.dir, files)?;
     shell.status("Solved", format_args!("step {} · {}: wrote {}", index + 1, step.title, paths.join(", ")));
-    shell.line("`labforge check` confirms it; a changed Dockerfile or dependency needs `labforge up`.");
+    if lab.needs_cluster() {
+        shell.line("`labforge deploy` sends it to the cluster; `labforge check` confirms it.");
+    } else {
+        shell.line("`labforge check` confirms it; a changed Dockerfile or dependency needs `labforge up`.");
+    }
     Ok(Outcome::Success)
 }
 
@@ -339,6 +349,7 @@ fn selftest(
     id: Option<String>,
     all: bool,
     json: bool,
+    cluster: &lab::selftest::OnCluster,
     ctx: &Context,
     shell: &Shell,
 ) -> Result<Outcome, Error> {
@@ -353,7 +364,7 @@ fn selftest(
     let progress = Terminal::new(shell);
     let mut reports = Vec::new();
     for lab in &labs {
-        let report = lab::selftest::run(lab, ctx, &progress)?;
+        let report = lab::selftest::run(lab, cluster, ctx, &progress)?;
         if !json {
             if report.passed {
                 shell.line(format_args!(
@@ -365,6 +376,13 @@ fn selftest(
                 for p in &report.problems {
                     shell.line(format_args!("    {p}"));
                 }
+            }
+            if let Some(why) = &report.not_run {
+                shell.line(format_args!(
+                    "    not run, {} checks that need a cluster ({why}): {}",
+                    report.skipped.len(),
+                    report.skipped.join("; ")
+                ));
             }
         }
         reports.push(report);

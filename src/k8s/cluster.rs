@@ -24,6 +24,9 @@ pub struct Target {
 #[derive(Clone)]
 pub struct Cluster {
     pub client: kube::Client,
+    /// The same client without kube's retries of 429, 503 and 504: for measuring what a user of
+    /// the app would meet, where a retried 503 would hide the failure.
+    pub client_without_retries: kube::Client,
     /// The kubeconfig context in use.
     pub context: String,
     /// The API server's URL.
@@ -100,8 +103,14 @@ pub async fn connect(target: &Target, ctx: &Context) -> Result<Cluster, Error> {
         .await
         .map_err(|e| Error::Config(format!("kubeconfig context {context}: {}", first_line(&e))))?;
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
-    let client = kube::Client::try_from(config)
-        .map_err(|e| Error::Config(format!("kubeconfig context {context}: {}", first_line(&e))))?;
+    let client_for = |config: kube::Config| {
+        kube::Client::try_from(config)
+            .map_err(|e| Error::Config(format!("kubeconfig context {context}: {}", first_line(&e))))
+    };
+    let mut without_retries = config.clone();
+    without_retries.default_retry = false;
+    let client_without_retries = client_for(without_retries)?;
+    let client = client_for(config)?;
     let namespace = target.namespace.clone().or(context_namespace).unwrap_or_else(|| "default".to_string());
     check_namespace_name(&namespace)?;
     match tokio::time::timeout(CONNECT_DEADLINE, client.apiserver_version()).await {
@@ -111,7 +120,7 @@ pub async fn connect(target: &Target, ctx: &Context) -> Result<Cluster, Error> {
             return Err(unreachable(&context, &server, &format!("no answer within {}s", CONNECT_DEADLINE.as_secs())));
         }
     }
-    Ok(Cluster { client, kind: kind_cluster(&context), context, server, namespace })
+    Ok(Cluster { client, client_without_retries, kind: kind_cluster(&context), context, server, namespace })
 }
 
 fn unreachable(context: &str, server: &str, why: &str) -> Error {

@@ -1,6 +1,6 @@
 //! Objects as they are in the cluster, for checks: any object by kind and name (as JSON), the
-//! ready endpoints behind a Service, and pure judgements of a workload — available with N
-//! ready replicas, probes and resources on every container.
+//! ready endpoints behind a Service, and whether a workload is available with N ready replicas
+//! (the judgements of its pod template are in [`super::podspec`]).
 
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::{Api, ListParams};
@@ -74,51 +74,6 @@ pub fn available(kind: &str, object: &Value) -> Result<i32, String> {
     }
 }
 
-/// The containers of a workload's pod template (or a Pod), init containers first.
-fn containers(object: &Value) -> Vec<&Value> {
-    let spec = match object.get("kind").and_then(Value::as_str) {
-        Some("Pod") => object.get("spec"),
-        Some("CronJob") => object.pointer("/spec/jobTemplate/spec/template/spec"),
-        _ => object.pointer("/spec/template/spec"),
-    };
-    let Some(spec) = spec else { return Vec::new() };
-    ["containers"].iter().filter_map(|k| spec.get(k)?.as_array()).flatten().collect()
-}
-
-fn name_of(container: &Value) -> String {
-    container.get("name").and_then(Value::as_str).unwrap_or("?").to_string()
-}
-
-/// The containers (not init containers) lacking a readiness or a liveness probe, with which.
-pub fn missing_probes(object: &Value) -> Vec<String> {
-    containers(object)
-        .into_iter()
-        .filter_map(|c| {
-            let missing: Vec<&str> = ["readinessProbe", "livenessProbe"]
-                .into_iter()
-                .filter(|p| c.get(*p).is_none_or(Value::is_null))
-                .collect();
-            (!missing.is_empty()).then(|| format!("{} ({})", name_of(c), missing.join(", ")))
-        })
-        .collect()
-}
-
-/// The containers lacking a CPU or memory request or limit, with which.
-pub fn missing_resources(object: &Value) -> Vec<String> {
-    containers(object)
-        .into_iter()
-        .filter_map(|c| {
-            let missing: Vec<String> = ["requests", "limits"]
-                .iter()
-                .flat_map(|set| ["cpu", "memory"].map(|r| (set, r)))
-                .filter(|(set, r)| c.pointer(&format!("/resources/{set}/{r}")).is_none_or(Value::is_null))
-                .map(|(set, r)| format!("{set}.{r}"))
-                .collect();
-            (!missing.is_empty()).then(|| format!("{} ({})", name_of(c), missing.join(", ")))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,22 +95,6 @@ mod tests {
         let stale = json!({"observedGeneration": 1, "replicas": 3, "updatedReplicas": 3, "availableReplicas": 3});
         assert!(available("Deployment", &deployment(json!([]), stale)).unwrap_err().contains("generation 2"));
         assert!(available("Service", &json!({})).is_err());
-    }
-
-    #[test]
-    fn probes_and_resources_are_required_of_every_container() {
-        let full = json!({
-            "name": "app",
-            "readinessProbe": {"httpGet": {"path": "/ready", "port": 8000}},
-            "livenessProbe": {"httpGet": {"path": "/health", "port": 8000}},
-            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
-        });
-        let bare = json!({"name": "sidecar", "readinessProbe": {"tcpSocket": {"port": 9}}, "resources": {"limits": {"memory": "64Mi"}}});
-        let object = deployment(json!([full, bare]), json!({}));
-        assert_eq!(missing_probes(&object), ["sidecar (livenessProbe)"]);
-        assert_eq!(missing_resources(&object), ["sidecar (requests.cpu, requests.memory, limits.cpu)"]);
-        let only_full = deployment(json!([full]), json!({}));
-        assert!(missing_probes(&only_full).is_empty() && missing_resources(&only_full).is_empty());
     }
 
     #[test]

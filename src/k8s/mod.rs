@@ -15,8 +15,10 @@ pub mod diagnose;
 pub mod inspect;
 pub mod kind;
 pub mod manifest;
+pub mod podspec;
 pub mod prove;
 pub mod rollout;
+pub mod traffic;
 
 /// The field manager of every server-side apply, and the label value of what labforge manages.
 pub const MANAGER: &str = "labforge";

@@ -52,7 +52,7 @@ pub async fn ask(client: &kube::Client, target: &Target<'_>, paths: &[String]) -
         if answer.is_none()
             && let Some((service, port)) = &target.service
         {
-            answer = Some(proxied(client, target.namespace, service, port, path).await);
+            answer = Some(through_service(client, target.namespace, service, Some(port), path).await);
         }
         answers.push(answer.unwrap_or_else(|| Answer {
             path: path.clone(),
@@ -96,9 +96,20 @@ async fn forwarded(client: &kube::Client, namespace: &str, pod: &str, port: u16,
     tokio::time::timeout(ANSWER_DEADLINE, attempt).await.ok().flatten()
 }
 
-async fn proxied(client: &kube::Client, namespace: &str, service: &str, port: &str, path: &str) -> Answer {
+/// Asks `path` of `service` through the API server's proxy, which picks one of its ready endpoints.
+pub async fn through_service(
+    client: &kube::Client,
+    namespace: &str,
+    service: &str,
+    port: Option<&str>,
+    path: &str,
+) -> Answer {
     let via = "service proxy".to_string();
-    let uri = format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}");
+    let service = match port {
+        Some(port) => format!("{service}:{port}"),
+        None => service.to_string(),
+    };
+    let uri = format!("/api/v1/namespaces/{namespace}/services/{service}/proxy{path}");
     let request = match http::Request::get(&uri).body(Vec::new()) {
         Ok(r) => r,
         Err(e) => return Answer { path: path.into(), status: None, body: e.to_string(), via },

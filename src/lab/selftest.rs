@@ -1,5 +1,9 @@
 //! `lab selftest`: a lab proves itself. In a scratch folder: start it; every step must fail on the
 //! starter; lay every step's solution over it, bring the stack up again; every check must pass.
+//!
+//! A lab with `k8s` checks deploys the starter, then the solution, to the cluster the kubeconfig
+//! (or `--context`) names, and removes them afterwards. Without a cluster that answers, those
+//! checks are not run, and the report names them: the rest of the lab is still proven.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -12,6 +16,8 @@ use crate::base::runtime;
 use crate::check::{self, Check, Workspace};
 use crate::context::Context;
 use crate::interrupt::Interrupt;
+use crate::k8s::cluster::{self, Cluster, Target};
+use crate::k8s::deploy;
 use crate::report::{Event, Reporter};
 use crate::stack::docker::{CONNECT_DEADLINE, Docker};
 use crate::stack::project::{Mode, Project};
@@ -26,11 +32,26 @@ pub struct SelftestReport {
     /// Each problem on one line: a step that passes on the starter, a check that fails on the
     /// solution, a stack that does not come up.
     pub problems: Vec<String>,
+    /// The checks that need a cluster and were not run (`step / check`), when none answered.
+    pub skipped: Vec<String>,
+    /// Why they were not run.
+    pub not_run: Option<String>,
     pub seconds: f64,
 }
 
+/// Where a lab's `k8s` checks find their cluster.
+#[derive(Debug, Clone, Default)]
+pub struct OnCluster {
+    pub target: Target,
+    /// For a cluster other than kind: the registry its nodes pull the app's image from.
+    pub registry: Option<String>,
+}
+
+/// The longest a starter's or a solution's rollout may take.
+const ROLLOUT_DEADLINE: Duration = Duration::from_secs(300);
+
 /// Runs the selftest of `lab` in a scratch folder, removing its stack afterwards.
-pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestReport, Error> {
+pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> Result<SelftestReport, Error> {
     let started = Instant::now();
     let scratch =
         tempfile::Builder::new().prefix("labforge-selftest-").tempdir().map_err(|e| Error::Usage(e.to_string()))?;
@@ -44,6 +65,21 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
     }
     let context = super::workspace::read_recorded(&dir)
         .and_then(|r| crate::scaffold::project_context(&r).map_err(Error::from))?;
+    let (cluster, not_run) = match lab.needs_cluster() {
+        false => (None, None),
+        true => match runtime.block_on(cluster::connect(&on.target, ctx)) {
+            Ok(cluster) => (Some(cluster), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+    };
+    let skipped: Vec<String> = match &not_run {
+        None => Vec::new(),
+        Some(_) => lab
+            .steps
+            .iter()
+            .flat_map(|s| s.checks.iter().filter(|c| c.kind.needs_cluster()).map(|c| format!("{} / {}", s.id, c.name)))
+            .collect(),
+    };
     let result = runtime.block_on(async {
         let mut problems = Vec::new();
         let runtime = match lab.stack {
@@ -57,9 +93,20 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
             return Ok::<_, Error>(problems);
         }
 
-        let ws = Workspace::new(&dir, context.clone(), lab.files.clone(), ctx);
+        if let Some(cluster) = &cluster
+            && let Err(problem) = deploy_to(cluster, on, &dir, ctx, report).await?
+        {
+            problems.push(format!("the starter does not deploy: {problem}"));
+            return Ok::<_, Error>(problems);
+        }
+        let ws = workspace(&dir, context.clone(), lab, cluster.as_ref(), ctx);
         let steps: Vec<&Step> = lab.steps.iter().collect();
-        let checks: Vec<&[Check]> = steps.iter().map(|s| s.checks.as_slice()).collect();
+        // Without a cluster, the checks that need one are left out (and reported as not run).
+        let runnable: Vec<Vec<Check>> = steps
+            .iter()
+            .map(|s| s.checks.iter().filter(|c| cluster.is_some() || !c.kind.needs_cluster()).cloned().collect())
+            .collect();
+        let checks: Vec<&[Check]> = runnable.iter().map(Vec::as_slice).collect();
         for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
             if results.iter().all(|r| r.passed) {
                 problems.push(format!(
@@ -92,7 +139,13 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
                 return Ok(problems);
             }
         }
-        let ws = Workspace::new(&dir, context, lab.files.clone(), ctx);
+        if let Some(cluster) = &cluster
+            && let Err(problem) = deploy_to(cluster, on, &dir, ctx, report).await?
+        {
+            problems.push(format!("the solution does not deploy: {problem}"));
+            return Ok(problems);
+        }
+        let ws = workspace(&dir, context, lab, cluster.as_ref(), ctx);
         for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
             for r in results.into_iter().filter(|r| !r.passed) {
                 problems.push(format!(
@@ -113,13 +166,56 @@ pub fn run(lab: &Lab, ctx: &Context, report: &dyn Reporter) -> Result<SelftestRe
             runtime.tear_down(&project, true, report).await.map_err(Error::from)
         });
     }
+    if cluster.is_some() {
+        let _ = runtime.block_on(deploy::undeploy(&dir, &on.target, ctx));
+    }
     let problems = result?;
     Ok(SelftestReport {
         lab: lab.id.clone(),
         passed: problems.is_empty(),
         problems,
+        skipped,
+        not_run,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+fn workspace(dir: &Path, context: tera::Context, lab: &Lab, cluster: Option<&Cluster>, ctx: &Context) -> Workspace {
+    let ws = Workspace::new(dir, context, lab.files.clone(), ctx);
+    match cluster {
+        Some(cluster) => ws.on_cluster(cluster.clone()),
+        None => ws,
+    }
+}
+
+/// `labforge deploy` of the project in `dir`; `Ok(Err(..))` says which step failed and why.
+async fn deploy_to(
+    cluster: &Cluster,
+    on: &OnCluster,
+    dir: &Path,
+    ctx: &Context,
+    report: &dyn Reporter,
+) -> Result<Result<(), String>, Error> {
+    let options = deploy::Options {
+        target: Target { namespace: Some(cluster.namespace.clone()), ..on.target.clone() },
+        registry: on.registry.clone(),
+        timeout: ROLLOUT_DEADLINE,
+        dry_run: false,
+        ca_bundle: ctx.ca_bundle(None)?.map(|(_, bytes)| bytes),
+    };
+    // What `deploy` refuses (a manifest it cannot read, a cluster that stopped answering) is a
+    // problem of this lab's run like any failed step.
+    let deployed = match deploy::deploy(dir, &options, ctx, report, &Interrupt::never()).await {
+        Ok(deployed) => deployed,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    if deployed.ok() {
+        return Ok(Ok(()));
+    }
+    let mut why: Vec<String> =
+        deployed.steps.iter().filter(|s| !s.ok).map(|s| format!("{}: {}", s.step, s.detail)).collect();
+    why.extend(deployed.problems.iter().map(|p| format!("{}: {}", p.object, p.problem)));
+    Ok(Err(why.join("; ")))
 }
 
 /// `labforge up` in development mode; `Ok(Err(..))` describes services that did not come up.

@@ -103,6 +103,11 @@ impl Lab {
         self.steps.iter().flat_map(|s| &s.checks).any(|c| c.kind.needs_venv())
     }
 
+    /// Whether any check asks a Kubernetes cluster (the learner deploys with `labforge deploy`).
+    pub fn needs_cluster(&self) -> bool {
+        self.steps.iter().flat_map(|s| &s.checks).any(|c| c.kind.needs_cluster())
+    }
+
     /// Parses `lab.yaml` from `files`; `Err` holds every problem, each `path:line:column: ...`.
     pub fn parse(files: LabFiles, templates: &Templates) -> Result<Lab, Vec<String>> {
         let path = files.display_path("lab.yaml");

@@ -613,3 +613,59 @@ fn the_api_emulator_passes_its_own_tests() {
         report.lines().find_map(|l| l.strip_prefix("Ran ")?.split_whitespace().next()?.parse().ok()).unwrap_or(0);
     assert!(ran >= 10, "the emulator's suite ran {ran} tests:\n{report}");
 }
+
+/// `lab selftest kubernetes` on a cluster: the starter and then the solution are built, pushed,
+/// deployed and checked, the `k8s` checks included, and removed afterwards. Without a cluster the
+/// same selftest proves the manifest part and names each check it could not run.
+#[test]
+fn the_kubernetes_lab_proves_itself_on_a_cluster_and_its_manifests_without_one() {
+    let _docker = stack::exclusive();
+    stack::images();
+    let registry = Registry::start();
+    let emulator = Emulator::start_with("healthy", &["--rollout-delay-ms", "0"]);
+    let scratch = tempfile::tempdir().unwrap();
+    let selftest = |kubeconfig: &Path| {
+        let out = Command::new(labforge_bin())
+            .args(["lab", "selftest", "kubernetes", "--json", "--registry", &format!("{}/labforge", registry.address)])
+            .current_dir(scratch.path())
+            .env_remove("LABFORGE_LABS")
+            .env("KUBECONFIG", kubeconfig)
+            .env("LABFORGE_IMAGE_PYTHON", PYTHON_IMAGE)
+            .env("PIP_CERT", stack::ca_bundle())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", text(&out)));
+        (out, doc["labs"][0].clone())
+    };
+
+    let (out, lab) = selftest(&emulator.kubeconfig());
+    assert!(out.status.success() && lab["passed"] == true, "{lab:#}\n{}\n{}", text(&out), emulator.log());
+    assert_eq!(lab["skipped"], serde_json::json!([]), "every check ran");
+    // The solution reached the cluster: three replicas, probes, the ConfigMap; then it was removed.
+    let applied: Vec<Value> = emulator
+        .writes()
+        .into_iter()
+        .filter(|w| w["method"] == "PATCH" && w["path"].as_str().unwrap().contains("/deployments/selftest-kubernetes?"))
+        .collect();
+    let kinds: Vec<&str> = applied.iter().map(|w| w["content_type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["application/apply-patch+yaml", "application/merge-patch+json"].repeat(2),
+        "the starter, then the solution: each applied, then its pods restarted under traffic: {applied:#?}"
+    );
+    assert!(
+        emulator
+            .writes()
+            .iter()
+            .any(|w| w["path"].as_str().unwrap().contains("/configmaps/selftest-kubernetes-config"))
+    );
+    assert!(emulator.get("/apis/apps/v1/namespaces/default/deployments/selftest-kubernetes").is_none(), "undeployed");
+
+    let (out, lab) = selftest(&scratch.path().join("no-kubeconfig"));
+    assert!(out.status.success() && lab["passed"] == true, "{lab:#}\n{}", text(&out));
+    let skipped: Vec<&str> = lab["skipped"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(skipped.len(), 7, "{skipped:?}");
+    assert!(skipped.contains(&"scale / three replicas are available"), "{skipped:?}");
+    assert!(lab["not_run"].as_str().unwrap().contains("no kubeconfig found"), "{lab:#}");
+}

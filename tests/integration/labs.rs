@@ -470,6 +470,8 @@ fn the_whole_catalog_passes_its_selftest() {
     let out = Command::new(labforge_bin())
         .args(["lab", "selftest", "--all", "--json"])
         .env_remove("LABFORGE_LABS")
+        // No cluster: the `k8s` checks are listed as not run (a cluster is the emulator's test).
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
         .env("PATH", format!("{}:{}", tools.display(), std::env::var("PATH").unwrap_or_default()))
         .env("LABFORGE_IMAGE_POSTGRES", POSTGRES_IMAGE)
         .env("LABFORGE_IMAGE_MONGO", MONGO_IMAGE)
@@ -487,7 +489,16 @@ fn the_whole_catalog_passes_its_selftest() {
             failures.push(format!("{}: {}", lab["lab"], lab["problems"]));
         }
     }
-    assert!(doc["labs"].as_array().unwrap().len() >= 11, "the whole catalog is tested");
+    assert!(doc["labs"].as_array().unwrap().len() >= 12, "the whole catalog is tested");
+    let kubernetes = doc["labs"].as_array().unwrap().iter().find(|l| l["lab"] == "kubernetes").unwrap();
+    assert!(kubernetes["not_run"].as_str().unwrap().contains("no kubeconfig found"), "{kubernetes:#}");
+    assert!(
+        doc["labs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["lab"] == "kubernetes" || l["skipped"] == serde_json::json!([]))
+    );
     assert!(failures.is_empty() && out.status.success(), "{}", failures.join("\n"));
 }
 
@@ -640,7 +651,9 @@ fn checks_wait_for_the_reload_show_the_real_address_and_need_the_stack_running()
     let reason = &results[0].2;
     assert!(reason.contains("crashed while reloading") && reason.contains("SyntaxError"), "{reason}");
     assert!(reason.contains("Python syntax error"), "the diagnosis says what to do: {reason}");
-    assert!(took < Duration::from_secs(20), "a crash is reported at once, not after 30 s: {took:?}");
+    // The reason above is the crash, never the deadline's; on a loaded machine the reloader itself
+    // may need seconds to notice the edit, so the time only has to stay clear of the 30 s deadline.
+    assert!(took < Duration::from_secs(28), "a crash is reported before the 30 s deadline: {took:?}");
 
     // Mended, it passes again; a change the server does not watch is not waited for.
     std::fs::write(dir.join(health), &solved).unwrap();
@@ -723,13 +736,17 @@ fn k8s_checks_pass_and_fail_for_the_right_reasons() {
         }
         c
     };
-    for (name, replicas, probes) in [("good", 3, true), ("bare", 1, false)] {
+    let rolling = serde_json::json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}});
+    let recreate = serde_json::json!({"type": "Recreate"});
+    for (name, replicas, probes, strategy) in
+        [("good", 3, true, &rolling), ("bare", 1, false, &rolling), ("abrupt", 1, true, &recreate)]
+    {
         let deployment = serde_json::json!({
             "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {
                 "replicas": replicas,
                 "selector": {"matchLabels": {"app": name}},
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                "strategy": strategy,
                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container(probes, probes)]}}
             }
         });
@@ -762,14 +779,18 @@ fn k8s_checks_pass_and_fail_for_the_right_reasons() {
       - {name: "fail: manifest fields", kind: manifest, object: "Deployment/{{ project.dns }}", expect: {fields: {"$.spec.replicas": 3}}}
       - {name: "fail: manifest missing", kind: manifest, object: Deployment/nothing}
       - {name: "pass: manifest absent", kind: manifest, object: StatefulSet/postgres, expect: {exists: false}}
+      - {name: "pass: rollout", kind: k8s, object: Deployment/good, timeout: 60s, expect: {rollout_without_errors: {service: good, path: /ready}}}
+      - {name: "fail: rollout", kind: k8s, object: Deployment/abrupt, timeout: 60s, expect: {rollout_without_errors: {service: abrupt, port: 80, path: /ready}}}
 "#,
     );
     let ws = Started::new(&labs, "cluster");
+    // From here on a rollout takes a second: long enough for requests to meet the gap Recreate leaves.
+    emulator.set_scenario_with_delay("healthy", 1000);
     let out =
         command(labs.path(), &ws.dir, &["check", "--json"]).env("KUBECONFIG", emulator.kubeconfig()).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let results = check_results(&out);
-    assert_eq!(results.len(), 15, "{results:?}");
+    assert_eq!(results.len(), 17, "{results:?}");
     assert_sides(&results, &out);
     let reason = |name: &str| results.iter().find(|r| r.0 == name).unwrap().2.clone();
     assert!(
@@ -783,6 +804,21 @@ fn k8s_checks_pass_and_fail_for_the_right_reasons() {
         reason("fail: available")
     );
     assert!(reason("fail: endpoints").contains("got 0 ready endpoints"), "{}", reason("fail: endpoints"));
+    let rollout = reason("fail: rollout");
+    assert!(
+        rollout.contains("GET /ready through Service/abrupt while every pod of Deployment/abrupt")
+            && rollout.contains("expected no failed request, got ")
+            && rollout.contains("the first 503 no endpoints available for service"),
+        "{rollout}"
+    );
+    // Both restarts happened: each Deployment's pod template carries the annotation.
+    for name in ["good", "abrupt"] {
+        let live = emulator.get(&format!("/apis/apps/v1/namespaces/default/deployments/{name}")).unwrap();
+        assert!(
+            live["spec"]["template"]["metadata"]["annotations"]["io.labforge.restarted-at"].is_string(),
+            "{live:#}"
+        );
+    }
     let fields = reason("fail: manifest fields");
     assert!(fields.contains("(k8s/deployment.yaml:1) at $.spec.replicas: expected 3, got 1"), "{fields}");
 
@@ -794,4 +830,176 @@ fn k8s_checks_pass_and_fail_for_the_right_reasons() {
     assert!(live.iter().all(|r| !r.1 && r.2.contains("no kubeconfig found")), "{results:?}");
     let offline: Vec<_> = results.iter().filter(|r| r.0.starts_with("pass: manifest")).collect();
     assert!(offline.len() == 2 && offline.iter().all(|r| r.1), "manifest checks need no cluster: {results:?}");
+}
+
+/// The `kubernetes` lab's manifest checks, on plausible mistakes (each must fail its step, for
+/// the reason it has) and on correct manifests written another way (each must pass). No cluster
+/// is needed: the `k8s` checks beside them fail with "no kubeconfig" and are not looked at.
+#[test]
+fn the_kubernetes_lab_refuses_plausible_mistakes_and_accepts_other_correct_manifests() {
+    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs");
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("kubernetes");
+    let started = labforge(&catalog, root.path(), &["lab", "start", "kubernetes", "--dir", "kubernetes"]);
+    assert!(started.status.success(), "{}", text(&started));
+    let solve = labforge(&catalog, &dir, &["lab", "solve", "--step", "rolling-update", "--force"]);
+    assert!(solve.status.success(), "{}", text(&solve));
+    let solved = std::fs::read_to_string(dir.join("k8s/deployment.yaml")).unwrap();
+    let config = std::fs::read_to_string(dir.join("k8s/configmap.yaml")).unwrap();
+    let kustomization = std::fs::read_to_string(dir.join("k8s/kustomization.yaml")).unwrap();
+    // The manifest check of each step, by step id.
+    let verdicts = || -> Vec<(String, bool, String)> {
+        let out = command(&catalog, &dir, &["check", "--all", "--json"])
+            .env("KUBECONFIG", dir.join("none"))
+            .output()
+            .unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let c =
+                    s["checks"].as_array().unwrap().iter().find(|c| c["kind"] == "manifest").expect("a manifest check");
+                (
+                    s["id"].as_str().unwrap().to_string(),
+                    c["passed"] == true,
+                    c["reason"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let replace = |text: &str, from: &str, to: &str| {
+        assert!(text.contains(from), "the solution holds {from:?}");
+        text.replacen(from, to, 1)
+    };
+    let write = |deployment: &str, configmap: &str, kustomization: &str| {
+        std::fs::write(dir.join("k8s/deployment.yaml"), deployment).unwrap();
+        std::fs::write(dir.join("k8s/configmap.yaml"), configmap).unwrap();
+        std::fs::write(dir.join("k8s/kustomization.yaml"), kustomization).unwrap();
+    };
+    write(&solved, &config, &kustomization);
+    assert!(verdicts().iter().all(|v| v.1), "the solution passes every manifest check: {:?}", verdicts());
+
+    let probe = "              path: /health\n              port: http\n";
+    let ready = "              path: /ready\n              port: http\n";
+    let env_from = "          envFrom:\n            - configMapRef:\n                name: lab-kubernetes-config\n            - secretRef:\n                name: lab-kubernetes-secrets\n";
+    let mistakes: Vec<(&str, String, String, String, &str, &str)> = vec![
+        (
+            "a liveness probe that asks the database restarts every pod in a database outage",
+            replace(&solved, probe, "              path: /ready\n              port: http\n"),
+            config.clone(),
+            kustomization.clone(),
+            "probes",
+            "app's livenessProbe asks /ready, not /health",
+        ),
+        (
+            "a readiness probe on a port the container does not expose",
+            replace(&solved, ready, "              path: /ready\n              port: 80\n"),
+            config.clone(),
+            kustomization.clone(),
+            "probes",
+            "app's readinessProbe asks port 80, which the container does not expose",
+        ),
+        (
+            "a memory request above its limit",
+            replace(
+                &solved,
+                "              memory: 128Mi\n            limits:\n              cpu: \"1\"",
+                "              memory: 1Gi\n            limits:\n              cpu: \"1\"",
+            ),
+            config.clone(),
+            kustomization.clone(),
+            "resources",
+            "app's requests.memory 1Gi is more than its limit 512Mi",
+        ),
+        (
+            "the database URL copied into the ConfigMap, which comes last and wins",
+            replace(
+                &solved,
+                env_from,
+                "          envFrom:\n            - secretRef:\n                name: lab-kubernetes-secrets\n            - configMapRef:\n                name: lab-kubernetes-config\n",
+            ),
+            format!("{config}  DATABASE_URL: postgresql://u:p@lab-kubernetes-postgres:5432/x\n"),
+            kustomization.clone(),
+            "config",
+            "app gets DATABASE_URL from ConfigMap lab-kubernetes-config, not from a Secret",
+        ),
+        (
+            "the credential written in the manifest",
+            replace(
+                &solved,
+                "            - name: RUN_MIGRATIONS\n              value: \"0\"\n",
+                "            - name: RUN_MIGRATIONS\n              value: \"0\"\n            - name: DATABASE_URL\n              value: postgresql://u:p@db:5432/x\n",
+            ),
+            config.clone(),
+            kustomization.clone(),
+            "config",
+            "app gets DATABASE_URL from a value written in the manifest, not from a Secret",
+        ),
+        (
+            "a ConfigMap the kustomization does not list",
+            solved.clone(),
+            config.clone(),
+            replace(&kustomization, "  - configmap.yaml\n", ""),
+            "config",
+            "configmap.yaml",
+        ),
+        (
+            "one pod of three may stop before its replacement is ready",
+            replace(&solved, "maxUnavailable: 0", "maxUnavailable: 1"),
+            config.clone(),
+            kustomization.clone(),
+            "rolling-update",
+            "maxUnavailable lets 1 of 3 pods stop before their replacements are ready",
+        ),
+        (
+            "a preStop wait longer than the grace period",
+            replace(&solved, "seconds: 5", "seconds: 45"),
+            config.clone(),
+            kustomization.clone(),
+            "rolling-update",
+            "app's preStop wait of 45s does not end before terminationGracePeriodSeconds (30s)",
+        ),
+        (
+            "Recreate",
+            replace(
+                &solved,
+                "    type: RollingUpdate\n    rollingUpdate:\n      # No pod stops before its replacement is ready; one extra pod at a time.\n      maxUnavailable: 0\n      maxSurge: 1\n",
+                "    type: Recreate\n",
+            ),
+            config.clone(),
+            kustomization.clone(),
+            "rolling-update",
+            "strategy Recreate stops every old pod before a new one is ready",
+        ),
+    ];
+    for (mistake, deployment, configmap, kustomization_text, step, reason) in &mistakes {
+        write(deployment, configmap, kustomization_text);
+        let verdicts = verdicts();
+        let (_, passed, said) = verdicts.iter().find(|v| v.0 == *step).unwrap();
+        assert!(!passed, "{mistake}: step {step} passes: {verdicts:?}");
+        assert!(said.contains(reason), "{mistake}: {said}");
+    }
+
+    // Correct, written another way: a numbered port, one variable at a time, an `exec` sleep and
+    // Kubernetes' default strategy (25 % of 3 pods rounds down to none unavailable).
+    let one_by_one = "          env:\n            - name: RUN_MIGRATIONS\n              value: \"0\"\n            - name: APP_ENV\n              valueFrom: {configMapKeyRef: {name: lab-kubernetes-config, key: APP_ENV}}\n            - name: LOG_LEVEL\n              valueFrom: {configMapKeyRef: {name: lab-kubernetes-config, key: LOG_LEVEL}}\n            - name: DATABASE_URL\n              valueFrom: {secretKeyRef: {name: lab-kubernetes-secrets, key: DATABASE_URL}}\n";
+    let mut other = replace(&solved, ready, "              path: /ready\n              port: 8000\n");
+    other = replace(&other, "          env:\n            - name: RUN_MIGRATIONS\n              value: \"0\"\n", "");
+    other = replace(&other, env_from, one_by_one);
+    other = replace(
+        &other,
+        "              sleep:\n                seconds: 5\n",
+        "              exec:\n                command: [sh, -c, \"sleep 5\"]\n",
+    );
+    other = replace(
+        &other,
+        "  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      # No pod stops before its replacement is ready; one extra pod at a time.\n      maxUnavailable: 0\n      maxSurge: 1\n",
+        "",
+    );
+    write(&other, &config, &kustomization);
+    let verdicts = verdicts();
+    assert!(verdicts.iter().all(|v| v.1), "another correct manifest passes: {verdicts:?}");
 }

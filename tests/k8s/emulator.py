@@ -44,6 +44,9 @@ generation; it ignores label and field selectors; and its URL parser fails on /a
   missing-secret-key     Deployment pods: CreateContainerConfigError (a missing Secret key)
   =====================  ==================================================================
 
+  A Deployment's old pods stay until the new ones are ready, except as many as its strategy
+  lets go at once: every one for Recreate, maxUnavailable (25 % by default, rounded down) for
+  RollingUpdate; they go when the rollout starts, and the Service loses their endpoints.
   In the failure scenarios (other than pending-pvc) StatefulSets become healthy. A Deployment
   that does not become available gets Progressing=False ProgressDeadlineExceeded after its
   spec.progressDeadlineSeconds (default 600). A change of replicas alone keeps the running pods.
@@ -839,6 +842,15 @@ class Emulator(kmock.KubernetesEmulator):
         for pod in owned:
             if pod not in kept and (res == STATEFULSETS or pod in current):
                 await self.remove((PODS, namespace, pod['metadata']['name']))
+        if res == DEPLOYMENTS and old_pods:
+            # The strategy decides how many old pods stop before new ones are ready: all of them
+            # (Recreate), or maxUnavailable of them (RollingUpdate; 25 % by default, rounded down).
+            stopping = len(old_pods) if self.recreates(workload) else min(len(old_pods), self.max_unavailable(workload, desired))
+            for pod in old_pods[:stopping]:
+                await self.remove((PODS, namespace, pod['metadata']['name']))
+            old_pods = old_pods[stopping:]
+            if stopping:
+                await self.sync_endpoints(namespace)
         new_pods = []
         for pod_name in names:
             if res == STATEFULSETS:
@@ -880,6 +892,17 @@ class Emulator(kmock.KubernetesEmulator):
                 {'type': 'Progressing', 'status': 'False', 'reason': 'ProgressDeadlineExceeded',
                  'message': f'ReplicaSet "{rs_name}" has timed out progressing.', 'lastUpdateTime': now, 'lastTransitionTime': now}]
             await self.set_status(key, status)
+
+    @staticmethod
+    def recreates(deployment):
+        return ((deployment['spec'].get('strategy') or {}).get('type') or 'RollingUpdate') == 'Recreate'
+
+    @staticmethod
+    def max_unavailable(deployment, desired):
+        value = ((deployment['spec'].get('strategy') or {}).get('rollingUpdate') or {}).get('maxUnavailable', '25%')
+        if isinstance(value, str) and value.endswith('%'):
+            return int(desired * float(value[:-1]) / 100)
+        return int(value)
 
     def owned_by(self, obj, owner):
         uids = [o.get('uid') for o in obj.get('metadata', {}).get('ownerReferences') or []]

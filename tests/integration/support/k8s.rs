@@ -139,6 +139,12 @@ impl Emulator {
         self.call("POST", "/_emulator/scenario", Some(body.as_str()));
     }
 
+    /// The scenario and how long each rollout takes from now on.
+    pub fn set_scenario_with_delay(&self, name: &str, rollout_delay_ms: u64) {
+        let body = serde_json::json!({ "scenario": name, "rollout_delay_ms": rollout_delay_ms }).to_string();
+        self.call("POST", "/_emulator/scenario", Some(body.as_str()));
+    }
+
     /// A control-endpoint call that must succeed.
     fn call(&self, method: &str, path: &str, body: Option<&str>) -> Value {
         let (status, text) = self.http(method, path, body);
