@@ -221,6 +221,28 @@ class EmulatorTest(EmulatorCase):
         self.assertEqual(self.call('DELETE', '/apis/apps/v1/namespaces/ok/deployments/shop')[0], 200)
         self.assertEqual(self.pods('ok', 'app%3Dshop'), [])
 
+    def test_the_strategy_decides_how_many_old_pods_stop_at_once(self):
+        self.scenario('healthy')
+        ready = lambda ns: sum(1 for p in self.pods(ns, 'app%3Dshop') if p['status'].get('containerStatuses', [{}])[0].get('ready'))
+        for ns, strategy, replicas, stopping in [
+            ('rolling', {'type': 'RollingUpdate', 'rollingUpdate': {'maxUnavailable': 0, 'maxSurge': 1}}, 2, 0),
+            ('defaults', None, 4, 1),  # 25 % of 4
+            ('recreate', {'type': 'Recreate'}, 2, 2),
+        ]:
+            self.apply(f'/api/v1/namespaces/{ns}/services/shop', service('shop'))
+            body = deployment('shop', replicas=replicas)
+            if strategy:
+                body['spec']['strategy'] = strategy
+            self.apply(f'/apis/apps/v1/namespaces/{ns}/deployments/shop', body)
+            self.eventually(lambda: ready(ns) == replicas)
+            body['spec']['template']['spec']['containers'][0]['image'] = 'shop:0.2.0'
+            self.apply(f'/apis/apps/v1/namespaces/{ns}/deployments/shop', body)
+            # Right after the write, before the new pods are ready: the old ones that are left.
+            self.assertEqual(ready(ns), replicas - stopping, ns)
+            answer = self.get(f'/api/v1/namespaces/{ns}/services/shop/proxy/ready')[0]
+            self.assertEqual(answer, 503 if stopping == replicas else 200, ns)
+            self.eventually(lambda: ready(ns) == replicas)
+
     def test_stale_status_comes_first(self):
         self.scenario('stale')
         self.deploy('stale', 'shop')
