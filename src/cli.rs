@@ -265,6 +265,13 @@ pub struct CheckArgs {
     /// Check again whenever a project file changes
     #[arg(long, conflicts_with = "json")]
     pub watch: bool,
+    /// Check the project as `labforge deploy` runs it on a cluster (through port-forwards and
+    /// exec), instead of its stack on Docker
+    #[arg(long)]
+    pub cluster: bool,
+    /// The cluster of `--cluster` and of the `k8s` checks
+    #[command(flatten)]
+    pub target: KubeTarget,
     /// A folder of labs to use instead of the built-in catalog [env: LABFORGE_LABS]
     #[arg(long, value_name = "PATH")]
     pub labs_dir: Option<PathBuf>,

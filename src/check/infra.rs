@@ -28,7 +28,7 @@ pub async fn container(ws: &Workspace, c: &ContainerCheck, deadline: Instant) ->
     let what = format!("container of `{}`", c.service);
     let e = &c.expect;
     let Some(first) = stack.service(&c.service) else {
-        return Err(Failure::mismatch(&what, "a container", "none (start the stack with `labforge up`)"));
+        return Err(Failure::mismatch(&what, "a container", format!("none ({})", stack.runtime.start_hint())));
     };
     let mut latest = None;
     if e.healthy == Some(true) {
@@ -122,7 +122,7 @@ pub async fn restart(ws: &Workspace, service: &str, deadline: Instant) -> Result
     let stack = ws.stack().await?;
     let what = format!("`{service}` restarted");
     if stack.service(service).is_none() {
-        return Err(Failure::mismatch(&what, "a container", "none (start the stack with `labforge up`)"));
+        return Err(Failure::mismatch(&what, "a container", format!("none ({})", stack.runtime.start_hint())));
     }
     if stack.project.service(service).is_none() {
         return Err(Failure::new(format!("labforge.yaml has no service `{service}`")));

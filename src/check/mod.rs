@@ -5,6 +5,7 @@
 pub mod files;
 pub mod jsonpath;
 pub mod kinds;
+pub mod runtime;
 
 mod cluster;
 mod file;
@@ -25,9 +26,10 @@ use crate::context::Context;
 use crate::stack::docker::{CONNECT_DEADLINE, Docker};
 use crate::stack::project::{Mode, Project};
 use crate::stack::reload;
-use crate::stack::runtime::{AnyRuntime, Observed, OnDocker, Runtime};
+use crate::stack::runtime::{Observed, OnDocker, Runtime};
 pub use files::LabFiles;
 use kinds::CheckKind;
+use runtime::AnyRuntime;
 
 /// One check of a lab step: its name, its deadline and what it checks.
 #[derive(Debug, Clone)]
@@ -85,6 +87,8 @@ pub struct Workspace {
     pub ctx: Context,
     stack: OnceCell<Result<Stack, String>>,
     cluster: OnceCell<Result<crate::k8s::cluster::Cluster, String>>,
+    /// The services are the project's deployment on the cluster, not its stack on Docker.
+    deployed: bool,
     current: OnceCell<Result<(), Failure>>,
 }
 
@@ -108,7 +112,7 @@ impl Stack {
             .services
             .iter()
             .filter_map(|service| match self.service(&service.name) {
-                None => Some(format!("`{}` has no container", service.name)),
+                None => Some(format!("`{}` has no {}", service.name, self.runtime.unit())),
                 Some(s) if !s.is_running() => {
                     Some(format!("`{}` is {}", service.name, format!("{:?}", s.state).to_lowercase()))
                 }
@@ -129,7 +133,7 @@ impl Stack {
         let observed = self
             .service(service)
             .filter(|s| s.is_running())
-            .ok_or_else(|| Failure::new(format!("`{service}` is not running (start the stack with `labforge up`)")))?;
+            .ok_or_else(|| Failure::new(format!("`{service}` is not running ({})", self.runtime.start_hint())))?;
         self.project
             .service(service)
             .and_then(|s| s.host_port(&observed.ports))
@@ -146,6 +150,7 @@ impl Workspace {
             ctx: ctx.clone(),
             stack: OnceCell::new(),
             cluster: OnceCell::new(),
+            deployed: false,
             current: OnceCell::new(),
         }
     }
@@ -154,6 +159,13 @@ impl Workspace {
     pub fn on_cluster(self, cluster: crate::k8s::cluster::Cluster) -> Workspace {
         let _ = self.cluster.set(Ok(cluster));
         self
+    }
+
+    /// The checks of the services (`http`, `postgres`, `container`, `command` in the app...) ask
+    /// the project as `labforge deploy` runs it on `cluster`, through port-forwards and exec.
+    pub fn deployed_on(mut self, cluster: crate::k8s::cluster::Cluster) -> Workspace {
+        self.deployed = true;
+        self.on_cluster(cluster)
     }
 
     /// The cluster of the current kubeconfig context; connecting once for all checks.
@@ -201,15 +213,20 @@ impl Workspace {
         self
     }
 
-    /// The running stack; connecting to Docker once for all checks.
+    /// The running stack (or deployment); connecting to Docker (or the cluster) once for all checks.
     pub async fn stack(&self) -> Result<&Stack, Failure> {
         let stack = self
             .stack
             .get_or_init(|| async {
-                let engine =
-                    Docker::connect(&self.ctx.docker_host(), CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
-                let project = Project::load(&self.dir, Mode::Dev, &self.ctx).map_err(|e| e.to_string())?;
-                let runtime = AnyRuntime::Docker(OnDocker::new(engine));
+                let (runtime, mode) = if self.deployed {
+                    let cluster = self.cluster().await.map_err(|f| f.reason)?.clone();
+                    (AnyRuntime::Kubernetes(crate::k8s::runtime::OnKubernetes::new(cluster)), Mode::Prod)
+                } else {
+                    let engine =
+                        Docker::connect(&self.ctx.docker_host(), CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
+                    (AnyRuntime::Docker(OnDocker::new(engine)), Mode::Dev)
+                };
+                let project = Project::load(&self.dir, mode, &self.ctx).map_err(|e| e.to_string())?;
                 let project = runtime.place_in(project, &self.ctx).await.map_err(|e| e.to_string())?;
                 let services = runtime.observe(&project).await.map_err(|e| e.to_string())?;
                 Ok(Stack { runtime, project, services })

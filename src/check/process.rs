@@ -55,7 +55,7 @@ pub async fn command(ws: &Workspace, c: &CommandCheck) -> Result<(), Failure> {
                 .project
                 .app()
                 .filter(|app| stack.service(&app.name).is_some())
-                .ok_or_else(|| Failure::new("the app is not running (start it with `labforge up`)"))?;
+                .ok_or_else(|| Failure::new(format!("the app is not running ({})", stack.runtime.start_hint())))?;
             let (code, output) =
                 stack.runtime.exec(&stack.project, &app.name, &argv).await.map_err(|e| Failure::new(e.to_string()))?;
             (code, output, String::new())

@@ -10,11 +10,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::kinds::CheckKind;
 use super::{Check, CheckResult, LabFiles, Stack, Workspace, run_steps};
+use crate::check::runtime::AnyRuntime;
 use crate::context::{Context, Env};
 use crate::stack::docker::{ContainerSpec, Engine};
 use crate::stack::fake::{Behaviour, FakeEngine, ImageFacts};
 use crate::stack::project::{LABEL_MODE, LABEL_PROJECT, LABEL_SERVICE, Mode, Project};
-use crate::stack::runtime::{AnyRuntime, OnDocker, Runtime};
+use crate::stack::runtime::{OnDocker, Runtime};
 
 const STACK: &str = "version: 1
 project: shop

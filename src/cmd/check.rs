@@ -77,10 +77,28 @@ fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, ctx: &Context)
         }
     };
     let context = ws.context()?;
-    let workspace = check::Workspace::new(&ws.dir, context, lab.files.clone(), ctx);
-    let needs_stack = lab.stack && steps.iter().flat_map(|(_, s)| &s.checks).any(|c| c.kind.needs_stack());
+    let mut workspace = check::Workspace::new(&ws.dir, context, lab.files.clone(), ctx);
+    let needs_stack = steps.iter().flat_map(|(_, s)| &s.checks).any(|c| c.kind.needs_stack());
+    let target = super::deploy::target(&args.target)?;
+    let chose_cluster =
+        args.cluster || target.kubeconfig.is_some() || target.context.is_some() || target.namespace.is_some();
     let results = runtime().block_on(async {
-        if needs_stack {
+        if chose_cluster {
+            // A cluster asked for and not reached is a setup problem (exit 2), as Docker's is.
+            let cluster = crate::k8s::cluster::connect(&target, ctx).await?;
+            workspace = if args.cluster { workspace.deployed_on(cluster) } else { workspace.on_cluster(cluster) };
+        }
+        if args.cluster && needs_stack {
+            let stack = workspace.stack().await.map_err(|f| StackError::Config(f.reason))?;
+            let stopped = stack.not_running();
+            if !stopped.is_empty() {
+                return Err(StackError::NotRunning(format!(
+                    "the project is not running on the cluster ({}): deploy it with `labforge deploy`",
+                    stopped.join(", ")
+                ))
+                .into());
+            }
+        } else if lab.stack && needs_stack {
             // A daemon that does not answer, or a stack that is not running, is a setup problem
             // (exit 2), not a failed step, and no attempt is counted for it.
             super::docker(ctx).await?;

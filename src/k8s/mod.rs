@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod podspec;
 pub mod prove;
 pub mod rollout;
+pub mod runtime;
 pub mod traffic;
 
 /// The field manager of every server-side apply, and the label value of what labforge manages.

@@ -2,8 +2,8 @@
 //! a project's services run, in labforge's own terms — bring them to what the project specifies,
 //! observe them, read their logs, run a command in one, restart one, reach them from the host,
 //! tear them down. [`OnDocker`] is the implementation on the Docker Engine (any [`Engine`]: the
-//! daemon, or the in-memory one of the fast tier); Kubernetes will be the next. Callers that must
-//! not care which hold an [`AnyRuntime`].
+//! daemon, or the in-memory one of the fast tier); `k8s::runtime::OnKubernetes` the one on
+//! a cluster. The checks, which must not care which, hold a `check::runtime::AnyRuntime`.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
 use super::Error;
-use super::docker::{Container, Docker, Engine, ImageInfo, State};
+use super::docker::{Container, Engine, ImageInfo, State};
 use super::down::{DownReport, down};
 use super::instance;
 use super::kind::PUBLISHED_ON;
@@ -186,72 +186,5 @@ impl<E: Engine> Runtime for OnDocker<E> {
 
     async fn tear_down(&self, project: &Project, volumes: bool, report: &dyn Reporter) -> Result<DownReport, Error> {
         down(&self.engine, project.instance.name(), volumes, report).await
-    }
-}
-
-/// Any of labforge's runtimes, for callers that work the same on each (the checks).
-pub enum AnyRuntime {
-    Docker(OnDocker<Docker>),
-    /// The in-memory Engine of the fast tier.
-    #[cfg(test)]
-    Fake(OnDocker<super::fake::FakeEngine>),
-}
-
-/// Calls the same method on whichever runtime it is.
-macro_rules! each {
-    ($self:ident, $runtime:ident => $call:expr) => {
-        match $self {
-            AnyRuntime::Docker($runtime) => $call,
-            #[cfg(test)]
-            AnyRuntime::Fake($runtime) => $call,
-        }
-    };
-}
-
-impl Runtime for AnyRuntime {
-    fn host(&self) -> &str {
-        each!(self, r => r.host())
-    }
-
-    async fn place(&self, project: Project) -> Result<Project, Error> {
-        each!(self, r => r.place(project).await)
-    }
-
-    async fn ensure(
-        &self,
-        project: &Project,
-        opts: &UpOptions,
-        report: &dyn Reporter,
-        interrupt: &Interrupt,
-    ) -> Result<UpReport, Error> {
-        each!(self, r => r.ensure(project, opts, report, interrupt).await)
-    }
-
-    async fn observe(&self, project: &Project) -> Result<Vec<Observed>, Error> {
-        each!(self, r => r.observe(project).await)
-    }
-
-    async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error> {
-        each!(self, r => r.logs(project, service, tail).await)
-    }
-
-    async fn follow(&self, project: &Project, service: &str, tail: usize) -> Result<Lines, Error> {
-        each!(self, r => r.follow(project, service, tail).await)
-    }
-
-    async fn exec(&self, project: &Project, service: &str, cmd: &[String]) -> Result<(i64, String), Error> {
-        each!(self, r => r.exec(project, service, cmd).await)
-    }
-
-    async fn restart(&self, project: &Project, service: &str, timeout: Duration) -> Result<Readiness, Error> {
-        each!(self, r => r.restart(project, service, timeout).await)
-    }
-
-    async fn image(&self, project: &Project, service: &str) -> Result<Option<ImageInfo>, Error> {
-        each!(self, r => r.image(project, service).await)
-    }
-
-    async fn tear_down(&self, project: &Project, volumes: bool, report: &dyn Reporter) -> Result<DownReport, Error> {
-        each!(self, r => r.tear_down(project, volumes, report).await)
     }
 }

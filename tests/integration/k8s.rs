@@ -218,6 +218,10 @@ fn every_stuck_rollout_is_explained_with_its_fix() {
         ("probe-failing", "not ready", &["GET /ready on port 8000", "statuscode: 503"], false),
         ("never", "not complete after 4s", &[], false),
     ];
+    // The image is built and pushed once beforehand, so the times below are the rollout's alone.
+    let warm = Emulator::start_with("healthy", &["--rollout-delay-ms", "0"]);
+    let out = labforge(&project, &warm, &["deploy", "--registry", &prefix]);
+    assert!(out.status.success(), "{}", text(&out));
     for (scenario, problem, says, early) in cases {
         let emulator = Emulator::start_with(scenario, &["--rollout-delay-ms", "100"]);
         let started = Instant::now();

@@ -1003,3 +1003,79 @@ fn the_kubernetes_lab_refuses_plausible_mistakes_and_accepts_other_correct_manif
     let verdicts = verdicts();
     assert!(verdicts.iter().all(|v| v.1), "another correct manifest passes: {verdicts:?}");
 }
+
+/// `labforge check --cluster`: the `http`, `postgres`, `container` and `command` checks run
+/// against the project as `labforge deploy` runs it, through the Kubernetes runtime — a local
+/// port-forward per service and pod exec. The emulated cluster's pods are stood in for by the
+/// same project's real containers (the emulator forwards to them and execs in them), so every
+/// request and query crosses kube-rs's port-forward and exec as it would on a cluster.
+#[test]
+fn the_same_checks_run_against_the_deployment_on_a_cluster() {
+    use crate::support::k8s::Emulator;
+    let _docker = exclusive();
+    images();
+    let registry = crate::support::stack::Registry::start();
+    let emulator = Emulator::start_with("healthy", &["--rollout-delay-ms", "100"]);
+    let labs = Labs::new();
+    labs.lab(
+        "ondeploy",
+        "{framework: fastapi, db: postgres, auth: none}",
+        true,
+        r#"      - {name: "pass: health", kind: http, requests: [{path: /health, expect: {status: 200, json: {$.status: ok}}}]}
+      - {name: "pass: create", kind: http, requests: [{method: POST, path: /items, json: {name: k8s-crate}, expect: {status: 201}}]}
+      - {name: "pass: the row is in PostgreSQL", kind: postgres, sql: "SELECT name FROM items WHERE name = 'k8s-crate'", expect: {rows: [[k8s-crate]]}}
+      - {name: "pass: command in app", kind: command, in: app, run: [python, -c, "import os; print(os.getuid())"], expect: {stdout_contains: "10001"}}
+      - {name: "fail: exit code", kind: command, in: app, run: [python, -c, "raise SystemExit(3)"]}
+      - {name: "pass: container", kind: container, service: app, expect: {running: true, non_root: true}}
+      - {name: "pass: answers after a restart", kind: http, requests: [{path: /ready, restart: app, expect: {status: 200}}]}
+"#,
+    );
+    let ws = Started::new(&labs, "ondeploy");
+    let on_cluster =
+        |args: &[&str]| command(labs.path(), &ws.dir, args).env("KUBECONFIG", emulator.kubeconfig()).output().unwrap();
+    let prefix = format!("{}/labforge", registry.address);
+    let deployed = on_cluster(&["deploy", "--registry", &prefix]);
+    assert!(deployed.status.success(), "{}\n{}", text(&deployed), emulator.log());
+    // The stack's containers stand in for the pods.
+    let status: serde_json::Value = serde_json::from_slice(&ws.run(&["status", "--json"]).stdout).unwrap();
+    let host_port = |service: &str| {
+        let s = status["services"].as_array().unwrap().iter().find(|s| s["service"] == service).unwrap();
+        s["ports"][0]["host"].as_u64().unwrap()
+    };
+    emulator.post(
+        "/_emulator/backends",
+        &serde_json::json!({"8000": format!("127.0.0.1:{}", host_port("app")), "5432": format!("127.0.0.1:{}", host_port("postgres"))}),
+    );
+    emulator.post("/_emulator/exec", &serde_json::json!({"prefix": ["docker", "exec", "lab-ondeploy-app"]}));
+    emulator.clear_requests();
+
+    let out = on_cluster(&["check", "--cluster", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}\n{}", text(&out), emulator.log());
+    let results = check_results(&out);
+    assert_sides(&results, &out);
+    let reason = results.iter().find(|r| r.0 == "fail: exit code").unwrap().2.clone();
+    assert!(reason.contains("expected exit code 0, got exit code 3"), "{reason}");
+    let paths: Vec<String> = emulator.requests().iter().map(|r| r["path"].as_str().unwrap().to_string()).collect();
+    let forwarded = |pod: &str| -> Vec<&String> {
+        paths.iter().filter(|p| p.contains(&format!("/pods/{pod}")) && p.contains("/portforward?")).collect()
+    };
+    assert!(forwarded("lab-ondeploy-postgres-0").iter().all(|p| p.contains("ports=5432")), "{paths:?}");
+    assert_eq!(forwarded("lab-ondeploy-postgres-0").len(), 1, "{paths:?}");
+    assert!(paths.iter().any(|p| p.contains("/exec?") && p.contains("command=python")), "{paths:?}");
+    // The restart replaced the Deployment's pods: the request after it went to a new one.
+    let app_pods: Vec<&str> = paths
+        .iter()
+        .filter(|p| p.contains("/portforward?") && p.contains("ports=8000"))
+        .map(|p| p.split("/pods/").nth(1).unwrap().split('/').next().unwrap())
+        .collect();
+    assert!(app_pods.len() >= 3, "{paths:?}");
+    assert_ne!(app_pods.first(), app_pods.last(), "{paths:?}");
+
+    // Not deployed: a setup problem, as a stopped stack is.
+    let undeployed = on_cluster(&["undeploy"]);
+    assert!(undeployed.status.success(), "{}", text(&undeployed));
+    let out = on_cluster(&["check", "--cluster"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("deploy it with `labforge deploy`") && stderr.trim().lines().count() == 1, "{stderr}");
+}

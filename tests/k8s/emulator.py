@@ -58,7 +58,11 @@ generation; it ignores label and field selectors; and its URL parser fails on /a
   an in-process HTTP server that answers /health and /ready like the app.
 * control endpoints (not recorded in the request log):
   GET /_emulator/requests, DELETE /_emulator/requests, GET /_emulator/available,
-  GET /_emulator/scenario, POST /_emulator/scenario ``{"scenario": NAME, "rollout_delay_ms": N}``.
+  GET /_emulator/scenario, POST /_emulator/scenario ``{"scenario": NAME, "rollout_delay_ms": N}``,
+  POST /_emulator/backends ``{"5432": "127.0.0.1:PORT"}`` (port-forwards to that container port
+  reach this address instead of the in-process app: a real database or app stands in for the
+  pods), POST /_emulator/exec ``{"prefix": ["docker", "exec", "NAME"]}`` (pod exec runs the
+  command behind this prefix, its output and exit status sent back as the kubelet sends them).
 """
 
 import argparse
@@ -342,6 +346,8 @@ class Emulator(kmock.KubernetesEmulator):
         self.next_ip = 10
         self.event_seq = 0
         self.app_ports = {}  # True/False (pod ready) -> port of the in-process app server
+        self.backends = {}  # container port -> (host, port) that port-forwards to it reach instead
+        self.exec_prefix = None  # argv a pod exec runs its command behind (e.g. docker exec NAME)
 
     def clock(self):
         return round(time.monotonic() - self.t0, 3)
@@ -441,6 +447,17 @@ class Emulator(kmock.KubernetesEmulator):
                 if 'rollout_delay_ms' in body:
                     self.delay = int(body['rollout_delay_ms']) / 1000
             return aiohttp.web.json_response({'scenario': self.scenario, 'rollout_delay_ms': round(self.delay * 1000)})
+        if path == '/_emulator/backends' and method in ('GET', 'POST'):
+            if method == 'POST':
+                body = json.loads(await raw.read() or b'{}')
+                for port, address in body.items():
+                    host, _, number = address.rpartition(':')
+                    self.backends[int(port)] = (host, int(number))
+            return aiohttp.web.json_response({str(p): f'{h}:{n}' for p, (h, n) in self.backends.items()})
+        if path == '/_emulator/exec' and method in ('GET', 'POST'):
+            if method == 'POST':
+                self.exec_prefix = list(json.loads(await raw.read() or b'{}').get('prefix') or []) or None
+            return aiohttp.web.json_response({'prefix': self.exec_prefix})
         raise api_error(404, 'NotFound', f'no control endpoint {method} {path}')
 
     async def route(self, raw, res, namespace, name, sub):
@@ -453,6 +470,8 @@ class Emulator(kmock.KubernetesEmulator):
             return await self.pod_log(namespace, name, params)
         if res == PODS and sub == 'portforward':
             return await self.port_forward(raw, namespace, name, params)
+        if res == PODS and sub == 'exec':
+            return await self.pod_exec(raw, namespace, name, params)
         if res in (SERVICES, PODS) and sub and (sub == 'proxy' or sub.startswith('proxy/')):
             return await self.proxy(res, namespace, name, raw.path.split(f'/{name}/proxy', 1)[1])
         if sub not in (None, 'status') or (info.namespaced and namespace is None and method != 'GET'):
@@ -862,7 +881,10 @@ class Emulator(kmock.KubernetesEmulator):
         if mode == 'stale':
             await self.set_status(key, self.workload_status(res, workload, desired, desired, stale=True))
         else:
-            await self.set_status(key, self.workload_status(res, workload, old_ready, desired))
+            # During the rollout the old pods still count: the rollout is not complete while any remains.
+            await self.set_status(key, self.workload_status(res, workload, old_ready, desired,
+                                                            replicas=len(old_pods) + len(kept) + len(new_pods),
+                                                            updated=len(kept) + len(new_pods)))
         started.set_result(None)
         await asyncio.sleep(self.delay)
 
@@ -921,7 +943,7 @@ class Emulator(kmock.KubernetesEmulator):
             'uid': owner['metadata']['uid'], 'controller': True, 'blockOwnerDeletion': True,
         }
 
-    def workload_status(self, res, workload, available, desired, stale=False):
+    def workload_status(self, res, workload, available, desired, stale=False, replicas=None, updated=None):
         generation = workload['metadata']['generation']
         observed = generation - 1 if stale else generation
         name = workload['metadata']['name']
@@ -936,7 +958,8 @@ class Emulator(kmock.KubernetesEmulator):
                           currentRevision=revision if complete else previous, updateRevision=revision, collisionCount=0)
             return status
         now = now_rfc3339()
-        status.update(replicas=desired, updatedReplicas=desired, readyReplicas=available, availableReplicas=available)
+        status.update(replicas=desired if replicas is None else replicas, updatedReplicas=desired if updated is None else updated,
+                      readyReplicas=available, availableReplicas=available)
         if not complete:
             status['unavailableReplicas'] = desired - available
         status['conditions'] = [
@@ -1295,7 +1318,8 @@ class Emulator(kmock.KubernetesEmulator):
                 message = f'error forwarding port {port} to pod {pod["metadata"]["uid"]}: failed to connect to localhost:{port}: connection refused'
                 await ws.send_bytes(bytes([2 * i + 1]) + message.encode())
                 continue
-            reader, writer = await asyncio.open_connection('127.0.0.1', self.app_ports[self.pod_ready(pod)])
+            host, number = self.backends.get(port) or ('127.0.0.1', self.app_ports[self.pod_ready(pod)])
+            reader, writer = await asyncio.open_connection(host, number)
             streams[2 * i] = (reader, writer)
             pumps.append(asyncio.create_task(self.pump_from_app(ws, 2 * i, reader)))
         to_app = asyncio.create_task(self.pump_to_app(ws, streams))
@@ -1312,6 +1336,42 @@ class Emulator(kmock.KubernetesEmulator):
                 task.cancel()
             for _, writer in streams.values():
                 writer.close()
+            await ws.close()
+        return ws
+
+    async def pod_exec(self, raw, namespace, name, params):
+        """A command in a pod, over WebSocket (v4.channel.k8s.io): its stdout on channel 1, its
+        stderr on 2, then its Status on 3. It runs behind the scripted prefix (POST
+        /_emulator/exec {"prefix": ["docker", "exec", "NAME"]}): the pod is that container."""
+        pod = self.get((PODS, namespace, name))
+        if pod is None:
+            raise self.not_found(PODS, name)
+        if (pod.get('status') or {}).get('phase') != 'Running':
+            raise api_error(400, 'BadRequest', f'unable to upgrade connection: pod {name} is not running')
+        command = params.getall('command', [])
+        if self.exec_prefix is None:
+            raise api_error(400, 'BadRequest', 'exec is not scripted: POST /_emulator/exec {"prefix": [...]} first')
+        ws = aiohttp.web.WebSocketResponse(protocols=('v4.channel.k8s.io',))
+        await ws.prepare(raw)
+        self.streams.add(asyncio.current_task())
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.exec_prefix, *command, stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await proc.communicate()
+            if out:
+                await ws.send_bytes(b'\x01' + out)
+            if err:
+                await ws.send_bytes(b'\x02' + err)
+            if proc.returncode == 0:
+                status = {'metadata': {}, 'status': 'Success'}
+            else:
+                status = {'metadata': {}, 'status': 'Failure', 'reason': 'NonZeroExitCode',
+                          'message': f'command terminated with non-zero exit code: exit status {proc.returncode}',
+                          'details': {'causes': [{'reason': 'ExitCode', 'message': str(proc.returncode)}]}}
+            await ws.send_bytes(b'\x03' + json.dumps(status).encode())
+        finally:
+            self.streams.discard(asyncio.current_task())
             await ws.close()
         return ws
 
