@@ -43,6 +43,67 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Remove from the cluster what `deploy` applied (volumes stay)
     Undeploy(UndeployArgs),
+    /// GitHub Actions: set up the repository, its files and secrets; lint the workflows
+    Ci(CiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    #[command(subcommand)]
+    pub command: CiCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// Create or use a repository, push the project in one commit, set the workflow's secrets
+    Setup(CiSetupArgs),
+    /// Check the workflows (actionlint when it is on PATH, else labforge's structural checks)
+    Lint(CiLintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CiSetupArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    /// The repository, OWNER/NAME
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: String,
+
+    /// Create the repository when it does not exist
+    #[arg(long)]
+    pub create: bool,
+
+    /// Make the created repository private
+    #[arg(long, requires = "create")]
+    pub private: bool,
+
+    /// The branch to push to [default: the repository's default branch]
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+
+    /// A secret's value from a file, NAME=@FILE (else labforge.yaml's `ci.secrets` come from .env)
+    #[arg(long = "secret", value_name = "NAME=@FILE")]
+    pub secrets: Vec<String>,
+
+    /// The API root, for GitHub Enterprise Server [default: https://HOST/api/v3 for $GH_HOST, else
+    /// https://api.github.com]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Print what was done as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CiLintArgs {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    /// Print the problems as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

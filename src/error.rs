@@ -35,6 +35,8 @@ pub enum Error {
     Lab(crate::lab::Error),
     #[error(transparent)]
     K8s(crate::k8s::Error),
+    #[error(transparent)]
+    GitHub(#[from] crate::github::Error),
     /// The user interrupted a prompt or a wait (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
@@ -85,7 +87,9 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Interrupted => ExitCode::from(130),
-            Error::Scaffold(_) | Error::Stack(_) | Error::Lab(_) | Error::K8s(_) => ExitCode::from(2),
+            Error::Scaffold(_) | Error::Stack(_) | Error::Lab(_) | Error::K8s(_) | Error::GitHub(_) => {
+                ExitCode::from(2)
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("scaffold", 4),
     ("stack", 4),
     ("k8s", 5),
+    ("github", 5),
     ("check", 6),
     ("lab", 7),
     ("error", 8),

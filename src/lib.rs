@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod context;
 pub mod embedded;
 pub mod error;
+pub mod github;
 pub mod health;
 pub mod interrupt;
 pub mod k8s;
@@ -40,5 +41,6 @@ pub fn run(cli: cli::Cli, ctx: &context::Context, shell: &ui::Shell) -> Result<O
         cli::Command::Cluster(args) => cmd::cluster::run(args, ctx, shell),
         cli::Command::Deploy(args) => cmd::deploy::run(args, ctx, shell),
         cli::Command::Undeploy(args) => cmd::deploy::undeploy(args, ctx, shell),
+        cli::Command::Ci(args) => cmd::ci::run(args, ctx, shell),
     }
 }

@@ -97,6 +97,11 @@ pub enum Event {
         detail: String,
         seconds: f64,
     },
+    /// A wait that the other side imposes (a rate limit): what for, and until when.
+    Waiting {
+        what: String,
+        until: String,
+    },
     /// A lab's virtual environment is being made or changed.
     VenvStarted {
         why: VenvChange,

@@ -2,6 +2,7 @@
 //! reports through the [`crate::ui::Shell`]; the work itself lives in the domain modules.
 
 pub mod check;
+pub mod ci;
 pub mod cluster;
 pub mod deploy;
 pub mod doctor;

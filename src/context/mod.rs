@@ -155,6 +155,17 @@ impl Context {
         }
     }
 
+    /// A GitHub token from the environment, with the variable it came from: `GH_TOKEN`, else
+    /// `GITHUB_TOKEN` (as gh reads them).
+    pub fn github_token(&self) -> Option<(&'static str, String)> {
+        ["GH_TOKEN", "GITHUB_TOKEN"].into_iter().find_map(|name| Some((name, self.inner.env.string(name)?)))
+    }
+
+    /// The GitHub Enterprise Server host `GH_HOST` names, if any.
+    pub fn github_host(&self) -> Option<String> {
+        self.inner.env.string("GH_HOST")
+    }
+
     /// Whether the user asked for no colour (`NO_COLOR`, any non-empty value).
     pub fn no_color(&self) -> bool {
         self.inner.env.get("NO_COLOR").is_some()

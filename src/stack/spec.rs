@@ -42,6 +42,27 @@ pub struct StackSpec {
     /// Project name; prefixes container, network and volume names.
     pub project: Spanned<String>,
     pub services: BTreeMap<String, ServiceSpec>,
+    /// What `labforge ci` needs beyond the files.
+    #[serde(default)]
+    pub ci: CiSpec,
+}
+
+/// The `ci:` section: the Actions secrets the workflow uses, set by `labforge ci setup` from
+/// `.env` (or `--secret NAME=@FILE`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CiSpec {
+    #[serde(default)]
+    pub secrets: Vec<Spanned<String>>,
+}
+
+/// Whether `name` is a valid Actions secret name: letters, digits and `_`, not starting with a
+/// digit or `GITHUB_` (GitHub's own rules).
+pub fn is_secret_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && !name.to_ascii_uppercase().starts_with("GITHUB_")
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// What a service is, which decides how labforge proves it is ready.
@@ -204,6 +225,17 @@ impl StackSpec {
         }
         if self.services.is_empty() {
             out.push(format!("{path}: `services` is empty: define at least one service"));
+        }
+        for secret in &self.ci.secrets {
+            if !is_secret_name(&secret.value) {
+                out.push(at(
+                    &secret.referenced,
+                    format!(
+                        "ci.secrets: `{}` is not a secret name (letters, digits and `_`, not starting with a digit or GITHUB_)",
+                        secret.value
+                    ),
+                ));
+            }
         }
         let names: Vec<&str> = self.services.keys().map(String::as_str).collect();
         for (name, service) in &self.services {

@@ -128,6 +128,7 @@ impl Reporter for Terminal {
             Event::VenvInstalled { seconds } => {
                 shell.status("Installed", format_args!("the project's dependencies in {seconds:.1}s"))
             }
+            Event::Waiting { what, until } => shell.status("Waiting", format_args!("for {what} until {until}")),
             Event::SelftestStarted { lab, steps } => shell.status("Selftest", format_args!("{lab} ({steps} steps)")),
             Event::SelftestStarterFailed { step, check, reason } => {
                 shell.detail(format_args!("  starter   {step} / {check}: {reason}"))

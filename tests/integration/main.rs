@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod generated;
+mod github;
 mod install;
 mod k8s;
 mod labs;

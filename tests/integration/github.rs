@@ -1,0 +1,335 @@
+//! `labforge ci setup` and `ci lint` against a fake GitHub API (wiremock with an in-memory
+//! repository store, `support/github.rs`): GitHub cannot be reached from the test machines.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use wiremock::ResponseTemplate;
+
+use crate::support::github::{FakeGitHub, TOKEN};
+use crate::support::labforge_bin;
+use crate::support::stack::text;
+
+/// A freshly generated FastAPI + PostgreSQL project whose workflow needs the secret
+/// `POSTGRES_PASSWORD` (from .env).
+struct Project {
+    _root: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Project {
+    fn new() -> Project {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("shop");
+        let out = Command::new(labforge_bin())
+            .args(["new", "shop", "--yes", "--dir"])
+            .arg(&dir)
+            .env_remove("LABFORGE_TEMPLATES")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let spec = dir.join("labforge.yaml");
+        let mut yaml = std::fs::read_to_string(&spec).unwrap();
+        yaml.push_str("ci:\n  secrets: [POSTGRES_PASSWORD]\n");
+        std::fs::write(&spec, yaml).unwrap();
+        // What a learner's folder holds besides the project: none of it may reach GitHub.
+        std::fs::create_dir_all(dir.join(".venv/bin")).unwrap();
+        std::fs::write(dir.join(".venv/bin/python"), "#!").unwrap();
+        Project { _root: root, dir }
+    }
+
+    fn env(&self, name: &str) -> String {
+        let text = std::fs::read_to_string(self.dir.join(".env")).unwrap();
+        text.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).unwrap().trim_matches('"').to_string()
+    }
+}
+
+/// `labforge ARGS` in the project against the fake, with the canary token, tracing at its most
+/// verbose and no actionlint (the structural lint; `ci lint` is tested with both).
+fn ci(project: &Project, github: &FakeGitHub, token: &str, args: &[&str]) -> Output {
+    Command::new(labforge_bin())
+        .args(["ci"])
+        .args(args)
+        .args(["--api-url", &github.uri()])
+        .current_dir(&project.dir)
+        .env("GH_TOKEN", token)
+        .env_remove("GITHUB_TOKEN")
+        .env("RUST_LOG", "trace")
+        .env("RUST_BACKTRACE", "1")
+        .env("NO_COLOR", "1")
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", text(out)))
+}
+
+fn no_token_in(out: &Output) {
+    assert!(!text(out).contains(TOKEN) && !text(out).contains(&TOKEN[4..20]), "the token leaked:\n{}", text(out));
+}
+
+#[test]
+fn setup_creates_pushes_one_commit_seals_secrets_and_a_second_run_changes_nothing() {
+    let project = Project::new();
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    let key = project.dir.join("deploy.key");
+    std::fs::write(&key, "-----BEGIN KEY-----\nabc\n-----END KEY-----\n").unwrap();
+    let key_flag = format!("DEPLOY_KEY=@{}", key.display());
+
+    let out = ci(
+        &project,
+        &github,
+        TOKEN,
+        &["setup", "--repo", "learner/shop", "--create", "--private", "--secret", &key_flag, "--json"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    no_token_in(&out);
+    let report = json(&out);
+    assert_eq!(report["created"], true);
+    assert_eq!(report["push"]["committed"], true);
+    // The branch holds the project as `git add -A` would take it, without its secrets.
+    let files = github.files("learner/shop", "main");
+    for wanted in [
+        "labforge.yaml",
+        "Dockerfile",
+        ".github/workflows/ci.yml",
+        "k8s/deployment.yaml",
+        ".gitignore",
+        "pyproject.toml",
+    ] {
+        assert!(files.contains_key(wanted), "{wanted} pushed: {:?}", files.keys());
+    }
+    for never in [".env", "k8s/secret.yaml", ".venv/bin/python", "deploy.key"] {
+        assert!(!files.contains_key(never), "{never} must not be pushed");
+    }
+    assert_eq!(files["labforge.yaml"], std::fs::read(project.dir.join("labforge.yaml")).unwrap());
+    assert_eq!(github.commits("learner/shop"), 2, "the empty repository's first commit, then all files in one");
+    // Each secret arrived sealed for the repository's key, and opens to its value.
+    assert_eq!(
+        github.secret("learner/shop", "POSTGRES_PASSWORD").as_deref(),
+        Some(project.env("POSTGRES_PASSWORD").as_str())
+    );
+    assert_eq!(
+        github.secret("learner/shop", "DEPLOY_KEY").as_deref(),
+        Some("-----BEGIN KEY-----\nabc\n-----END KEY-----\n")
+    );
+    let first = github.requests();
+    let pushes = first.iter().filter(|r| r.starts_with("POST ") && r.contains("/git/")).count();
+    assert_eq!(pushes, 2, "one tree and one commit, not a request per file: {first:#?}");
+    assert!(github.authorizations().iter().all(|a| a == &format!("Bearer {TOKEN}")), "the token goes to the API only");
+
+    // Nothing changed: nothing written.
+    github.reset_requests();
+    let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop", "--secret", &key_flag, "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let again = json(&out);
+    assert_eq!(again["push"]["committed"], false);
+    assert!(again["secrets"].as_array().unwrap().iter().all(|s| s["change"] == "unchanged"), "{again:#}");
+    let writes: Vec<String> = github.requests().into_iter().filter(|r| !r.starts_with("GET ")).collect();
+    assert_eq!(writes, Vec::<String>::new(), "a second run writes nothing");
+    assert_eq!(github.commits("learner/shop"), 2);
+
+    // One file and one secret changed: one commit with that file, one secret sent.
+    std::fs::write(project.dir.join("README.md"), "# Shop\n\nNow on GitHub.\n").unwrap();
+    std::fs::write(&key, "rotated\n").unwrap();
+    github.reset_requests();
+    let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop", "--secret", &key_flag]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("~ README.md"), "{}", text(&out));
+    let writes: Vec<String> = github.requests().into_iter().filter(|r| !r.starts_with("GET ")).collect();
+    assert_eq!(
+        writes,
+        [
+            "POST /repos/learner/shop/git/trees",
+            "POST /repos/learner/shop/git/commits",
+            "PATCH /repos/learner/shop/git/refs/heads/main",
+            "PUT /repos/learner/shop/actions/secrets/DEPLOY_KEY"
+        ]
+    );
+    assert_eq!(github.secret("learner/shop", "DEPLOY_KEY").as_deref(), Some("rotated\n"));
+    // The record of what was sent holds no value, and only the owner may read it.
+    let record = std::fs::read_to_string(project.dir.join(".labforge/ci.json")).unwrap();
+    assert!(!record.contains("rotated") && !record.contains(&project.env("POSTGRES_PASSWORD")), "{record}");
+    use std::os::unix::fs::PermissionsExt;
+    for file in [".labforge/ci.json", ".labforge/ci.key"] {
+        let mode = std::fs::metadata(project.dir.join(file)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{file} is private");
+    }
+}
+
+#[test]
+fn refusals_and_bad_input_are_one_line_exit_2_and_write_nothing() {
+    let project = Project::new();
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    // Progress lines may come first; the error is one line, the last.
+    let one_line = |out: &Output, says: &str| {
+        assert_eq!(out.status.code(), Some(2), "{}", text(out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{stderr}");
+        assert_eq!(stderr.trim().lines().last(), Some(errors[0]), "{stderr}");
+        assert!(errors[0].contains(says), "{says:?} in {stderr}");
+        no_token_in(out);
+    };
+    one_line(&ci(&project, &github, TOKEN, &["setup", "--repo", "learner"]), "--repo learner: expected OWNER/NAME");
+    one_line(
+        &ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop", "--secret", "X=hunter2"]),
+        "shell's history",
+    );
+    one_line(
+        &ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop"]),
+        "does not exist (or the token cannot see it): pass --create",
+    );
+    one_line(
+        &ci(&project, &github, "ghp_wrongToken", &["setup", "--repo", "learner/shop"]),
+        "GitHub refused the token from GH_TOKEN (Bad credentials)",
+    );
+    let no_token = Command::new(labforge_bin())
+        .args(["ci", "setup", "--repo", "learner/shop", "--api-url", &github.uri()])
+        .current_dir(&project.dir)
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    one_line(&no_token, "no GitHub token: set GH_TOKEN");
+    github.add_repo("learner/taken");
+    github.script("POST", "/user/repos", ResponseTemplate::new(422).set_body_json(serde_json::json!({"message": "Repository creation failed.", "errors": [{"message": "name already exists on this account"}]})));
+    one_line(
+        &ci(&project, &github, TOKEN, &["setup", "--repo", "learner/other", "--create"]),
+        "GitHub refused the request (Repository creation failed.: name already exists on this account)",
+    );
+    // A missing secret value is found before any request.
+    let spec = project.dir.join("labforge.yaml");
+    let yaml = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("secrets: [POSTGRES_PASSWORD]", "secrets: [POSTGRES_PASSWORD, NOT_IN_ENV]");
+    std::fs::write(&spec, yaml).unwrap();
+    github.reset_requests();
+    one_line(&ci(&project, &github, TOKEN, &["setup", "--repo", "learner/taken"]), "ci.secrets names NOT_IN_ENV");
+    assert_eq!(github.requests(), Vec::<String>::new());
+    assert!(github.files_if_any("learner/taken").is_none(), "nothing pushed");
+}
+
+#[test]
+fn a_token_without_the_workflow_scope_is_told_which_scope_before_anything_is_pushed() {
+    let project = Project::new();
+    let github = FakeGitHub::start("learner", "repo");
+    github.add_repo("learner/shop");
+    let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("needs the token's `workflow` scope, which the token from GH_TOKEN lacks: `gh auth refresh --scopes workflow`"), "{}", text(&out));
+    assert!(github.requests().iter().all(|r| !r.starts_with("POST")), "{:?}", github.requests());
+}
+
+#[test]
+fn rate_limits_are_waited_out_with_what_and_until_when() {
+    let project = Project::new();
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    github.add_repo("learner/shop");
+    let reset = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 1).to_string();
+    github.script(
+        "GET",
+        "/repos/learner/shop",
+        ResponseTemplate::new(403)
+            .insert_header("x-ratelimit-remaining", "0")
+            .insert_header("x-ratelimit-reset", reset.as_str())
+            .set_body_json(serde_json::json!({"message": "API rate limit exceeded for user ID 1."})),
+    );
+    github.script(
+        "PUT",
+        "/repos/learner/shop/actions/secrets/",
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "1")
+            .set_body_json(serde_json::json!({"message": "You have exceeded a secondary rate limit."})),
+    );
+    let started = std::time::Instant::now();
+    let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("Waiting for GitHub's rate limit (read the repository) until "), "{said}");
+    assert!(
+        said.contains("Waiting for GitHub's secondary rate limit (set the secret POSTGRES_PASSWORD) until "),
+        "{said}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1), "it waited");
+    assert_eq!(
+        github.secret("learner/shop", "POSTGRES_PASSWORD").as_deref(),
+        Some(project.env("POSTGRES_PASSWORD").as_str())
+    );
+}
+
+/// `ci lint`: actionlint's verdict when it is on PATH (the tools venv has it), labforge's
+/// structural one otherwise; both locate each problem.
+#[test]
+fn lint_locates_problems_with_actionlint_or_without_it() {
+    let project = Project::new();
+    let lint = |path: &str| {
+        Command::new(labforge_bin())
+            .args(["ci", "lint"])
+            .current_dir(&project.dir)
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let with = format!("{}:/usr/bin:/bin", crate::support::python::tools().display());
+    for path in [with.as_str(), "/usr/bin:/bin"] {
+        let out = lint(path);
+        assert!(out.status.success(), "the generated workflow is clean ({path}):\n{}", text(&out));
+    }
+    let workflow = project.dir.join(".github/workflows/ci.yml");
+    let good = std::fs::read_to_string(&workflow).unwrap();
+    std::fs::write(&workflow, good.replace("    needs: [lint, test]\n", "    needs: [lint, tests]\n")).unwrap();
+    let by_actionlint = lint(&with);
+    assert_eq!(by_actionlint.status.code(), Some(1), "{}", text(&by_actionlint));
+    assert!(
+        text(&by_actionlint).contains(".github/workflows/ci.yml:") && text(&by_actionlint).contains("tests"),
+        "{}",
+        text(&by_actionlint)
+    );
+    assert!(text(&by_actionlint).contains("(actionlint)"), "{}", text(&by_actionlint));
+    let by_labforge = lint("/usr/bin:/bin");
+    assert_eq!(by_labforge.status.code(), Some(1), "{}", text(&by_labforge));
+    assert!(
+        text(&by_labforge).contains("job `image` needs `tests`, which is not a job of this workflow"),
+        "{}",
+        text(&by_labforge)
+    );
+    let line = good.lines().position(|l| l.contains("needs: [lint, test]")).unwrap() + 1;
+    assert!(text(&by_labforge).contains(&format!(".github/workflows/ci.yml:{line}:")), "{}", text(&by_labforge));
+    // `ci setup` lints first and pushes nothing while the workflow is broken.
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop", "--create"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(github.requests(), Vec::<String>::new(), "nothing is sent");
+    let _ = Path::new("");
+}
+
+/// The measure BENCHMARKS.md quotes (`cargo test --test integration github::requests -- --nocapture`):
+/// `ci setup`'s requests do not grow with the project's files.
+#[test]
+fn requests_stay_constant_whatever_the_number_of_files() {
+    let mut counts = Vec::new();
+    for extra in [0, 60] {
+        let project = Project::new();
+        for i in 0..extra {
+            std::fs::write(project.dir.join(format!("src/extra_{i}.py")), format!("VALUE = {i}\n")).unwrap();
+        }
+        let files = crate::support::files_under(&project.dir).len();
+        let github = FakeGitHub::start("learner", "repo, workflow");
+        let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop", "--create"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let first = github.requests().len();
+        github.reset_requests();
+        let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let again = github.requests().len();
+        eprintln!("ci setup of {files} files in the folder: {first} requests; again, unchanged: {again} requests");
+        counts.push((first, again));
+    }
+    assert_eq!(counts[0], counts[1], "the same number of requests for 60 more files");
+}
