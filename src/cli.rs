@@ -59,6 +59,77 @@ pub enum CiCommand {
     Setup(CiSetupArgs),
     /// Check the workflows (actionlint when it is on PATH, else labforge's structural checks)
     Lint(CiLintArgs),
+    /// Start a workflow and find the run it started; --watch follows it to its verdict
+    Run(CiRunArgs),
+    /// The runs of the project's HEAD commit
+    Status(CiStatusArgs),
+    /// Print a run's job logs (its failed jobs', unless --all)
+    Logs(CiLogsArgs),
+}
+
+/// Which repository a `ci` command talks to, and where its API is.
+#[derive(Debug, Args)]
+pub struct CiRepo {
+    #[command(flatten)]
+    pub project: ProjectDir,
+
+    /// The repository, OWNER/NAME [default: the one `ci setup` last pushed to]
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+
+    /// The API root, for GitHub Enterprise Server [default: https://HOST/api/v3 for $GH_HOST, else
+    /// https://api.github.com]
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CiRunArgs {
+    #[command(flatten)]
+    pub at: CiRepo,
+
+    /// The workflow file (in .github/workflows) or id
+    #[arg(long, value_name = "FILE", default_value = "ci.yml")]
+    pub workflow: String,
+
+    /// The branch or tag to run on [default: the branch `ci setup` pushed to, else the default one]
+    #[arg(long = "ref", value_name = "REF")]
+    pub git_ref: Option<String>,
+
+    /// Follow the run's jobs and steps until it ends; exit 1 when it fails
+    #[arg(long)]
+    pub watch: bool,
+
+    /// Minutes `--watch` waits for the run to end
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CiStatusArgs {
+    #[command(flatten)]
+    pub at: CiRepo,
+
+    /// The commit [default: the project's git HEAD, else the commit `ci setup` pushed]
+    #[arg(long, value_name = "SHA")]
+    pub sha: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CiLogsArgs {
+    #[command(flatten)]
+    pub at: CiRepo,
+
+    /// The run's id [default: the latest run of the project's HEAD commit]
+    pub run: Option<u64>,
+
+    /// Every job's log, not only the failed ones'
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

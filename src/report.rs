@@ -102,6 +102,24 @@ pub enum Event {
         what: String,
         until: String,
     },
+    /// A workflow run is being watched: its title and address.
+    RunWatched {
+        run: String,
+    },
+    /// What the watched run is doing now (`test › Install`).
+    RunProgress {
+        line: String,
+    },
+    /// A job (`step: None`) or a step of the watched run ended.
+    RunStep {
+        job: String,
+        step: Option<String>,
+        conclusion: String,
+    },
+    /// The watched run ended (`conclusion` empty: the watch gave up).
+    RunFinished {
+        conclusion: String,
+    },
     /// A lab's virtual environment is being made or changed.
     VenvStarted {
         why: VenvChange,

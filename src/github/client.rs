@@ -72,6 +72,17 @@ pub struct GitHub<'r> {
 }
 
 impl<'r> GitHub<'r> {
+    /// Signs in at the API `api_flag` (or `GH_HOST`) names, with the token gh would use.
+    pub async fn sign_in(
+        api_flag: Option<&str>,
+        ctx: &crate::context::Context,
+        report: &'r dyn Reporter,
+    ) -> Result<GitHub<'r>, Error> {
+        let (api, host) = api_root(api_flag, ctx.github_host().as_deref())?;
+        let (token, source) = super::token::find(ctx, &host).await?;
+        GitHub::connect(&api, token, source, report).await
+    }
+
     /// Signs in with `token` at `api`: the token must be accepted (`GET /user`).
     pub async fn connect(
         api: &str,
@@ -98,6 +109,11 @@ impl<'r> GitHub<'r> {
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
         Ok(github)
+    }
+
+    /// Where this client reports its progress.
+    pub fn report(&self) -> &'r dyn Reporter {
+        self.report
     }
 
     /// Whether the token may do what `scope` allows: a classic token must list it (or a scope

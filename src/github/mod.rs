@@ -10,6 +10,8 @@ pub mod client;
 pub mod files;
 pub mod lint;
 pub mod push;
+pub mod record;
+pub mod runs;
 pub mod secrets;
 pub mod setup;
 pub mod token;

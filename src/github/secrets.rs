@@ -5,7 +5,7 @@
 //! readable by the owner only), never the value.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::Error;
 use super::client::GitHub;
+use super::record::write_private;
 use super::token::Secret;
 
 const RECORD: &str = ".labforge/ci.json";
@@ -139,22 +140,6 @@ fn local_key(dir: &Path) -> Result<Vec<u8>, Error> {
 
 fn read_record(dir: &Path) -> Record {
     std::fs::read(dir.join(RECORD)).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
-}
-
-/// Writes `bytes` to `path` (mode 0600) through a temporary file, so a reader never sees half.
-fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), Error> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::Usage(format!("cannot write {}: {e}", parent.display())))?;
-    let temp = path.with_extension("tmp");
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
-    };
-    write().map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))
 }
 
 #[cfg(test)]

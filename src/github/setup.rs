@@ -14,7 +14,7 @@ use super::client::GitHub;
 use super::lint::{self, Linted};
 use super::push::{self, Pushed};
 use super::secrets::{self, SecretChange};
-use super::token::{self, Secret};
+use super::token::Secret;
 use crate::context::Context;
 use crate::report::{Event, Reporter};
 use crate::stack::spec::{StackSpec, is_secret_name};
@@ -133,10 +133,8 @@ pub async fn setup(dir: &Path, options: &Options, ctx: &Context, report: &dyn Re
     let secret_files: Vec<PathBuf> = options.secrets.iter().map(|(_, file)| file.clone()).collect();
     let files = super::files::collect(dir, &secret_files)?;
 
-    let (api, host) = super::client::api_root(options.api.as_deref(), ctx.github_host().as_deref())?;
-    let (token, source) = token::find(ctx, &host).await?;
     let started = Instant::now();
-    let gh = GitHub::connect(&api, token, source, report).await?;
+    let gh = GitHub::sign_in(options.api.as_deref(), ctx, report).await?;
     let repo = format!("{owner}/{name}");
     let (found, created) = match gh.get_opt(&format!("/repos/{repo}"), "read the repository").await? {
         Some(found) => (found, false),
@@ -155,6 +153,8 @@ pub async fn setup(dir: &Path, options: &Options, ctx: &Context, report: &dyn Re
     let branch = options.branch.clone().unwrap_or(default_branch);
     let message = format!("labforge ci setup: {} files", files.len());
     let pushed = push::push(&gh, &repo, &branch, &files, &message).await?;
+    let record = super::record::Pushed { repo: repo.clone(), branch: branch.clone(), commit: pushed.commit.clone() };
+    super::record::save(dir, &record)?;
     let detail = match pushed.committed {
         true => format!(
             "{} changed, commit {} on {branch}",

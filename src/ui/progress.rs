@@ -98,6 +98,14 @@ impl BuildProgress {
         }
     }
 
+    /// A line that stays, printed above the spinner.
+    pub fn println(&self, text: &str) {
+        match &self.spinner {
+            Some(bar) => bar.println(text),
+            None => self.shell.detail(format_args!("{text}")),
+        }
+    }
+
     pub fn finish(self) {
         if let Some(bar) = self.spinner {
             bar.finish_and_clear();

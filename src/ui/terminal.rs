@@ -8,6 +8,9 @@ use super::Shell;
 use super::progress::{BuildProgress, PullProgress};
 use crate::report::{Event, Object, Reporter, Started, VenvChange};
 
+/// The key of the watched workflow run's spinner among the build spinners.
+const RUN: &str = "\0run";
+
 /// Renders events through a [`Shell`].
 pub struct Terminal {
     shell: Shell,
@@ -127,6 +130,37 @@ impl Reporter for Terminal {
             }
             Event::VenvInstalled { seconds } => {
                 shell.status("Installed", format_args!("the project's dependencies in {seconds:.1}s"))
+            }
+            Event::RunWatched { run } => {
+                shell.status("Watching", format_args!("{run}"));
+                if let Ok(mut builds) = self.builds.lock() {
+                    builds.insert(RUN.to_string(), BuildProgress::new(shell, "run"));
+                }
+            }
+            Event::RunProgress { line } => {
+                if let Some(progress) = self.builds.lock().ok().as_mut().and_then(|b| b.get_mut(RUN)) {
+                    progress.line(&line);
+                }
+            }
+            Event::RunStep { job, step, conclusion } => {
+                let mark = match conclusion.as_str() {
+                    "success" => "✓",
+                    "skipped" => "-",
+                    _ => "✗",
+                };
+                let line = match step {
+                    Some(step) => format!("    {mark} {job} › {step}"),
+                    None => format!("  {mark} {job} ({conclusion})"),
+                };
+                match self.builds.lock().ok().as_ref().and_then(|b| b.get(RUN)) {
+                    Some(progress) => progress.println(&line),
+                    None => shell.detail(format_args!("{line}")),
+                }
+            }
+            Event::RunFinished { .. } => {
+                if let Some(progress) = self.builds.lock().ok().and_then(|mut b| b.remove(RUN)) {
+                    progress.finish();
+                }
             }
             Event::Waiting { what, until } => shell.status("Waiting", format_args!("for {what} until {until}")),
             Event::SelftestStarted { lab, steps } => shell.status("Selftest", format_args!("{lab} ({steps} steps)")),

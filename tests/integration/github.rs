@@ -333,3 +333,93 @@ fn requests_stay_constant_whatever_the_number_of_files() {
     }
     assert_eq!(counts[0], counts[1], "the same number of requests for 60 more files");
 }
+
+/// A project pushed to `learner/shop` on a fresh fake, ready for runs.
+fn pushed() -> (Project, FakeGitHub) {
+    let project = Project::new();
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop", "--create"]);
+    assert!(out.status.success(), "{}", text(&out));
+    (project, github)
+}
+
+/// `ci run --watch`: the run the dispatch started is found by branch, actor and time — not an
+/// older run of the same workflow, nor another actor's that started at the same moment — and
+/// followed to its verdict.
+#[test]
+fn run_finds_its_own_run_and_watches_it_to_success() {
+    use std::time::{Duration, SystemTime};
+    let (project, github) = pushed();
+    let older = github.add_old_run("learner/shop", "learner", Duration::from_secs(120), "failure");
+    github.plan_run("success", Duration::from_secs(4), false, Some("someone-else"));
+    let out = ci(&project, &github, TOKEN, &["run", "--watch"]);
+    let finished = SystemTime::now();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    no_token_in(&out);
+    let runs = github.runs("learner/shop");
+    let ours = runs.iter().find(|r| r.actor == "learner" && r.id != older).unwrap();
+    assert!(runs.iter().any(|r| r.actor == "someone-else"), "the decoy exists");
+    let said = text(&out);
+    assert!(said.contains(&format!("✓ CI #{} (workflow_dispatch on main) succeeded", ours.id)), "{said}");
+    assert!(said.contains("✓ test › Test") && said.contains("✓ lint (success)"), "{said}");
+    let noticed = finished.duration_since(ours.completes_at()).unwrap_or_default();
+    eprintln!("verdict {:.1} s after the run completed (watch interval 3 s)", noticed.as_secs_f64());
+    assert!(noticed < Duration::from_secs(5), "noticed {noticed:?} after completion");
+    // The dispatch was asked for the run's details, and the lookup was narrowed to this actor.
+    let requests = github.requests();
+    assert!(requests.iter().any(|r| r.starts_with("GET /repos/learner/shop/actions/workflows/ci.yml/runs?event=workflow_dispatch&branch=main&actor=learner&created=")), "{requests:#?}");
+}
+
+#[test]
+fn a_failed_run_exits_1_with_the_failing_step_and_its_log_tail() {
+    use std::time::Duration;
+    let (project, github) = pushed();
+    github.plan_run("failure", Duration::from_secs(1), true, None);
+    let out = ci(&project, &github, TOKEN, &["run", "--watch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    let run = github.runs("learner/shop").last().unwrap().id;
+    assert!(
+        said.contains(&format!("✗ CI #{run} (workflow_dispatch on main) failed in job test, step Test:")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "FAILED tests/test_items.py::test_create_item - assert 500 == 201 (job {})",
+            run * 10 + 2
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("Successfully installed shop"), "only the failing step's lines: {said}");
+    assert!(!said.contains("2026-11-30T10:00"), "without the runner's timestamps: {said}");
+
+    // The same run through `ci status` (the commit `ci setup` pushed) and `ci logs`.
+    let out = ci(&project, &github, TOKEN, &["status"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("✗ CI #{run} (workflow_dispatch on main)")) && text(&out).contains("failure"),
+        "{}",
+        text(&out)
+    );
+    let out = ci(&project, &github, TOKEN, &["logs", &run.to_string()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("── test") && text(&out).contains("assert 500 == 201"), "{}", text(&out));
+    assert!(!text(&out).contains("── lint"), "only the failed job: {}", text(&out));
+}
+
+#[test]
+fn a_workflow_that_cannot_be_dispatched_is_explained() {
+    let (project, github) = pushed();
+    let out = ci(&project, &github, TOKEN, &["run", "--workflow", "deploy.yml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("start deploy.yml on main: not found"), "{}", text(&out));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = Command::new(labforge_bin())
+        .args(["ci", "status", "--api-url", &github.uri()])
+        .current_dir(elsewhere.path())
+        .env("GH_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("which repository? pass --repo OWNER/NAME"), "{}", text(&out));
+}

@@ -25,6 +25,84 @@ pub struct Repo {
     pub blobs: BTreeMap<String, Vec<u8>>,
     /// Secret name → sealed value (base64) as received.
     pub secrets: BTreeMap<String, String>,
+    pub runs: Vec<FakeRun>,
+}
+
+/// A workflow run whose state follows the clock: in progress until `takes` has passed since it
+/// was created, then completed with `conclusion`.
+#[derive(Clone)]
+pub struct FakeRun {
+    pub id: u64,
+    pub workflow: String,
+    pub event: String,
+    pub branch: String,
+    pub sha: String,
+    pub actor: String,
+    pub created: std::time::SystemTime,
+    pub takes: std::time::Duration,
+    pub conclusion: String,
+}
+
+impl FakeRun {
+    fn completed(&self) -> bool {
+        self.created.elapsed().unwrap_or_default() >= self.takes
+    }
+
+    /// When it completes, by the fake's clock.
+    pub fn completes_at(&self) -> std::time::SystemTime {
+        self.created + self.takes
+    }
+
+    fn json(&self, repo: &str) -> Value {
+        let done = self.completed();
+        json!({
+            "id": self.id, "run_number": self.id, "name": "CI", "path": format!(".github/workflows/{}", self.workflow),
+            "event": self.event, "head_branch": self.branch, "head_sha": self.sha,
+            "actor": {"login": self.actor}, "triggering_actor": {"login": self.actor},
+            "status": if done { "completed" } else { "in_progress" },
+            "conclusion": if done { Value::String(self.conclusion.clone()) } else { Value::Null },
+            "created_at": rfc3339(self.created),
+            "html_url": format!("https://github.com/{repo}/actions/runs/{}", self.id),
+        })
+    }
+
+    fn jobs(&self) -> Value {
+        let done = self.completed();
+        let failing = self.conclusion == "failure";
+        let step = |name: &str, status: &str, conclusion: Option<&str>, n: u64| json!({"name": name, "status": status, "conclusion": conclusion, "number": n});
+        let test_steps = if done {
+            vec![
+                step("Set up job", "completed", Some("success"), 1),
+                step("Install", "completed", Some("success"), 2),
+                step("Test", "completed", Some(if failing { "failure" } else { "success" }), 3),
+            ]
+        } else {
+            vec![
+                step("Set up job", "completed", Some("success"), 1),
+                step("Install", "in_progress", None, 2),
+                step("Test", "queued", None, 3),
+            ]
+        };
+        json!({"total_count": 2, "jobs": [
+            {"id": self.id * 10 + 1, "run_id": self.id, "name": "lint", "status": "completed", "conclusion": "success",
+             "steps": [step("Set up job", "completed", Some("success"), 1), step("Ruff", "completed", Some("success"), 2)]},
+            {"id": self.id * 10 + 2, "run_id": self.id, "name": "test", "status": if done { "completed" } else { "in_progress" },
+             "conclusion": if done { Value::String((if failing { "failure" } else { "success" }).into()) } else { Value::Null },
+             "steps": test_steps},
+        ]})
+    }
+}
+
+fn rfc3339(time: std::time::SystemTime) -> String {
+    let seconds = time.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    jiff::Timestamp::from_second(seconds).unwrap().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The log of job `id` of a failing run: the install went well, the tests did not.
+pub fn job_log(id: u64) -> String {
+    format!(
+        "2026-11-30T10:00:00.0000001Z ##[group]Run pip install -e .[dev]\n2026-11-30T10:00:05.0000001Z Successfully installed shop\n2026-11-30T10:00:06.0000001Z ##[group]Run pytest\n2026-11-30T10:00:09.0000001Z FAILED tests/test_items.py::test_create_item - assert 500 == 201 (job {id})\n2026-11-30T10:00:09.5000001Z ##[error]Process completed with exit code 1.\n"
+    )
 }
 
 #[derive(Default)]
@@ -34,12 +112,21 @@ struct State {
     repos: BTreeMap<String, Repo>,
     /// Scripted answers: (method, path prefix) → answers, used first.
     scripted: Vec<(String, String, ResponseTemplate)>,
+    /// What the next dispatch's run does: its conclusion and how long it takes.
+    next_run: (String, std::time::Duration),
+    /// Whether a dispatch answers with the run's details (200) or nothing (204, older servers).
+    run_details: bool,
+    /// Another actor's dispatch that lands at the same moment as the next one (a decoy).
+    rival: Option<String>,
+    next_id: u64,
 }
 
 #[derive(Clone)]
 struct Fake {
     state: Arc<Mutex<State>>,
     public_key: String,
+    /// The server's own address, for redirects.
+    base: Arc<Mutex<String>>,
 }
 
 pub struct FakeGitHub {
@@ -56,8 +143,14 @@ impl FakeGitHub {
         let server = runtime.block_on(MockServer::builder().start());
         let secret_key = crypto_box::SecretKey::generate(&mut crypto_box::aead::OsRng);
         let public_key = base64::engine::general_purpose::STANDARD.encode(secret_key.public_key().as_bytes());
-        let state = Arc::new(Mutex::new(State { login: login.into(), scopes: scopes.into(), ..State::default() }));
-        let fake = Fake { state: state.clone(), public_key };
+        let state = Arc::new(Mutex::new(State {
+            login: login.into(),
+            scopes: scopes.into(),
+            next_run: ("success".into(), std::time::Duration::from_secs(1)),
+            next_id: 100,
+            ..State::default()
+        }));
+        let fake = Fake { state: state.clone(), public_key, base: Arc::new(Mutex::new(server.uri())) };
         runtime.block_on(Mock::given(any()).respond_with(fake).mount(&server));
         FakeGitHub { runtime, server, state, secret_key }
     }
@@ -89,6 +182,7 @@ impl FakeGitHub {
         let fake = Fake {
             state: self.state.clone(),
             public_key: base64::engine::general_purpose::STANDARD.encode(self.secret_key.public_key().as_bytes()),
+            base: Arc::new(Mutex::new(self.server.uri())),
         };
         self.runtime.block_on(Mock::given(any()).respond_with(fake).mount(&self.server));
     }
@@ -117,6 +211,42 @@ impl FakeGitHub {
     pub fn files_if_any(&self, repo: &str) -> Option<BTreeMap<String, Vec<u8>>> {
         let exists = self.state.lock().unwrap().repos.get(repo).is_some_and(|r| r.refs.contains_key("refs/heads/main"));
         exists.then(|| self.files(repo, "main"))
+    }
+
+    /// The next dispatch's run ends with `conclusion` after `takes`; `details`: the dispatch
+    /// answers with the run's id; `rival`: another actor dispatches at the same moment.
+    pub fn plan_run(&self, conclusion: &str, takes: std::time::Duration, details: bool, rival: Option<&str>) {
+        let mut state = self.state.lock().unwrap();
+        state.next_run = (conclusion.into(), takes);
+        state.run_details = details;
+        state.rival = rival.map(str::to_string);
+    }
+
+    /// Adds a run made earlier (`age` ago) by `actor`: something that must not be taken for a
+    /// new dispatch's run.
+    pub fn add_old_run(&self, repo: &str, actor: &str, age: std::time::Duration, conclusion: &str) -> u64 {
+        let mut state = self.state.lock().unwrap();
+        state.next_id += 1;
+        let id = state.next_id;
+        let repo = state.repos.get_mut(repo).unwrap();
+        let sha = repo.refs.get("refs/heads/main").cloned().unwrap_or_default();
+        repo.runs.push(FakeRun {
+            id,
+            workflow: "ci.yml".into(),
+            event: "workflow_dispatch".into(),
+            branch: "main".into(),
+            sha,
+            actor: actor.into(),
+            created: std::time::SystemTime::now() - age,
+            takes: std::time::Duration::ZERO,
+            conclusion: conclusion.into(),
+        });
+        id
+    }
+
+    /// The runs of `repo`.
+    pub fn runs(&self, repo: &str) -> Vec<FakeRun> {
+        self.state.lock().unwrap().repos[repo].runs.clone()
     }
 
     /// How many commits `repo` has.
@@ -155,6 +285,12 @@ impl Respond for Fake {
         if let Some(at) = state.scripted.iter().position(|(m, p, _)| *m == method && path.starts_with(p.as_str())) {
             return state.scripted.remove(at).2;
         }
+        // The log files a redirect points at are pre-signed, as GitHub's are: no token.
+        if let Some(job) = path.strip_prefix("/_blobs/job-") {
+            return ResponseTemplate::new(200)
+                .set_body_string(job_log(job.parse().unwrap_or(0)))
+                .insert_header("content-type", "text/plain");
+        }
         let token = request.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
         if token != format!("Bearer {TOKEN}") {
             return answer(
@@ -180,6 +316,54 @@ impl Respond for Fake {
                 }
                 state.repos.insert(full.clone(), Repo { default_branch: "main".into(), ..Repo::default() });
                 answer(201, repo_json(&full, body["private"].as_bool().unwrap_or(false), "main"))
+            }
+            ("POST", ["repos", owner, name, "actions", "workflows", workflow, "dispatches"]) => {
+                let full = format!("{owner}/{name}");
+                let (next_run, details, rival) = (state.next_run.clone(), state.run_details, state.rival.take());
+                let Some(repo) = state.repos.get(&full) else { return not_found() };
+                let branch = body["ref"].as_str().unwrap_or_default().to_string();
+                let Some(sha) = repo.refs.get(&format!("refs/heads/{branch}")).cloned() else {
+                    return answer(422, json!({"message": format!("No ref found for: {branch}")}));
+                };
+                let tree = &repo.trees[&repo.commits[&sha].0];
+                let Some((_, blob)) = tree.get(&format!(".github/workflows/{workflow}")) else { return not_found() };
+                if !String::from_utf8_lossy(&repo.blobs[blob]).contains("workflow_dispatch") {
+                    return answer(422, json!({"message": "Workflow does not have 'workflow_dispatch' trigger"}));
+                }
+                let mut made = Vec::new();
+                for actor in rival.into_iter().chain([login.clone()]) {
+                    state.next_id += 1;
+                    made.push(FakeRun {
+                        id: state.next_id,
+                        workflow: (*workflow).to_string(),
+                        event: "workflow_dispatch".into(),
+                        branch: branch.clone(),
+                        sha: sha.clone(),
+                        actor,
+                        created: std::time::SystemTime::now(),
+                        takes: next_run.1,
+                        conclusion: next_run.0.clone(),
+                    });
+                }
+                let ours = made.last().unwrap().id;
+                state.repos.get_mut(&full).unwrap().runs.extend(made);
+                if details {
+                    answer(
+                        200,
+                        json!({"workflow_run_id": ours, "run_url": format!("/repos/{full}/actions/runs/{ours}"), "html_url": format!("https://github.com/{full}/actions/runs/{ours}")}),
+                    )
+                } else {
+                    let date = jiff::Timestamp::now().strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+                    ResponseTemplate::new(204).insert_header("date", date.as_str())
+                }
+            }
+            ("GET", ["repos", owner, name, "actions", "jobs", job, "logs"]) => {
+                let full = format!("{owner}/{name}");
+                if !state.repos.contains_key(&full) {
+                    return not_found();
+                }
+                ResponseTemplate::new(302)
+                    .insert_header("location", format!("{}/_blobs/job-{job}", self.base.lock().unwrap()).as_str())
             }
             (_, ["repos", owner, name, rest @ ..]) => {
                 let full = format!("{owner}/{name}");
@@ -317,6 +501,43 @@ fn repo_route(
             repo.refs.insert(name.clone(), body["sha"].as_str().unwrap_or_default().to_string());
             answer(201, json!({"ref": name}))
         }
+        ("GET", ["actions", "workflows", workflow, "runs"]) => {
+            let param = |k: &str| {
+                query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                    .map(|v| v.replace("%3E", ">").replace("%3D", "="))
+            };
+            let since = param("created").and_then(|c| c.strip_prefix(">=").map(str::to_string));
+            let mut runs: Vec<&FakeRun> = repo
+                .runs
+                .iter()
+                .filter(|r| r.workflow == *workflow)
+                .filter(|r| param("event").is_none_or(|e| r.event == e))
+                .filter(|r| param("branch").is_none_or(|b| r.branch == b))
+                .filter(|r| param("actor").is_none_or(|a| r.actor == a))
+                .filter(|r| since.as_ref().is_none_or(|s| rfc3339(r.created) >= *s))
+                .collect();
+            runs.reverse();
+            answer(
+                200,
+                json!({"total_count": runs.len(), "workflow_runs": runs.iter().map(|r| r.json(full)).collect::<Vec<_>>()}),
+            )
+        }
+        ("GET", ["actions", "runs"]) => {
+            let sha = query.split('&').find_map(|p| p.strip_prefix("head_sha=")).unwrap_or_default();
+            let runs: Vec<Value> =
+                repo.runs.iter().rev().filter(|r| sha.is_empty() || r.sha == sha).map(|r| r.json(full)).collect();
+            answer(200, json!({"total_count": runs.len(), "workflow_runs": runs}))
+        }
+        ("GET", ["actions", "runs", id]) => match repo.runs.iter().find(|r| r.id.to_string() == *id) {
+            Some(run) => answer(200, run.json(full)),
+            None => not_found(),
+        },
+        ("GET", ["actions", "runs", id, "jobs"]) => match repo.runs.iter().find(|r| r.id.to_string() == *id) {
+            Some(run) => answer(200, run.jobs()),
+            None => not_found(),
+        },
         ("GET", ["actions", "secrets", "public-key"]) => {
             answer(200, json!({"key_id": "568250167242549743", "key": public_key}))
         }
