@@ -266,3 +266,61 @@ fn host_python_is_new_enough() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "True", "the generated projects need Python 3.11+");
 }
+
+/// The workflow's deploy job, for every combination: it runs after the image is built and the
+/// tests pass, gives its throwaway cluster a Secret with every key `k8s/secret.yaml` has (so the
+/// rollout cannot stall on a missing key), applies `k8s/`, waits for each workload and asks the
+/// app's own readiness path.
+#[test]
+fn the_workflow_deploys_what_k8s_defines() {
+    let (_dir, projects) = render_all();
+    for (combo, path) in &projects {
+        let text = std::fs::read_to_string(path.join(".github/workflows/ci.yml")).unwrap();
+        let workflow: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        let jobs = &workflow["jobs"];
+        assert_eq!(jobs["image"]["needs"], serde_json::json!(["lint", "test"]), "{}", combo.slug());
+        assert_eq!(jobs["deploy"]["needs"], serde_json::json!(["image"]), "{}", combo.slug());
+        let runs: Vec<String> = jobs["deploy"]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["run"].as_str().map(str::to_string))
+            .collect();
+        let script = runs.iter().find(|r| r.contains("cat > k8s/secret.yaml")).expect("a step writes the Secret");
+        let heredoc: String = script
+            .lines()
+            .skip_while(|l| !l.contains("<<EOF"))
+            .skip(1)
+            .take_while(|l| l.trim() != "EOF")
+            .map(|l| format!("{}\n", l.replace("${password}", "x").replace("$(openssl rand -hex 32)", "y")))
+            .collect();
+        let in_ci: serde_json::Value =
+            serde_saphyr::from_str(&heredoc).unwrap_or_else(|e| panic!("{}: {e}\n{heredoc}", combo.slug()));
+        let generated: serde_json::Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(path.join("k8s/secret.yaml")).unwrap()).unwrap();
+        let keys = |v: &serde_json::Value| -> BTreeSet<String> {
+            v["stringData"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
+        };
+        let missing: Vec<String> = keys(&generated).difference(&keys(&in_ci)).cloned().collect();
+        assert!(missing.is_empty(), "{}: the CI Secret lacks {missing:?}", combo.slug());
+        assert_eq!(in_ci["metadata"]["name"], generated["metadata"]["name"], "{}", combo.slug());
+        let all = runs.join("\n");
+        assert!(all.contains("kubectl apply -k k8s/"), "{}", combo.slug());
+        assert!(all.contains("kubectl rollout status deployment/shop "), "{}", combo.slug());
+        if combo.db != "none" {
+            assert!(
+                all.contains(&format!("kubectl rollout status statefulset/shop-{} ", combo.db)),
+                "{}",
+                combo.slug()
+            );
+        }
+        let stack = std::fs::read_to_string(path.join("labforge.yaml")).unwrap();
+        let spec: serde_json::Value = serde_saphyr::from_str(&stack).unwrap();
+        let ready = spec["services"]["app"]["ready"]["http"].as_str().unwrap();
+        assert!(
+            all.contains(&format!("http://127.0.0.1:8080{ready}")),
+            "{}: the smoke test asks {ready}",
+            combo.slug()
+        );
+    }
+}
