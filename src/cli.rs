@@ -371,6 +371,10 @@ pub enum LabCommand {
         /// A registry the cluster pulls from (`HOST[:PORT]/PATH`), for any cluster but kind
         #[arg(long, value_name = "HOST/PATH")]
         registry: Option<String>,
+        /// A GitHub repository (created when missing) labs with `github` checks are pushed to and
+        /// run in; without it (or a token) those checks are reported as not run
+        #[arg(long, value_name = "OWNER/NAME")]
+        github_repo: Option<String>,
     },
 }
 

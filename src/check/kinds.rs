@@ -25,6 +25,75 @@ pub enum CheckKind {
     Mongo(MongoCheck),
     K8s(K8sCheck),
     Manifest(ManifestCheck),
+    Workflow(WorkflowCheck),
+    Github(GithubCheck),
+}
+
+/// A GitHub Actions workflow of the project, judged from its file: no GitHub needed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowCheck {
+    /// The workflow file [default: .github/workflows/ci.yml].
+    #[serde(default = "ci_workflow_file")]
+    pub file: String,
+    #[serde(default)]
+    pub expect: WorkflowExpect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowExpect {
+    /// The file is clean: actionlint's verdict when it is on PATH, else labforge's structural checks.
+    pub lint: Option<bool>,
+    /// Events that must start the workflow (`push`, `pull_request`, `workflow_dispatch`).
+    #[serde(default)]
+    pub on: Vec<String>,
+    /// Job → jobs it must need (directly).
+    #[serde(default)]
+    pub needs: BTreeMap<String, Vec<String>>,
+    /// Job → service containers it must run, each with health options (`--health-cmd`), so steps
+    /// start only once the service is ready.
+    #[serde(default)]
+    pub services: BTreeMap<String, Vec<String>>,
+    /// Job → texts each found in one of its steps (`run` or `uses`), in that order.
+    #[serde(default)]
+    pub runs: BTreeMap<String, Vec<String>>,
+}
+
+fn ci_workflow_file() -> String {
+    ".github/workflows/ci.yml".into()
+}
+
+/// The project's workflow on GitHub: its latest run for the project's commit, a job or step of
+/// it, a repository secret. Needs a token (`GH_TOKEN`, `GITHUB_TOKEN` or gh's).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubCheck {
+    /// OWNER/NAME [default: the repository `labforge ci setup` pushed to].
+    pub repo: Option<String>,
+    /// The workflow's file name [default: ci.yml].
+    #[serde(default = "ci_workflow_name")]
+    pub workflow: String,
+    #[serde(default)]
+    pub expect: GithubExpect,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubExpect {
+    /// What the latest run of the workflow for the project's HEAD commit concluded [default:
+    /// success, unless only `secret` is asked].
+    pub conclusion: Option<String>,
+    /// A job of that run that must have succeeded.
+    pub job: Option<String>,
+    /// A step of `job` that must have succeeded.
+    pub step: Option<String>,
+    /// An Actions secret the repository must have.
+    pub secret: Option<String>,
+}
+
+fn ci_workflow_name() -> String {
+    "ci.yml".into()
 }
 
 /// An object as the project's `k8s/` manifests define it, without a cluster.
@@ -454,7 +523,7 @@ fn hour() -> i64 {
 }
 
 impl CheckKind {
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 14] = [
         "file",
         "command",
         "pytest",
@@ -467,6 +536,8 @@ impl CheckKind {
         "mongo",
         "k8s",
         "manifest",
+        "workflow",
+        "github",
     ];
 
     /// The kind named `kind`, from the rest of the check's mapping.
@@ -487,6 +558,8 @@ impl CheckKind {
             "mongo" => CheckKind::Mongo(typed(rest)?),
             "k8s" => CheckKind::K8s(typed(rest)?),
             "manifest" => CheckKind::Manifest(typed(rest)?),
+            "workflow" => CheckKind::Workflow(typed(rest)?),
+            "github" => CheckKind::Github(typed(rest)?),
             other => return Err(format!("unknown check kind `{other}` (kinds: {})", Self::NAMES.join(", "))),
         })
     }
@@ -505,6 +578,8 @@ impl CheckKind {
             CheckKind::Mongo(_) => "mongo",
             CheckKind::K8s(_) => "k8s",
             CheckKind::Manifest(_) => "manifest",
+            CheckKind::Workflow(_) => "workflow",
+            CheckKind::Github(_) => "github",
         }
     }
 
@@ -519,11 +594,22 @@ impl CheckKind {
         matches!(self, CheckKind::K8s(_))
     }
 
+    /// Whether the check asks GitHub.
+    pub fn needs_github(&self) -> bool {
+        matches!(self, CheckKind::Github(_))
+    }
+
     /// Whether the check talks to the running stack.
     pub fn needs_stack(&self) -> bool {
         !matches!(
             self,
-            CheckKind::File(_) | CheckKind::Pytest(_) | CheckKind::Lint(_) | CheckKind::K8s(_) | CheckKind::Manifest(_)
+            CheckKind::File(_)
+                | CheckKind::Pytest(_)
+                | CheckKind::Lint(_)
+                | CheckKind::K8s(_)
+                | CheckKind::Manifest(_)
+                | CheckKind::Workflow(_)
+                | CheckKind::Github(_)
         ) && !matches!(self, CheckKind::Command(c) if c.place == Place::Venv)
     }
 
@@ -538,6 +624,8 @@ impl CheckKind {
                 | CheckKind::Pytest(_)
                 | CheckKind::Container(_)
                 | CheckKind::Manifest(_)
+                | CheckKind::Workflow(_)
+                | CheckKind::Github(_)
         )
     }
 
@@ -631,6 +719,39 @@ impl CheckKind {
                 }
                 e.validate(kind)?;
                 paths(&mut e.fields.keys())?;
+            }
+            CheckKind::Workflow(c) => {
+                let e = &c.expect;
+                if e.lint.is_none()
+                    && e.on.is_empty()
+                    && e.needs.is_empty()
+                    && e.services.is_empty()
+                    && e.runs.is_empty()
+                {
+                    return Err("a `workflow` check needs an expectation: lint, on, needs, services or runs".into());
+                }
+                if let Some(event) =
+                    e.on.iter().find(|ev| ev.is_empty() || !ev.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+                {
+                    return Err(format!(
+                        "`on: {event}` is not an event name (push, pull_request, workflow_dispatch, ...)"
+                    ));
+                }
+            }
+            CheckKind::Github(c) => {
+                let e = &c.expect;
+                if e.step.is_some() && e.job.is_none() {
+                    return Err("`step` needs the `job` it belongs to".into());
+                }
+                if let Some(repo) = &c.repo
+                    && crate::github::setup::check_repo(repo).is_err()
+                {
+                    return Err(format!("`repo: {repo}` must be OWNER/NAME"));
+                }
+                let known = ["success", "failure", "cancelled", "skipped", "timed_out", "neutral", "action_required"];
+                if let Some(conclusion) = e.conclusion.as_deref().filter(|c| !known.contains(c)) {
+                    return Err(format!("`conclusion: {conclusion}` is not one GitHub reports ({})", known.join(", ")));
+                }
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ pub mod jsonpath;
 pub mod kinds;
 pub mod runtime;
 
+mod ci;
 mod cluster;
 mod file;
 mod http;
@@ -89,6 +90,7 @@ pub struct Workspace {
     cluster: OnceCell<Result<crate::k8s::cluster::Cluster, String>>,
     /// The services are the project's deployment on the cluster, not its stack on Docker.
     deployed: bool,
+    github: OnceCell<Result<crate::github::client::GitHub<'static>, String>>,
     current: OnceCell<Result<(), Failure>>,
 }
 
@@ -151,8 +153,23 @@ impl Workspace {
             stack: OnceCell::new(),
             cluster: OnceCell::new(),
             deployed: false,
+            github: OnceCell::new(),
             current: OnceCell::new(),
         }
+    }
+
+    /// GitHub, signed in with the token gh would use (`GH_TOKEN`, `GITHUB_TOKEN`, `gh auth token`);
+    /// once for all checks.
+    pub async fn github(&self) -> Result<&crate::github::client::GitHub<'static>, Failure> {
+        let github = self
+            .github
+            .get_or_init(|| async {
+                crate::github::client::GitHub::sign_in(None, &self.ctx, &crate::report::Silent)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .await;
+        github.as_ref().map_err(|e| Failure::new(e.clone()))
     }
 
     /// The checks of kind `k8s` ask `cluster` rather than the current kubeconfig context's.
@@ -393,6 +410,8 @@ async fn dispatch(ws: &Workspace, kind: &CheckKind, deadline: tokio::time::Insta
         CheckKind::Mongo(c) => infra::mongo(ws, c).await,
         CheckKind::K8s(c) => cluster::k8s(ws, c, deadline).await,
         CheckKind::Manifest(c) => cluster::manifest(ws, c),
+        CheckKind::Workflow(c) => ci::workflow(ws, c).await,
+        CheckKind::Github(c) => ci::github(ws, c).await,
     }
 }
 

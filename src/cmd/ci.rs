@@ -121,17 +121,10 @@ async fn default_branch(gh: &GitHub<'_>, repo: &str) -> Result<String, github::E
     Ok(found.body.get("default_branch").and_then(serde_json::Value::as_str).unwrap_or("main").to_string())
 }
 
-/// The commit `status` and `logs` look at: `--sha`, else the project's git HEAD, else the commit
-/// `ci setup` pushed.
+/// The commit `status` and `logs` look at: the project's git HEAD, else the commit `ci setup`
+/// pushed.
 fn head_commit(dir: &Path, ctx: &Context) -> Result<String, Error> {
-    if dir.join(".git").exists()
-        && let Some(git) = ctx.which("git")
-        && let Ok(out) = std::process::Command::new(git).args(["rev-parse", "HEAD"]).current_dir(dir).output()
-        && out.status.success()
-    {
-        return Ok(String::from_utf8_lossy(&out.stdout).trim().to_string());
-    }
-    record::load(dir).map(|p| p.commit).ok_or_else(|| {
+    record::head_commit(dir, ctx).ok_or_else(|| {
         github::Error::Usage("which commit? pass --sha (or run `labforge ci setup` in this project first)".into())
             .into()
     })

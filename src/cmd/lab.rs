@@ -32,11 +32,14 @@ pub fn run(args: LabArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error
         LabCommand::Solve { step, force } => solve(&catalog, &step, force, shell),
         LabCommand::Reset { project, force } => reset(&catalog, &project.dir, force, shell),
         LabCommand::Validate { path } => validate(&catalog, path.as_deref(), shell),
-        LabCommand::Selftest { id, all, json, target, registry } => {
+        LabCommand::Selftest { id, all, json, target, registry, github_repo } => {
             if let Some(registry) = &registry {
                 super::deploy::check_registry(registry)?;
             }
-            let cluster = lab::selftest::OnCluster { target: super::deploy::target(&target)?, registry };
+            if let Some(repo) = &github_repo {
+                crate::github::setup::check_repo(repo)?;
+            }
+            let cluster = lab::selftest::OnCluster { target: super::deploy::target(&target)?, registry, github_repo };
             selftest(&catalog, id, all, json, &cluster, ctx, shell)
         }
     }
@@ -379,7 +382,7 @@ fn selftest(
             }
             if let Some(why) = &report.not_run {
                 shell.line(format_args!(
-                    "    not run, {} checks that need a cluster ({why}): {}",
+                    "    not run, {} checks that need a cluster or GitHub ({why}): {}",
                     report.skipped.len(),
                     report.skipped.join("; ")
                 ));

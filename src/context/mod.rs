@@ -161,6 +161,11 @@ impl Context {
         ["GH_TOKEN", "GITHUB_TOKEN"].into_iter().find_map(|name| Some((name, self.inner.env.string(name)?)))
     }
 
+    /// The GitHub API root `LABFORGE_GITHUB_API` names (what `--api-url` sets for one command).
+    pub fn github_api(&self) -> Option<String> {
+        self.inner.env.string("LABFORGE_GITHUB_API")
+    }
+
     /// The GitHub Enterprise Server host `GH_HOST` names, if any.
     pub fn github_host(&self) -> Option<String> {
         self.inner.env.string("GH_HOST")

@@ -72,13 +72,15 @@ pub struct GitHub<'r> {
 }
 
 impl<'r> GitHub<'r> {
-    /// Signs in at the API `api_flag` (or `GH_HOST`) names, with the token gh would use.
+    /// Signs in at the API `api_flag` (else `LABFORGE_GITHUB_API`, else `GH_HOST`) names, with
+    /// the token gh would use.
     pub async fn sign_in(
         api_flag: Option<&str>,
         ctx: &crate::context::Context,
         report: &'r dyn Reporter,
     ) -> Result<GitHub<'r>, Error> {
-        let (api, host) = api_root(api_flag, ctx.github_host().as_deref())?;
+        let api_flag = api_flag.map(str::to_string).or_else(|| ctx.github_api());
+        let (api, host) = api_root(api_flag.as_deref(), ctx.github_host().as_deref())?;
         let (token, source) = super::token::find(ctx, &host).await?;
         GitHub::connect(&api, token, source, report).await
     }

@@ -25,6 +25,19 @@ pub fn load(dir: &Path) -> Option<Pushed> {
     std::fs::read(dir.join(FILE)).ok().and_then(|b| serde_json::from_slice(&b).ok())
 }
 
+/// The project's commit: its git HEAD when it is a git repository (and git is on PATH), else the
+/// commit `ci setup` last pushed.
+pub fn head_commit(dir: &Path, ctx: &crate::context::Context) -> Option<String> {
+    if dir.join(".git").exists()
+        && let Some(git) = ctx.which("git")
+        && let Ok(out) = std::process::Command::new(git).args(["rev-parse", "HEAD"]).current_dir(dir).output()
+        && out.status.success()
+    {
+        return Some(String::from_utf8_lossy(&out.stdout).trim().to_string());
+    }
+    load(dir).map(|p| p.commit)
+}
+
 /// Writes `bytes` to `path` (mode 0600) through a temporary file, so a reader never sees half.
 pub fn write_private(path: &PathBuf, bytes: &[u8]) -> Result<(), Error> {
     use std::io::Write;

@@ -37,6 +37,8 @@ pub struct Run {
     pub conclusion: Option<String>,
     pub created_at: String,
     pub url: String,
+    /// The workflow's file (`.github/workflows/ci.yml`).
+    pub path: String,
 }
 
 impl Run {
@@ -54,7 +56,13 @@ impl Run {
             conclusion: v.get("conclusion").and_then(Value::as_str).map(str::to_string),
             created_at: s("/created_at"),
             url: s("/html_url"),
+            path: s("/path"),
         }
+    }
+
+    /// The workflow's file name (`ci.yml`).
+    pub fn workflow_file(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or_default()
     }
 
     pub fn completed(&self) -> bool {

@@ -118,27 +118,52 @@ pub fn parse_secret_flag(text: &str) -> Result<(String, PathBuf), String> {
     Ok((name.to_string(), PathBuf::from(file)))
 }
 
-/// Runs `ci setup` for the project in `dir`. Every problem with the input is found before the
-/// first request.
-pub async fn setup(dir: &Path, options: &Options, ctx: &Context, report: &dyn Reporter) -> Result<Report, Error> {
-    let (owner, name) = check_repo(&options.repo)?;
+/// What `ci setup` takes from the project, read and checked before the first request.
+pub struct Prepared {
+    values: Vec<(String, Secret)>,
+    linted: Linted,
+    files: Vec<super::files::File>,
+}
+
+/// Reads and checks everything `ci setup` needs from the project in `dir`: the repository's
+/// name, the secrets' values, clean workflows, the files.
+pub async fn prepare(dir: &Path, options: &Options, ctx: &Context) -> Result<Prepared, Error> {
+    check_repo(&options.repo)?;
     let values = secret_values(dir, &options.secrets)?;
-    let started = Instant::now();
     let linted = lint::lint(dir, ctx).await?;
     if !linted.problems.is_empty() {
         return Err(Error::Workflow(linted.problems));
     }
-    step(report, "lint", format!("{} workflow(s) clean ({})", linted.files.len(), linted.by), started);
     // A file a secret is read from is never pushed, even inside the project and not ignored.
     let secret_files: Vec<PathBuf> = options.secrets.iter().map(|(_, file)| file.clone()).collect();
     let files = super::files::collect(dir, &secret_files)?;
+    Ok(Prepared { values, linted, files })
+}
 
-    let started = Instant::now();
+/// Runs `ci setup` for the project in `dir`. Every problem with the input is found before the
+/// first request.
+pub async fn setup(dir: &Path, options: &Options, ctx: &Context, report: &dyn Reporter) -> Result<Report, Error> {
+    let prepared = prepare(dir, options, ctx).await?;
     let gh = GitHub::sign_in(options.api.as_deref(), ctx, report).await?;
+    setup_with(&gh, dir, options, prepared, report).await
+}
+
+/// [`setup`] with a client already signed in and the project already [`prepare`]d.
+pub async fn setup_with(
+    gh: &GitHub<'_>,
+    dir: &Path,
+    options: &Options,
+    prepared: Prepared,
+    report: &dyn Reporter,
+) -> Result<Report, Error> {
+    let Prepared { values, linted, files } = prepared;
+    let (owner, name) = check_repo(&options.repo)?;
+    step(report, "lint", format!("{} workflow(s) clean ({})", linted.files.len(), linted.by), Instant::now());
+    let started = Instant::now();
     let repo = format!("{owner}/{name}");
     let (found, created) = match gh.get_opt(&format!("/repos/{repo}"), "read the repository").await? {
         Some(found) => (found, false),
-        None if options.create => (create(&gh, owner, name, options.private).await?, true),
+        None if options.create => (create(gh, owner, name, options.private).await?, true),
         None => {
             return Err(Error::Usage(format!(
                 "repository {repo} does not exist (or the token cannot see it): pass --create to create it"
@@ -152,7 +177,7 @@ pub async fn setup(dir: &Path, options: &Options, ctx: &Context, report: &dyn Re
     let started = Instant::now();
     let branch = options.branch.clone().unwrap_or(default_branch);
     let message = format!("labforge ci setup: {} files", files.len());
-    let pushed = push::push(&gh, &repo, &branch, &files, &message).await?;
+    let pushed = push::push(gh, &repo, &branch, &files, &message).await?;
     let record = super::record::Pushed { repo: repo.clone(), branch: branch.clone(), commit: pushed.commit.clone() };
     super::record::save(dir, &record)?;
     let detail = match pushed.committed {
@@ -166,7 +191,7 @@ pub async fn setup(dir: &Path, options: &Options, ctx: &Context, report: &dyn Re
     step(report, "files", detail, started);
 
     let started = Instant::now();
-    let changed = secrets::set(&gh, dir, &repo, &values).await?;
+    let changed = secrets::set(gh, dir, &repo, &values).await?;
     if !changed.is_empty() {
         let said: Vec<String> = changed.iter().map(|c| format!("{} {}", c.name, c.change)).collect();
         step(report, "secrets", said.join(", "), started);

@@ -15,6 +15,8 @@ use super::{Error, project_name, scaffold, solution, venv, write_files};
 use crate::base::runtime;
 use crate::check::{self, Check, Workspace};
 use crate::context::Context;
+use crate::github::client::GitHub;
+use crate::github::{runs, setup};
 use crate::interrupt::Interrupt;
 use crate::k8s::cluster::{self, Cluster, Target};
 use crate::k8s::deploy;
@@ -39,13 +41,20 @@ pub struct SelftestReport {
     pub seconds: f64,
 }
 
-/// Where a lab's `k8s` checks find their cluster.
+/// Where a lab's remote checks find what they ask: the cluster of its `k8s` checks, the GitHub
+/// repository of its `github` checks.
 #[derive(Debug, Clone, Default)]
 pub struct OnCluster {
     pub target: Target,
     /// For a cluster other than kind: the registry its nodes pull the app's image from.
     pub registry: Option<String>,
+    /// `OWNER/NAME`, created when missing: the starter and the solution are pushed there, the
+    /// solution's workflow run there.
+    pub github_repo: Option<String>,
 }
+
+/// The longest a solution's workflow run may take.
+const RUN_DEADLINE: Duration = Duration::from_secs(30 * 60);
 
 /// The longest a starter's or a solution's rollout may take.
 const ROLLOUT_DEADLINE: Duration = Duration::from_secs(300);
@@ -65,21 +74,40 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
     }
     let context = super::workspace::read_recorded(&dir)
         .and_then(|r| crate::scaffold::project_context(&r).map_err(Error::from))?;
-    let (cluster, not_run) = match lab.needs_cluster() {
-        false => (None, None),
+    let mut not_run = Vec::new();
+    let cluster = match lab.needs_cluster() {
+        false => None,
         true => match runtime.block_on(cluster::connect(&on.target, ctx)) {
-            Ok(cluster) => (Some(cluster), None),
-            Err(e) => (None, Some(e.to_string())),
+            Ok(cluster) => Some(cluster),
+            Err(e) => {
+                not_run.push(e.to_string());
+                None
+            }
         },
     };
-    let skipped: Vec<String> = match &not_run {
-        None => Vec::new(),
-        Some(_) => lab
-            .steps
-            .iter()
-            .flat_map(|s| s.checks.iter().filter(|c| c.kind.needs_cluster()).map(|c| format!("{} / {}", s.id, c.name)))
-            .collect(),
+    // GitHub: a token, and a repository to push to.
+    let github = match (lab.needs_github(), &on.github_repo) {
+        (false, _) => None,
+        (true, None) => {
+            not_run.push("no --github-repo to push the lab to".to_string());
+            None
+        }
+        (true, Some(repo)) => match runtime.block_on(GitHub::sign_in(None, ctx, report)) {
+            Ok(gh) => Some((gh, repo.clone())),
+            Err(e) => {
+                not_run.push(e.to_string());
+                None
+            }
+        },
     };
+    let left_out =
+        |c: &Check| (cluster.is_none() && c.kind.needs_cluster()) || (github.is_none() && c.kind.needs_github());
+    let skipped: Vec<String> = lab
+        .steps
+        .iter()
+        .flat_map(|s| s.checks.iter().filter(|c| left_out(c)).map(|c| format!("{} / {}", s.id, c.name)))
+        .collect();
+    let not_run = (!not_run.is_empty()).then(|| not_run.join("; "));
     let result = runtime.block_on(async {
         let mut problems = Vec::new();
         let runtime = match lab.stack {
@@ -99,13 +127,17 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
             problems.push(format!("the starter does not deploy: {problem}"));
             return Ok::<_, Error>(problems);
         }
+        if let Some((gh, repo)) = &github
+            && let Err(problem) = push_to(gh, repo, &dir, ctx, report).await
+        {
+            problems.push(format!("the starter cannot be pushed to {repo}: {problem}"));
+            return Ok::<_, Error>(problems);
+        }
         let ws = workspace(&dir, context.clone(), lab, cluster.as_ref(), ctx);
         let steps: Vec<&Step> = lab.steps.iter().collect();
-        // Without a cluster, the checks that need one are left out (and reported as not run).
-        let runnable: Vec<Vec<Check>> = steps
-            .iter()
-            .map(|s| s.checks.iter().filter(|c| cluster.is_some() || !c.kind.needs_cluster()).cloned().collect())
-            .collect();
+        // Without a cluster or GitHub, the checks that need one are left out (and reported as not run).
+        let runnable: Vec<Vec<Check>> =
+            steps.iter().map(|s| s.checks.iter().filter(|c| !left_out(c)).cloned().collect()).collect();
         let checks: Vec<&[Check]> = runnable.iter().map(Vec::as_slice).collect();
         for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
             if results.iter().all(|r| r.passed) {
@@ -145,6 +177,19 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
             problems.push(format!("the solution does not deploy: {problem}"));
             return Ok(problems);
         }
+        if let Some((gh, repo)) = &github {
+            let branch = match push_to(gh, repo, &dir, ctx, report).await {
+                Ok(branch) => branch,
+                Err(problem) => {
+                    problems.push(format!("the solution cannot be pushed to {repo}: {problem}"));
+                    return Ok(problems);
+                }
+            };
+            if let Err(problem) = run_workflows(gh, repo, &branch, lab, report).await {
+                problems.push(format!("the solution's workflow does not run on {repo}: {problem}"));
+                return Ok(problems);
+            }
+        }
         let ws = workspace(&dir, context, lab, cluster.as_ref(), ctx);
         for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
             for r in results.into_iter().filter(|r| !r.passed) {
@@ -178,6 +223,45 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
         not_run,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// `labforge ci setup` of the project in `dir` to `repo` (created when missing); the branch.
+async fn push_to(
+    gh: &GitHub<'_>,
+    repo: &str,
+    dir: &Path,
+    ctx: &Context,
+    report: &dyn Reporter,
+) -> Result<String, String> {
+    let options = setup::Options { repo: repo.to_string(), create: true, private: true, ..setup::Options::default() };
+    let prepared = setup::prepare(dir, &options, ctx).await.map_err(|e| e.to_string())?;
+    setup::setup_with(gh, dir, &options, prepared, report).await.map(|r| r.push.branch).map_err(|e| e.to_string())
+}
+
+/// Runs, to their end, the workflows the lab's `github` checks ask about.
+async fn run_workflows(
+    gh: &GitHub<'_>,
+    repo: &str,
+    branch: &str,
+    lab: &Lab,
+    report: &dyn Reporter,
+) -> Result<(), String> {
+    let mut workflows: Vec<&str> = lab
+        .steps
+        .iter()
+        .flat_map(|s| &s.checks)
+        .filter_map(|c| match &c.kind {
+            crate::check::kinds::CheckKind::Github(g) => Some(g.workflow.as_str()),
+            _ => None,
+        })
+        .collect();
+    workflows.sort();
+    workflows.dedup();
+    for workflow in workflows {
+        let run = runs::dispatch(gh, repo, workflow, branch).await.map_err(|e| e.to_string())?;
+        runs::watch(gh, repo, run.id, RUN_DEADLINE, report).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 fn workspace(dir: &Path, context: tera::Context, lab: &Lab, cluster: Option<&Cluster>, ctx: &Context) -> Workspace {

@@ -108,6 +108,11 @@ impl Lab {
         self.steps.iter().flat_map(|s| &s.checks).any(|c| c.kind.needs_cluster())
     }
 
+    /// Whether any check asks GitHub (the learner pushes with `labforge ci setup`).
+    pub fn needs_github(&self) -> bool {
+        self.steps.iter().flat_map(|s| &s.checks).any(|c| c.kind.needs_github())
+    }
+
     /// Parses `lab.yaml` from `files`; `Err` holds every problem, each `path:line:column: ...`.
     pub fn parse(files: LabFiles, templates: &Templates) -> Result<Lab, Vec<String>> {
         let path = files.display_path("lab.yaml");

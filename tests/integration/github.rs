@@ -423,3 +423,231 @@ fn a_workflow_that_cannot_be_dispatched_is_explained() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("which repository? pass --repo OWNER/NAME"), "{}", text(&out));
 }
+
+/// `labforge ARGS` in `dir` with the catalog's labs, against the fake.
+fn labforge_at(dir: &Path, github: &FakeGitHub, args: &[&str]) -> Output {
+    Command::new(labforge_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("LABFORGE_LABS")
+        .env("LABFORGE_GITHUB_API", github.uri())
+        .env("GH_TOKEN", TOKEN)
+        .env("KUBECONFIG", dir.join("no-kubeconfig"))
+        .env("NO_COLOR", "1")
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap()
+}
+
+/// The `ci-cd` lab as a learner does it: the workflow checks offline, then the `github` checks
+/// against the run on GitHub — a failed run fails them for what failed, a green one passes.
+#[test]
+fn the_ci_cd_lab_is_checked_offline_then_against_the_run_on_github() {
+    use std::time::Duration;
+    let root = tempfile::tempdir().unwrap();
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    let out = labforge_at(root.path(), &github, &["lab", "start", "ci-cd", "--dir", "ci-cd"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dir = root.path().join("ci-cd");
+    let solve = labforge_at(&dir, &github, &["lab", "solve", "--step", "green-run", "--force"]);
+    assert!(solve.status.success(), "{}", text(&solve));
+    let check = |github: &FakeGitHub| {
+        let out = labforge_at(&dir, github, &["check", "--step", "green-run", "--json"]);
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+        let results: Vec<(String, bool, String)> = doc["steps"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (c["name"].as_str().unwrap().into(), c["passed"] == true, c["reason"].as_str().unwrap_or("").into())
+            })
+            .collect();
+        (out.status.code(), results)
+    };
+    // Not pushed yet: the workflow check passes, the github ones say what to do.
+    let (code, results) = check(&github);
+    assert_eq!(code, Some(1));
+    assert!(results[0].1, "{results:?}");
+    assert!(results[1].2.contains("labforge ci setup"), "{results:?}");
+
+    let out = labforge_at(&dir, &github, &["ci", "setup", "--repo", "learner/pipeline", "--create"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (_, results) = check(&github);
+    assert!(
+        results[1].2.contains("expected a run of ci.yml, got none (`labforge ci run --watch` starts one)"),
+        "{results:?}"
+    );
+
+    github.plan_run("failure", Duration::from_millis(500), true, None);
+    let out = labforge_at(&dir, &github, &["ci", "run", "--watch"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let (code, results) = check(&github);
+    assert_eq!(code, Some(1));
+    assert!(results[1].2.ends_with("expected success, got failure"), "{results:?}");
+    assert!(results[2].2.contains("job deploy: expected success, got skipped"), "{results:?}");
+
+    github.plan_run("success", Duration::from_millis(500), true, None);
+    let out = labforge_at(&dir, &github, &["ci", "run", "--watch"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (code, results) = check(&github);
+    assert_eq!(code, Some(0), "{results:?}");
+}
+
+/// `lab selftest ci-cd --github-repo`: the starter and the solution pushed, the solution's
+/// workflow run to its end, every check proven; without a repository the `github` checks are
+/// listed as not run and the rest is still proven.
+#[test]
+fn the_ci_cd_lab_proves_itself_on_github() {
+    use std::time::Duration;
+    let scratch = tempfile::tempdir().unwrap();
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    github.plan_run("success", Duration::from_millis(500), false, Some("someone-else"));
+    let out = labforge_at(
+        scratch.path(),
+        &github,
+        &["lab", "selftest", "ci-cd", "--github-repo", "learner/lab-ci", "--json"],
+    );
+    let doc = json(&out);
+    let lab = &doc["labs"][0];
+    assert!(out.status.success() && lab["passed"] == true, "{lab:#}\n{}", text(&out));
+    assert_eq!(lab["skipped"], serde_json::json!([]));
+    let runs = github.runs("learner/lab-ci");
+    assert_eq!(runs.iter().filter(|r| r.actor == "learner").count(), 1, "the solution's workflow ran once");
+    no_token_in(&out);
+
+    let out = labforge_at(scratch.path(), &github, &["lab", "selftest", "ci-cd", "--json"]);
+    let lab = json(&out)["labs"][0].clone();
+    assert!(out.status.success() && lab["passed"] == true, "{lab:#}");
+    assert_eq!(lab["skipped"].as_array().unwrap().len(), 2, "{lab:#}");
+}
+
+/// The `ci-cd` lab's workflow checks on plausible mistakes (each fails its step for its reason)
+/// and on correct workflows written another way (each passes).
+#[test]
+fn the_ci_cd_lab_refuses_plausible_mistakes_and_accepts_other_correct_workflows() {
+    let root = tempfile::tempdir().unwrap();
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    let out = labforge_at(root.path(), &github, &["lab", "start", "ci-cd", "--dir", "ci-cd"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dir = root.path().join("ci-cd");
+    let solve = labforge_at(&dir, &github, &["lab", "solve", "--step", "green-run", "--force"]);
+    assert!(solve.status.success(), "{}", text(&solve));
+    let path = dir.join(".github/workflows/ci.yml");
+    let solved = std::fs::read_to_string(&path).unwrap();
+    let verdicts = || -> Vec<(String, bool, String)> {
+        let out = labforge_at(&dir, &github, &["check", "--all", "--json"]);
+        let doc = json(&out);
+        doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                let id = s["id"].as_str().unwrap().to_string();
+                s["checks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|c| c["kind"] == "workflow")
+                    .map(move |c| (id.clone(), c["passed"] == true, c["reason"].as_str().unwrap_or("").to_string()))
+            })
+            .collect()
+    };
+    let step_passes = |id: &str| verdicts().iter().filter(|v| v.0 == id).all(|v| v.1);
+    let replace = |from: &str, to: &str| {
+        assert!(solved.contains(from), "the solution holds {from:?}");
+        solved.replacen(from, to, 1)
+    };
+    std::fs::write(&path, &solved).unwrap();
+    for step in ["test-with-database", "build-image", "deploy-kind", "green-run"] {
+        assert!(step_passes(step), "{step} passes on the solution: {:?}", verdicts());
+    }
+    let health = solved.lines().find(|l| l.contains("--health-cmd")).unwrap().to_string() + "\n";
+    let mistakes = [
+        (
+            "a database the steps do not wait for",
+            replace(&health, ""),
+            "test-with-database",
+            "health options (`--health-cmd`)",
+        ),
+        (
+            "an image built whether the tests pass or not",
+            replace("    needs: [lint, test]\n", "    needs: [lint]\n"),
+            "build-image",
+            "job `image` needs: expected `test`, got lint",
+        ),
+        (
+            "a deployment that does not wait for the image",
+            replace("    needs: [image]\n", ""),
+            "deploy-kind",
+            "job `deploy` needs: expected `image`, got none",
+        ),
+        (
+            "a deployment never proven to answer",
+            replace(
+                "          curl --fail --silent --show-error --retry 15 --retry-connrefused --retry-delay 2 http://127.0.0.1:8080/ready\n",
+                "          echo deployed\n",
+            ),
+            "deploy-kind",
+            "expected a step running `/ready`",
+        ),
+        (
+            "a workflow nobody can start by hand",
+            replace("  workflow_dispatch:\n", ""),
+            "green-run",
+            "expected `workflow_dispatch` among the events",
+        ),
+        ("a workflow that does not parse", replace("jobs:\n", "jobs:\n  - broken\n"), "test-with-database", "ci.yml"),
+    ];
+    for (mistake, workflow, step, reason) in mistakes {
+        std::fs::write(&path, &workflow).unwrap();
+        let verdicts = verdicts();
+        let failed: Vec<&(String, bool, String)> = verdicts.iter().filter(|v| v.0 == step && !v.1).collect();
+        assert!(!failed.is_empty(), "{mistake}: step {step} passes");
+        assert!(failed.iter().any(|v| v.2.contains(reason)), "{mistake}: {failed:?}");
+    }
+    // Correct, written another way: kind installed by hand instead of the action, the needs in
+    // another order, the events as a list.
+    let mut other = replace(
+        "      - name: Create a kind cluster\n        uses: helm/kind-action@v1\n        with:\n          cluster_name: ci\n",
+        "      - name: Create a kind cluster\n        run: |\n          curl -fsSLo kind https://kind.sigs.k8s.io/dl/v0.30.0/kind-linux-amd64 && chmod +x kind && sudo mv kind /usr/local/bin/\n          kind create cluster --name ci\n",
+    );
+    other = other.replacen("    needs: [lint, test]\n", "    needs: [test, lint]\n", 1);
+    other = other.replacen(
+        "on:\n  push:\n    branches: [main]\n  pull_request:\n  workflow_dispatch:\n",
+        "on: [push, pull_request, workflow_dispatch]\n",
+        1,
+    );
+    assert_ne!(other, solved);
+    std::fs::write(&path, &other).unwrap();
+    let verdicts = verdicts();
+    assert!(verdicts.iter().all(|v| v.1), "another correct workflow passes: {verdicts:?}");
+}
+
+/// The real thing, with a token and a throwaway repository:
+/// `LABFORGE_E2E_GITHUB_TOKEN=… LABFORGE_E2E_GITHUB_REPO=you/labforge-e2e cargo test --test integration e2e_github`.
+/// The generated workflow's full pipeline runs there, kind deployment included.
+#[test]
+fn e2e_github() {
+    let (Ok(token), Ok(repo)) = (std::env::var("LABFORGE_E2E_GITHUB_TOKEN"), std::env::var("LABFORGE_E2E_GITHUB_REPO"))
+    else {
+        eprintln!(
+            "e2e_github: SKIPPED (set LABFORGE_E2E_GITHUB_TOKEN and LABFORGE_E2E_GITHUB_REPO to run it against GitHub)"
+        );
+        return;
+    };
+    let project = Project::new();
+    let run = |args: &[&str]| {
+        let out =
+            Command::new(labforge_bin()).args(args).current_dir(&project.dir).env("GH_TOKEN", &token).output().unwrap();
+        assert!(!text(&out).contains(&token), "the token leaked");
+        out
+    };
+    let setup = run(&["ci", "setup", "--repo", &repo, "--create", "--private"]);
+    assert!(setup.status.success(), "{}", text(&setup));
+    let again = run(&["ci", "setup", "--repo", &repo, "--json"]);
+    assert_eq!(json(&again)["push"]["committed"], false, "{}", text(&again));
+    let watched = run(&["ci", "run", "--watch", "--timeout", "40"]);
+    assert!(watched.status.success(), "{}", text(&watched));
+    let status = run(&["ci", "status"]);
+    assert!(text(&status).contains("success"), "{}", text(&status));
+}

@@ -83,12 +83,24 @@ impl FakeRun {
                 step("Test", "queued", None, 3),
             ]
         };
-        json!({"total_count": 2, "jobs": [
+        // After the tests: the image, then the deployment; skipped when the tests failed.
+        let later = |n: u64, name: &str| {
+            let (status, conclusion) = match (done, failing) {
+                (false, _) => ("queued", Value::Null),
+                (true, true) => ("completed", Value::String("skipped".into())),
+                (true, false) => ("completed", Value::String("success".into())),
+            };
+            json!({"id": self.id * 10 + n, "run_id": self.id, "name": name, "status": status, "conclusion": conclusion,
+                   "steps": if done && !failing { json!([step("Set up job", "completed", Some("success"), 1)]) } else { json!([]) }})
+        };
+        json!({"total_count": 4, "jobs": [
             {"id": self.id * 10 + 1, "run_id": self.id, "name": "lint", "status": "completed", "conclusion": "success",
              "steps": [step("Set up job", "completed", Some("success"), 1), step("Ruff", "completed", Some("success"), 2)]},
             {"id": self.id * 10 + 2, "run_id": self.id, "name": "test", "status": if done { "completed" } else { "in_progress" },
              "conclusion": if done { Value::String((if failing { "failure" } else { "success" }).into()) } else { Value::Null },
              "steps": test_steps},
+            later(3, "image"),
+            later(4, "deploy"),
         ]})
     }
 }
