@@ -223,6 +223,34 @@ fn a_token_without_the_workflow_scope_is_told_which_scope_before_anything_is_pus
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("needs the token's `workflow` scope, which the token from GH_TOKEN lacks: `gh auth refresh --scopes workflow`"), "{}", text(&out));
     assert!(github.requests().iter().all(|r| !r.starts_with("POST")), "{:?}", github.requests());
+
+    // GitHub's own word on a missing scope, or a fine-grained token's missing permission.
+    let github = FakeGitHub::start("learner", "repo, workflow");
+    github.add_repo("learner/shop");
+    github.script(
+        "GET",
+        "/repos/learner/shop/actions/secrets/public-key",
+        ResponseTemplate::new(403)
+            .insert_header("x-accepted-oauth-scopes", "admin:repo_hook")
+            .set_body_json(serde_json::json!({"message": "Must have admin rights to Repository."})),
+    );
+    let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("the token from GH_TOKEN lacks the `admin:repo_hook` scope (Must have admin rights to Repository.); `gh auth refresh --scopes admin:repo_hook` adds it"), "{}", text(&out));
+    github.script(
+        "POST",
+        "/repos/learner/shop/git/trees",
+        ResponseTemplate::new(403)
+            .set_body_json(serde_json::json!({"message": "Resource not accessible by personal access token"})),
+    );
+    std::fs::write(project.dir.join("README.md"), "changed\n").unwrap();
+    let out = ci(&project, &github, TOKEN, &["setup", "--repo", "learner/shop"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("make the tree: the fine-grained token from GH_TOKEN lacks a permission this needs"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
