@@ -380,6 +380,17 @@ fn selftest(
                     shell.line(format_args!("    {p}"));
                 }
             }
+            for p in &report.proven {
+                match p.kind {
+                    "wrong" => shell.line(format_args!(
+                        "    ✓ {} / mistake `{}` caught by `{}`",
+                        p.step,
+                        p.overlay,
+                        p.by.join("`, `")
+                    )),
+                    _ => shell.line(format_args!("    ✓ {} / other solution `{}` passes", p.step, p.overlay)),
+                }
+            }
             if let Some(why) = &report.not_run {
                 shell.line(format_args!(
                     "    not run, {} checks that need a cluster or GitHub ({why}): {}",

@@ -112,6 +112,11 @@ pub fn solution(lab: &Lab, step: &str, context: &tera::Context) -> Result<Vec<Pl
     Ok(scaffold::render_overlay(&lab.files.under(&format!("solution/{step}")), context)?)
 }
 
+/// The files of overlay `folder` (`wrong/STEP/NAME`, `alternative/STEP/NAME`), rendered.
+pub fn overlay(lab: &Lab, folder: &str, context: &tera::Context) -> Result<Vec<PlannedFile>, Error> {
+    Ok(scaffold::render_overlay(&lab.files.under(folder), context)?)
+}
+
 /// Writes files into the project (replacing, never through a symlink).
 pub fn write_files(dir: &Path, files: Vec<PlannedFile>) -> Result<(), Error> {
     let plan = scaffold::Plan { files, values: Default::default() };

@@ -38,7 +38,39 @@ pub struct SelftestReport {
     pub skipped: Vec<String>,
     /// Why they were not run.
     pub not_run: Option<String>,
+    /// The mistakes caught (with the checks that caught each) and the other correct solutions
+    /// that passed.
+    pub proven: Vec<Proven>,
     pub seconds: f64,
+}
+
+/// A `wrong/` overlay that a check caught, or an `alternative/` one that passed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proven {
+    pub step: String,
+    pub overlay: String,
+    /// `wrong` or `alternative`.
+    pub kind: &'static str,
+    /// For a mistake: the checks that failed on it, and why.
+    pub by: Vec<String>,
+    pub reasons: Vec<String>,
+}
+
+/// What the project held at each path an overlay writes (`None`: nothing), to put back.
+fn save(dir: &Path, files: &[crate::scaffold::PlannedFile]) -> Vec<(String, Option<Vec<u8>>)> {
+    files.iter().map(|f| (f.path.clone(), std::fs::read(dir.join(&f.path)).ok())).collect()
+}
+
+fn restore(dir: &Path, saved: Vec<(String, Option<Vec<u8>>)>) -> Result<(), Error> {
+    for (path, bytes) in saved {
+        let at = dir.join(&path);
+        let done = match bytes {
+            Some(bytes) => std::fs::write(&at, bytes),
+            None => std::fs::remove_file(&at),
+        };
+        done.map_err(|e| Error::Usage(format!("cannot restore {path}: {e}")))?;
+    }
+    Ok(())
 }
 
 /// Where a lab's remote checks find what they ask: the cluster of its `k8s` checks, the GitHub
@@ -108,6 +140,7 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
         .flat_map(|s| s.checks.iter().filter(|c| left_out(c)).map(|c| format!("{} / {}", s.id, c.name)))
         .collect();
     let not_run = (!not_run.is_empty()).then(|| not_run.join("; "));
+    let mut proven: Vec<Proven> = Vec::new();
     let result = runtime.block_on(async {
         let mut problems = Vec::new();
         let runtime = match lab.stack {
@@ -190,7 +223,7 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
                 return Ok(problems);
             }
         }
-        let ws = workspace(&dir, context, lab, cluster.as_ref(), ctx);
+        let ws = workspace(&dir, context.clone(), lab, cluster.as_ref(), ctx);
         for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
             for r in results.into_iter().filter(|r| !r.passed) {
                 problems.push(format!(
@@ -199,6 +232,59 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
                     r.name,
                     r.reason.as_deref().unwrap_or_default()
                 ));
+            }
+        }
+        if !problems.is_empty() {
+            return Ok(problems);
+        }
+        // Each mistake over the solved project must fail a check of its step; each other correct
+        // solution must pass them all. The remote checks are left out: the overlay is not deployed.
+        for step in &lab.steps {
+            let local: Vec<Check> =
+                step.checks.iter().filter(|c| !c.kind.needs_cluster() && !c.kind.needs_github()).cloned().collect();
+            for (overlay, name, described) in step
+                .wrong
+                .iter()
+                .map(|(n, d)| ("wrong", n, d))
+                .chain(step.alternatives.iter().map(|(n, d)| ("alternative", n, d)))
+            {
+                let folder = format!("{overlay}/{}/{name}", step.id);
+                let files = super::overlay(lab, &folder, &context)?;
+                let saved = save(&dir, &files);
+                write_files(&dir, files)?;
+                let ws = workspace(&dir, context.clone(), lab, None, ctx);
+                let results = check::run_steps(&ws, &[local.as_slice()]).await.into_iter().next().unwrap_or_default();
+                restore(&dir, saved)?;
+                let failed: Vec<&check::CheckResult> = results.iter().filter(|r| !r.passed).collect();
+                match (overlay, failed.is_empty()) {
+                    ("wrong", true) => problems.push(format!(
+                        "step `{}`: the mistake `{name}` ({described}) passes every check: a check must catch it",
+                        step.id
+                    )),
+                    ("wrong", false) => proven.push(Proven {
+                        step: step.id.clone(),
+                        overlay: name.clone(),
+                        kind: "wrong",
+                        by: failed.iter().map(|r| r.name.clone()).collect(),
+                        reasons: failed.iter().map(|r| r.reason.clone().unwrap_or_default()).collect(),
+                    }),
+                    (_, true) => proven.push(Proven {
+                        step: step.id.clone(),
+                        overlay: name.clone(),
+                        kind: "alternative",
+                        by: Vec::new(),
+                        reasons: Vec::new(),
+                    }),
+                    (_, false) => problems.push(format!(
+                        "step `{}`: the other correct solution `{name}` ({described}) fails {}",
+                        step.id,
+                        failed
+                            .iter()
+                            .map(|r| format!("`{}`: {}", r.name, r.reason.as_deref().unwrap_or_default()))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )),
+                }
             }
         }
         Ok(problems)
@@ -221,6 +307,7 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
         problems,
         skipped,
         not_run,
+        proven,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

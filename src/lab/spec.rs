@@ -61,6 +61,12 @@ struct StepFile {
     #[serde(default)]
     hints: Vec<String>,
     checks: Vec<Spanned<Value>>,
+    /// Plausible mistakes, each an overlay `wrong/<step>/<name>/`: name → what it gets wrong.
+    #[serde(default)]
+    wrong: BTreeMap<String, String>,
+    /// Correct solutions written another way, each an overlay `alternative/<step>/<name>/`.
+    #[serde(default)]
+    alternatives: BTreeMap<String, String>,
 }
 
 /// A validated lab.
@@ -90,6 +96,12 @@ pub struct Step {
     pub needs: Vec<String>,
     pub hints: Vec<String>,
     pub checks: Vec<Check>,
+    /// Plausible mistakes (overlays `wrong/<step>/<name>/`): name → what it gets wrong. Each must
+    /// fail at least one check of the step (`lab selftest` proves it).
+    pub wrong: BTreeMap<String, String>,
+    /// Correct solutions written another way (overlays `alternative/<step>/<name>/`): name → how.
+    /// Each must pass every check of the step.
+    pub alternatives: BTreeMap<String, String>,
 }
 
 impl Lab {
@@ -203,6 +215,30 @@ impl Lab {
             if step.checks.is_empty() {
                 problems.push(at(&step.id.referenced, format!("step `{id}` has no checks")));
             }
+            for (folder, named) in [("wrong", &step.wrong), ("alternative", &step.alternatives)] {
+                for name in named.keys() {
+                    if !valid_id(name) {
+                        problems.push(at(
+                            &step.id.referenced,
+                            format!("step `{id}`: {folder} `{name}` must be lowercase letters, digits and `-`"),
+                        ));
+                    } else if !files.has_dir(&format!("{folder}/{id}/{name}")) {
+                        problems.push(at(
+                            &step.id.referenced,
+                            format!("step `{id}`: {folder} `{name}` has no overlay: add {folder}/{id}/{name}/"),
+                        ));
+                    }
+                }
+                for dir in files.under(&format!("{folder}/{id}")).keys().filter_map(|rel| rel.split('/').next()) {
+                    if !named.contains_key(dir) {
+                        problems.push(format!(
+                            "{}: not described in lab.yaml: add `{dir}: what it does` under step `{id}`'s `{}`",
+                            files.display_path(&format!("{folder}/{id}/{dir}")),
+                            if folder == "wrong" { "wrong" } else { "alternatives" }
+                        ));
+                    }
+                }
+            }
             let mut checks: Vec<Check> = Vec::new();
             for raw in step.checks {
                 match parse_check(raw.value, &files) {
@@ -225,10 +261,15 @@ impl Lab {
                 needs: step.needs.into_iter().map(|n| n.value).collect(),
                 hints: step.hints,
                 checks,
+                wrong: step.wrong,
+                alternatives: step.alternatives,
             });
         }
         // Every overlay file must land inside the project once its name is rendered.
-        let overlays = std::iter::once("starter".to_string()).chain(steps.iter().map(|s| format!("solution/{}", s.id)));
+        let overlays = std::iter::once("starter".to_string())
+            .chain(steps.iter().map(|s| format!("solution/{}", s.id)))
+            .chain(steps.iter().flat_map(|s| s.wrong.keys().map(move |n| format!("wrong/{}/{n}", s.id))))
+            .chain(steps.iter().flat_map(|s| s.alternatives.keys().map(move |n| format!("alternative/{}/{n}", s.id))));
         for overlay in overlays {
             for rel in files.under(&overlay).keys() {
                 if let Err(why) = overlay_path(rel, &sample) {

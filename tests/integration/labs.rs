@@ -836,176 +836,57 @@ fn k8s_checks_pass_and_fail_for_the_right_reasons() {
     assert!(offline.len() == 2 && offline.iter().all(|r| r.1), "manifest checks need no cluster: {results:?}");
 }
 
-/// The `kubernetes` lab's manifest checks, on plausible mistakes (each must fail its step, for
-/// the reason it has) and on correct manifests written another way (each must pass). No cluster
-/// is needed: the `k8s` checks beside them fail with "no kubeconfig" and are not looked at.
+/// The `kubernetes` lab's mistakes (`wrong/` overlays) each fail their step for their own reason,
+/// and its other correct solutions (`alternative/`) pass, as `lab selftest` proves them. No
+/// cluster is needed: the manifest checks catch every one.
 #[test]
 fn the_kubernetes_lab_refuses_plausible_mistakes_and_accepts_other_correct_manifests() {
-    let catalog = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs");
-    let root = tempfile::tempdir().unwrap();
-    let dir = root.path().join("kubernetes");
-    let started = labforge(&catalog, root.path(), &["lab", "start", "kubernetes", "--dir", "kubernetes"]);
-    assert!(started.status.success(), "{}", text(&started));
-    let solve = labforge(&catalog, &dir, &["lab", "solve", "--step", "rolling-update", "--force"]);
-    assert!(solve.status.success(), "{}", text(&solve));
-    let solved = std::fs::read_to_string(dir.join("k8s/deployment.yaml")).unwrap();
-    let config = std::fs::read_to_string(dir.join("k8s/configmap.yaml")).unwrap();
-    let kustomization = std::fs::read_to_string(dir.join("k8s/kustomization.yaml")).unwrap();
-    // The manifest check of each step, by step id.
-    let verdicts = || -> Vec<(String, bool, String)> {
-        let out = command(&catalog, &dir, &["check", "--all", "--json"])
-            .env("KUBECONFIG", dir.join("none"))
-            .output()
-            .unwrap();
-        let doc: serde_json::Value =
-            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
-        doc["steps"]
+    let scratch = tempfile::tempdir().unwrap();
+    let out = Command::new(labforge_bin())
+        .args(["lab", "selftest", "kubernetes", "--json"])
+        .current_dir(scratch.path())
+        .env_remove("LABFORGE_LABS")
+        .env("KUBECONFIG", scratch.path().join("none"))
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    let lab = &doc["labs"][0];
+    assert!(out.status.success() && lab["passed"] == true, "{lab:#}");
+    let proven = |overlay: &str| {
+        lab["proven"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| {
-                let c =
-                    s["checks"].as_array().unwrap().iter().find(|c| c["kind"] == "manifest").expect("a manifest check");
-                (
-                    s["id"].as_str().unwrap().to_string(),
-                    c["passed"] == true,
-                    c["reason"].as_str().unwrap_or("").to_string(),
-                )
-            })
-            .collect()
+            .find(|p| p["overlay"] == overlay)
+            .unwrap_or_else(|| panic!("{overlay}: {lab:#}"))
+            .clone()
     };
-    let replace = |text: &str, from: &str, to: &str| {
-        assert!(text.contains(from), "the solution holds {from:?}");
-        text.replacen(from, to, 1)
-    };
-    let write = |deployment: &str, configmap: &str, kustomization: &str| {
-        std::fs::write(dir.join("k8s/deployment.yaml"), deployment).unwrap();
-        std::fs::write(dir.join("k8s/configmap.yaml"), configmap).unwrap();
-        std::fs::write(dir.join("k8s/kustomization.yaml"), kustomization).unwrap();
-    };
-    write(&solved, &config, &kustomization);
-    assert!(verdicts().iter().all(|v| v.1), "the solution passes every manifest check: {:?}", verdicts());
-
-    let probe = "              path: /health\n              port: http\n";
-    let ready = "              path: /ready\n              port: http\n";
-    let env_from = "          envFrom:\n            - configMapRef:\n                name: lab-kubernetes-config\n            - secretRef:\n                name: lab-kubernetes-secrets\n";
-    let mistakes: Vec<(&str, String, String, String, &str, &str)> = vec![
+    for (overlay, reason) in [
+        ("liveness-asks-the-database", "app's livenessProbe asks /ready, not /health"),
+        ("probe-on-a-closed-port", "app's readinessProbe asks port 80, which the container does not expose"),
+        ("request-above-limit", "app's requests.memory 1Gi is more than its limit 512Mi"),
+        ("limits-only", "app lacks requests.cpu, requests.memory"),
+        ("url-in-the-configmap", "app gets DATABASE_URL from ConfigMap selftest-kubernetes-config, not from a Secret"),
+        ("credential-in-the-manifest", "app gets DATABASE_URL from a value written in the manifest, not from a Secret"),
+        ("configmap-not-listed", "configmap.yaml"),
+        ("two-replicas", "at $.spec.replicas: expected 3, got 2"),
+        ("one-pod-may-stop", "maxUnavailable lets 1 of 3 pods stop before their replacements are ready"),
         (
-            "a liveness probe that asks the database restarts every pod in a database outage",
-            replace(&solved, probe, "              path: /ready\n              port: http\n"),
-            config.clone(),
-            kustomization.clone(),
-            "probes",
-            "app's livenessProbe asks /ready, not /health",
-        ),
-        (
-            "a readiness probe on a port the container does not expose",
-            replace(&solved, ready, "              path: /ready\n              port: 80\n"),
-            config.clone(),
-            kustomization.clone(),
-            "probes",
-            "app's readinessProbe asks port 80, which the container does not expose",
-        ),
-        (
-            "a memory request above its limit",
-            replace(
-                &solved,
-                "              memory: 128Mi\n            limits:\n              cpu: \"1\"",
-                "              memory: 1Gi\n            limits:\n              cpu: \"1\"",
-            ),
-            config.clone(),
-            kustomization.clone(),
-            "resources",
-            "app's requests.memory 1Gi is more than its limit 512Mi",
-        ),
-        (
-            "the database URL copied into the ConfigMap, which comes last and wins",
-            replace(
-                &solved,
-                env_from,
-                "          envFrom:\n            - secretRef:\n                name: lab-kubernetes-secrets\n            - configMapRef:\n                name: lab-kubernetes-config\n",
-            ),
-            format!("{config}  DATABASE_URL: postgresql://u:p@lab-kubernetes-postgres:5432/x\n"),
-            kustomization.clone(),
-            "config",
-            "app gets DATABASE_URL from ConfigMap lab-kubernetes-config, not from a Secret",
-        ),
-        (
-            "the credential written in the manifest",
-            replace(
-                &solved,
-                "            - name: RUN_MIGRATIONS\n              value: \"0\"\n",
-                "            - name: RUN_MIGRATIONS\n              value: \"0\"\n            - name: DATABASE_URL\n              value: postgresql://u:p@db:5432/x\n",
-            ),
-            config.clone(),
-            kustomization.clone(),
-            "config",
-            "app gets DATABASE_URL from a value written in the manifest, not from a Secret",
-        ),
-        (
-            "a ConfigMap the kustomization does not list",
-            solved.clone(),
-            config.clone(),
-            replace(&kustomization, "  - configmap.yaml\n", ""),
-            "config",
-            "configmap.yaml",
-        ),
-        (
-            "one pod of three may stop before its replacement is ready",
-            replace(&solved, "maxUnavailable: 0", "maxUnavailable: 1"),
-            config.clone(),
-            kustomization.clone(),
-            "rolling-update",
-            "maxUnavailable lets 1 of 3 pods stop before their replacements are ready",
-        ),
-        (
-            "a preStop wait longer than the grace period",
-            replace(&solved, "seconds: 5", "seconds: 45"),
-            config.clone(),
-            kustomization.clone(),
-            "rolling-update",
+            "prestop-longer-than-the-grace-period",
             "app's preStop wait of 45s does not end before terminationGracePeriodSeconds (30s)",
         ),
-        (
-            "Recreate",
-            replace(
-                &solved,
-                "    type: RollingUpdate\n    rollingUpdate:\n      # No pod stops before its replacement is ready; one extra pod at a time.\n      maxUnavailable: 0\n      maxSurge: 1\n",
-                "    type: Recreate\n",
-            ),
-            config.clone(),
-            kustomization.clone(),
-            "rolling-update",
-            "strategy Recreate stops every old pod before a new one is ready",
-        ),
-    ];
-    for (mistake, deployment, configmap, kustomization_text, step, reason) in &mistakes {
-        write(deployment, configmap, kustomization_text);
-        let verdicts = verdicts();
-        let (_, passed, said) = verdicts.iter().find(|v| v.0 == *step).unwrap();
-        assert!(!passed, "{mistake}: step {step} passes: {verdicts:?}");
-        assert!(said.contains(reason), "{mistake}: {said}");
+        ("recreate", "strategy Recreate stops every old pod before a new one is ready"),
+    ] {
+        let p = proven(overlay);
+        assert_eq!(p["kind"], "wrong");
+        assert!(
+            p["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains(reason)),
+            "{overlay}: {p:#}"
+        );
     }
-
-    // Correct, written another way: a numbered port, one variable at a time, an `exec` sleep and
-    // Kubernetes' default strategy (25 % of 3 pods rounds down to none unavailable).
-    let one_by_one = "          env:\n            - name: RUN_MIGRATIONS\n              value: \"0\"\n            - name: APP_ENV\n              valueFrom: {configMapKeyRef: {name: lab-kubernetes-config, key: APP_ENV}}\n            - name: LOG_LEVEL\n              valueFrom: {configMapKeyRef: {name: lab-kubernetes-config, key: LOG_LEVEL}}\n            - name: DATABASE_URL\n              valueFrom: {secretKeyRef: {name: lab-kubernetes-secrets, key: DATABASE_URL}}\n";
-    let mut other = replace(&solved, ready, "              path: /ready\n              port: 8000\n");
-    other = replace(&other, "          env:\n            - name: RUN_MIGRATIONS\n              value: \"0\"\n", "");
-    other = replace(&other, env_from, one_by_one);
-    other = replace(
-        &other,
-        "              sleep:\n                seconds: 5\n",
-        "              exec:\n                command: [sh, -c, \"sleep 5\"]\n",
-    );
-    other = replace(
-        &other,
-        "  strategy:\n    type: RollingUpdate\n    rollingUpdate:\n      # No pod stops before its replacement is ready; one extra pod at a time.\n      maxUnavailable: 0\n      maxSurge: 1\n",
-        "",
-    );
-    write(&other, &config, &kustomization);
-    let verdicts = verdicts();
-    assert!(verdicts.iter().all(|v| v.1), "another correct manifest passes: {verdicts:?}");
+    for overlay in ["numbered-port", "other-units", "one-variable-at-a-time", "exec-sleep-and-the-default-strategy"] {
+        assert_eq!(proven(overlay)["kind"], "alternative");
+    }
 }
 
 /// `labforge check --cluster`: the `http`, `postgres`, `container` and `command` checks run
@@ -1082,4 +963,50 @@ fn the_same_checks_run_against_the_deployment_on_a_cluster() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("deploy it with `labforge deploy`") && stderr.trim().lines().count() == 1, "{stderr}");
+}
+
+/// `wrong/` and `alternative/` overlays: `lab validate` requires each to be described and to
+/// exist; `lab selftest` fails a lab whose mistake no check catches, or whose other correct
+/// solution a check refuses, and names them.
+#[test]
+fn selftest_proves_each_mistake_caught_and_each_other_solution_accepted() {
+    let labs = Labs::new();
+    let lab = |wrong: &str, alternatives: &str| {
+        labs.file(
+            "overlays",
+            "lab.yaml",
+            &format!(
+                "id: overlays\ntitle: Overlays\nsummary: Mistakes and alternatives.\ntopics: [testing]\ndifficulty: beginner\ntemplate: {{framework: fastapi, db: none, auth: none}}\nstack: false\nsteps:\n  - id: only\n    title: Only\n    instructions: steps/only.md\n    checks:\n      - {{name: says hello, kind: file, path: GREETING.txt, regex: '^(hello|hi)\\b'}}\n    wrong:\n{wrong}    alternatives:\n{alternatives}"
+            ),
+        );
+    };
+    labs.file("overlays", "steps/only.md", "# Only\n");
+    labs.file("overlays", "starter/GREETING.txt", "bye\n");
+    labs.file("overlays", "solution/only/GREETING.txt", "hello there\n");
+    labs.file("overlays", "wrong/only/shouts/GREETING.txt", "HELLO\n");
+    labs.file("overlays", "wrong/only/silent/GREETING.txt", "hello-ish\n");
+    labs.file("overlays", "alternative/only/informal/GREETING.txt", "hi there\n");
+    labs.file("overlays", "alternative/only/polite/GREETING.txt", "good morning\n");
+    let selftest = || labforge(labs.path(), labs.path(), &["lab", "selftest", "overlays", "--json"]);
+
+    // Undescribed and missing overlays are refused with their place.
+    lab("      shouts: upper case\n", "      informal: hi\n      missing: nowhere\n");
+    let out = labforge(labs.path(), labs.path(), &["lab", "validate", &labs.path().join("overlays").display().to_string()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("wrong/only/silent: not described in lab.yaml"), "{said}");
+    assert!(said.contains("alternative/only/polite: not described in lab.yaml"), "{said}");
+    assert!(said.contains("alternative `missing` has no overlay: add alternative/only/missing/"), "{said}");
+
+    // `silent` ("hello-ish") passes the check: a mistake nobody catches; `polite` is refused.
+    lab("      shouts: upper case\n      silent: a greeting with a suffix\n", "      informal: hi\n      polite: good morning\n");
+    let out = selftest();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems: Vec<&str> = doc["labs"][0]["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(problems.iter().any(|p| p.contains("the mistake `silent` (a greeting with a suffix) passes every check")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("the other correct solution `polite` (good morning) fails `says hello`")), "{problems:?}");
+    let proven = doc["labs"][0]["proven"].as_array().unwrap();
+    assert!(proven.iter().any(|p| p["overlay"] == "shouts" && p["by"][0] == "says hello"), "{proven:?}");
+    assert!(proven.iter().any(|p| p["overlay"] == "informal" && p["kind"] == "alternative"), "{proven:?}");
 }
