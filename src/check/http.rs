@@ -327,27 +327,70 @@ pub async fn http(ws: &Workspace, c: &HttpCheck, deadline: Instant) -> Result<()
 
 pub async fn ratelimit(ws: &Workspace, c: &RatelimitCheck) -> Result<(), Failure> {
     let session = Session::open(ws, None).await?;
+    let what = format!("{} {}", c.request.method, c.request.path);
     let mut statuses = Vec::new();
     for _ in 0..c.requests {
         let answer = session.send(&c.request).await?;
         if answer.status == 429 {
-            return match answer.headers.get("retry-after").and_then(|v| v.to_str().ok()) {
-                Some(v) if v.trim().parse::<f64>().is_ok() || !v.trim().is_empty() => Ok(()),
-                _ => Err(Failure::mismatch(
-                    &format!("{} {}", c.request.method, c.request.path),
-                    "429 with a Retry-After header",
-                    "429 without Retry-After",
-                )),
-            };
+            let retry_after = answer.headers.get("retry-after").and_then(|v| v.to_str().ok());
+            return judge_ratelimit(&what, &statuses, retry_after, c.window, jiff::Timestamp::now());
         }
         statuses.push(answer.status);
     }
-    let summary = summarize(&statuses);
     Err(Failure::mismatch(
-        &format!("{} {} × {}", c.request.method, c.request.path, c.requests),
+        &format!("{what} × {}", c.requests),
         "a 429 with Retry-After",
-        format!("statuses {summary}"),
+        format!("statuses {}", summarize(&statuses)),
     ))
+}
+
+/// The verdict on a limit that answered 429 after the answers `before`: each of those is 2xx (a
+/// failing route is not a limit), and `Retry-After` says when to come back — delta-seconds or an
+/// HTTP date (RFC 9110 §10.2.3), in the future, and no later than the `window` when one is known.
+pub fn judge_ratelimit(
+    what: &str,
+    before: &[u16],
+    retry_after: Option<&str>,
+    window: Option<u64>,
+    now: jiff::Timestamp,
+) -> Result<(), Failure> {
+    if let Some(bad) = before.iter().find(|s| !(200..300).contains(*s)) {
+        return Err(Failure::mismatch(
+            what,
+            "2xx answers until the limit",
+            format!("{bad} before the 429 (statuses {})", summarize(before)),
+        ));
+    }
+    let Some(value) = retry_after.map(str::trim) else {
+        return Err(Failure::mismatch(what, "429 with a Retry-After header", "429 without Retry-After"));
+    };
+    let seconds = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        value.parse::<i64>().unwrap_or(i64::MAX)
+    } else {
+        match jiff::fmt::rfc2822::parse(value) {
+            Ok(date) => date.timestamp().as_second() - now.as_second(),
+            Err(_) => {
+                return Err(Failure::mismatch(
+                    what,
+                    "Retry-After as seconds (`30`) or an HTTP date",
+                    format!("Retry-After: {value}"),
+                ));
+            }
+        }
+    };
+    if seconds <= 0 {
+        return Err(Failure::mismatch(what, "a Retry-After in the future", format!("Retry-After: {value}")));
+    }
+    if let Some(window) = window
+        && seconds > window as i64
+    {
+        return Err(Failure::mismatch(
+            what,
+            format!("a Retry-After of at most the {window} s window"),
+            format!("Retry-After: {value} ({seconds} s)"),
+        ));
+    }
+    Ok(())
 }
 
 /// `[200×5, 500]`.
@@ -412,6 +455,61 @@ pub async fn graphql(ws: &Workspace, c: &GraphqlCheck) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod ratelimit_tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_judged_on_both_sides() {
+        let now: jiff::Timestamp = "2026-11-30T12:00:00Z".parse().unwrap();
+        let judge = |before: &[u16], retry: Option<&str>, window: Option<u64>| {
+            judge_ratelimit("GET /items", before, retry, window, now).map_err(|f| f.reason)
+        };
+        let ok = [200, 200, 201];
+        assert_eq!(judge(&ok, Some("30"), Some(60)), Ok(()));
+        assert_eq!(judge(&ok, Some(" 60 "), Some(60)), Ok(()), "the whole window");
+        assert_eq!(judge(&ok, Some("Mon, 30 Nov 2026 12:00:45 GMT"), Some(60)), Ok(()), "an HTTP date");
+        assert_eq!(judge(&[], Some("1"), None), Ok(()), "limited at once");
+        let cases = [
+            (
+                &[200, 500, 200][..],
+                Some("30"),
+                Some(60),
+                "GET /items: expected 2xx answers until the limit, got 500 before the 429 (statuses [200, 500, 200])",
+            ),
+            (&ok[..], None, None, "GET /items: expected 429 with a Retry-After header, got 429 without Retry-After"),
+            (
+                &ok[..],
+                Some("soon"),
+                None,
+                "GET /items: expected Retry-After as seconds (`30`) or an HTTP date, got Retry-After: soon",
+            ),
+            (
+                &ok[..],
+                Some("-1"),
+                None,
+                "GET /items: expected Retry-After as seconds (`30`) or an HTTP date, got Retry-After: -1",
+            ),
+            (&ok[..], Some("0"), None, "GET /items: expected a Retry-After in the future, got Retry-After: 0"),
+            (
+                &ok[..],
+                Some("3600"),
+                Some(60),
+                "GET /items: expected a Retry-After of at most the 60 s window, got Retry-After: 3600 (3600 s)",
+            ),
+            (
+                &ok[..],
+                Some("Mon, 30 Nov 2026 11:59:00 GMT"),
+                None,
+                "GET /items: expected a Retry-After in the future, got Retry-After: Mon, 30 Nov 2026 11:59:00 GMT",
+            ),
+        ];
+        for (before, retry, window, reason) in cases {
+            assert_eq!(judge(before, retry, window), Err(reason.to_string()), "{retry:?}");
+        }
+    }
 }
 
 #[cfg(test)]

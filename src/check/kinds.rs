@@ -428,6 +428,8 @@ pub struct HttpExpect {
 pub struct RatelimitCheck {
     pub request: Request,
     pub requests: u32,
+    /// The limit's window in seconds (60 for `60/minute`): `Retry-After` may not ask for more.
+    pub window: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -494,6 +494,13 @@ fn the_whole_catalog_passes_its_selftest() {
     assert!(lab("kubernetes")["not_run"].as_str().unwrap().contains("no kubeconfig found"), "{:#}", lab("kubernetes"));
     assert!(lab("ci-cd")["not_run"].as_str().unwrap().contains("no --github-repo"), "{:#}", lab("ci-cd"));
     assert_eq!(lab("ci-cd")["skipped"].as_array().unwrap().len(), 2);
+    // The mistakes issue 11 found in rate-limiting are caught, for that reason.
+    for (overlay, said) in [("retry-after-soon", "Retry-After: soon"), ("retry-after-negative", "Retry-After: -1")] {
+        let proven =
+            lab("rate-limiting")["proven"].as_array().unwrap().iter().find(|p| p["overlay"] == overlay).cloned();
+        let proven = proven.unwrap_or_else(|| panic!("{overlay} is proven: {:#}", lab("rate-limiting")));
+        assert!(proven["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains(said)), "{proven:#}");
+    }
     let remote = ["kubernetes", "ci-cd"];
     assert!(
         doc["labs"]
@@ -991,7 +998,8 @@ fn selftest_proves_each_mistake_caught_and_each_other_solution_accepted() {
 
     // Undescribed and missing overlays are refused with their place.
     lab("      shouts: upper case\n", "      informal: hi\n      missing: nowhere\n");
-    let out = labforge(labs.path(), labs.path(), &["lab", "validate", &labs.path().join("overlays").display().to_string()]);
+    let out =
+        labforge(labs.path(), labs.path(), &["lab", "validate", &labs.path().join("overlays").display().to_string()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let said = text(&out);
     assert!(said.contains("wrong/only/silent: not described in lab.yaml"), "{said}");
@@ -999,13 +1007,23 @@ fn selftest_proves_each_mistake_caught_and_each_other_solution_accepted() {
     assert!(said.contains("alternative `missing` has no overlay: add alternative/only/missing/"), "{said}");
 
     // `silent` ("hello-ish") passes the check: a mistake nobody catches; `polite` is refused.
-    lab("      shouts: upper case\n      silent: a greeting with a suffix\n", "      informal: hi\n      polite: good morning\n");
+    lab(
+        "      shouts: upper case\n      silent: a greeting with a suffix\n",
+        "      informal: hi\n      polite: good morning\n",
+    );
     let out = selftest();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let problems: Vec<&str> = doc["labs"][0]["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
-    assert!(problems.iter().any(|p| p.contains("the mistake `silent` (a greeting with a suffix) passes every check")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("the other correct solution `polite` (good morning) fails `says hello`")), "{problems:?}");
+    let problems: Vec<&str> =
+        doc["labs"][0]["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    assert!(
+        problems.iter().any(|p| p.contains("the mistake `silent` (a greeting with a suffix) passes every check")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("the other correct solution `polite` (good morning) fails `says hello`")),
+        "{problems:?}"
+    );
     let proven = doc["labs"][0]["proven"].as_array().unwrap();
     assert!(proven.iter().any(|p| p["overlay"] == "shouts" && p["by"][0] == "says hello"), "{proven:?}");
     assert!(proven.iter().any(|p| p["overlay"] == "informal" && p["kind"] == "alternative"), "{proven:?}");
