@@ -306,20 +306,41 @@ pub async fn http(ws: &Workspace, c: &HttpCheck, deadline: Instant) -> Result<()
             super::infra::restart(ws, service, deadline).await?;
         }
         let answer = session.send(r).await?;
-        let what = format!("{} {}", r.method.to_uppercase(), session.fill(&r.path)?);
-        expect(&what, &answer, &r.expect)?;
-        if !r.save.is_empty() {
-            let doc = answer.json().ok_or_else(|| {
-                Failure::mismatch(&what, "a JSON body to read values from", snippet(&answer.body, 120))
-            })?;
-            for (name, path) in &r.save {
-                let path = JsonPath::parse(path).map_err(Failure::new)?;
-                let value = path.find(&doc).ok_or_else(|| {
-                    Failure::mismatch(&what, format!("a value at {}", path.as_str()), "no such field")
-                })?;
-                let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
-                session.saved.insert(name.clone(), text);
-            }
+        let path = session.fill(&r.path)?;
+        let what = format!("{} {path}", r.method.to_uppercase());
+        // Expected values may name what earlier requests saved (`$.id: "{id}"`).
+        let mut expected = r.expect.clone();
+        for value in expected.json.values_mut() {
+            *value = session.fill_value(value)?;
+        }
+        expect(&what, &answer, &expected)?;
+        for (name, source) in &r.save {
+            let text = match source.strip_prefix(crate::check::kinds::HEADER_PREFIX) {
+                Some(header) => {
+                    let value = answer
+                        .headers
+                        .get(header.trim())
+                        .and_then(|v| v.to_str().ok())
+                        .ok_or_else(|| Failure::mismatch(&what, format!("a {} header", header.trim()), "none"))?;
+                    match header.trim().eq_ignore_ascii_case("location")
+                        || header.trim().eq_ignore_ascii_case("content-location")
+                    {
+                        true => followed(&session.base, &path, value),
+                        false => value.to_string(),
+                    }
+                }
+                None => {
+                    let doc = answer.json().ok_or_else(|| {
+                        Failure::mismatch(&what, "a JSON body to read values from", snippet(&answer.body, 120))
+                    })?;
+                    let at = JsonPath::parse(source).map_err(Failure::new)?;
+                    let value = at.find(&doc).ok_or_else(|| {
+                        Failure::mismatch(&what, format!("a value at {}", at.as_str()), "no such field")
+                    })?;
+                    value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string())
+                }
+            };
+            session.saved.insert(name.clone(), text);
         }
     }
     Ok(())
@@ -393,6 +414,21 @@ pub fn judge_ratelimit(
     Ok(())
 }
 
+/// Where a client goes when an answer to `path` (on `base`) says `Location: reference`: the
+/// reference resolved against the request's URL (RFC 3986 §5), as a path on `base` when it is on
+/// the same origin, else the whole URL.
+fn followed(base: &str, path: &str, reference: &str) -> String {
+    let Ok(request) = reqwest::Url::parse(&format!("{base}{path}")) else { return reference.to_string() };
+    match request.join(reference.trim()) {
+        Ok(url) if url.origin() == request.origin() => match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_string(),
+        },
+        Ok(url) => url.to_string(),
+        Err(_) => reference.to_string(),
+    }
+}
+
 /// `[200×5, 500]`.
 fn summarize(statuses: &[u16]) -> String {
     let mut runs: Vec<(u16, usize)> = Vec::new();
@@ -460,6 +496,16 @@ pub async fn graphql(ws: &Workspace, c: &GraphqlCheck) -> Result<(), Failure> {
 #[cfg(test)]
 mod ratelimit_tests {
     use super::*;
+
+    #[test]
+    fn a_location_is_followed_as_a_client_follows_it() {
+        let base = "http://127.0.0.1:8000";
+        assert_eq!(followed(base, "/items", "/items/2"), "/items/2");
+        assert_eq!(followed(base, "/items", "items/2"), "/items/2", "relative to /items, a sibling");
+        assert_eq!(followed(base, "/items/", "2"), "/items/2");
+        assert_eq!(followed(base, "/items", "http://127.0.0.1:8000/items/2?x=1"), "/items/2?x=1");
+        assert_eq!(followed(base, "/items", "https://elsewhere.example/items/2"), "https://elsewhere.example/items/2");
+    }
 
     #[test]
     fn the_limit_is_judged_on_both_sides() {

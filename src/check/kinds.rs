@@ -392,6 +392,9 @@ pub struct Request {
     /// A token labforge signs itself with the project's JWT_SECRET (HS256), e.g. an expired one.
     pub jwt: Option<Jwt>,
     #[serde(default)]
+    /// Name → what to keep from the answer for later requests (`{name}`): a JSON path of the
+    /// body (`$.id`), or `header:NAME`. A `Location` is kept resolved against the request's URL,
+    /// as the path a client follows (`items/2` after `POST /items` is `/items/2`).
     pub save: BTreeMap<String, String>,
     /// A service to restart before this request is sent; the request waits until the service
     /// answers again (e.g. to show that data survives a restart of the app).
@@ -523,6 +526,9 @@ fn graphql_path() -> String {
 fn hour() -> i64 {
     3600
 }
+
+/// What marks a `save` of a response header.
+pub const HEADER_PREFIX: &str = "header:";
 
 impl CheckKind {
     pub const NAMES: [&'static str; 14] = [
@@ -769,7 +775,10 @@ fn validate_request(
     }
     paths(&mut r.expect.json.keys())?;
     paths(&mut r.expect.json_absent.iter())?;
-    paths(&mut r.save.values())?;
+    paths(&mut r.save.values().filter(|v| !v.starts_with(HEADER_PREFIX)))?;
+    if let Some(bad) = r.save.values().find(|v| v.strip_prefix(HEADER_PREFIX).is_some_and(|h| h.trim().is_empty())) {
+        return Err(format!("`save: {bad}` must name a header, e.g. `header:location`"));
+    }
     if [r.json.is_some(), r.form.is_some(), r.body.is_some()].iter().filter(|b| **b).count() > 1 {
         return Err("a request takes one of `json`, `form` or `body`".into());
     }

@@ -494,11 +494,14 @@ fn the_whole_catalog_passes_its_selftest() {
     assert!(lab("kubernetes")["not_run"].as_str().unwrap().contains("no kubeconfig found"), "{:#}", lab("kubernetes"));
     assert!(lab("ci-cd")["not_run"].as_str().unwrap().contains("no --github-repo"), "{:#}", lab("ci-cd"));
     assert_eq!(lab("ci-cd")["skipped"].as_array().unwrap().len(), 2);
-    // The mistakes issue 11 found in rate-limiting are caught, for that reason.
-    for (overlay, said) in [("retry-after-soon", "Retry-After: soon"), ("retry-after-negative", "Retry-After: -1")] {
-        let proven =
-            lab("rate-limiting")["proven"].as_array().unwrap().iter().find(|p| p["overlay"] == overlay).cloned();
-        let proven = proven.unwrap_or_else(|| panic!("{overlay} is proven: {:#}", lab("rate-limiting")));
+    // The mistakes issue 11 found in rate-limiting and http-rest are caught, for that reason.
+    for (id, overlay, said) in [
+        ("rate-limiting", "retry-after-soon", "Retry-After: soon"),
+        ("rate-limiting", "retry-after-negative", "Retry-After: -1"),
+        ("http-rest", "location-always-the-first-item", "GET /items/1"),
+    ] {
+        let proven = lab(id)["proven"].as_array().unwrap().iter().find(|p| p["overlay"] == overlay).cloned();
+        let proven = proven.unwrap_or_else(|| panic!("{overlay} is proven: {:#}", lab(id)));
         assert!(proven["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains(said)), "{proven:#}");
     }
     let remote = ["kubernetes", "ci-cd"];
