@@ -582,6 +582,85 @@ mod tests {
         );
     }
 
+    fn answer(status: u16, headers: &[(&str, &str)], body: &str) -> Answer {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        Answer { status, headers: map, body: body.to_string() }
+    }
+
+    /// Each expectation of an `http` request on both sides: one answer that meets it, and for
+    /// every way to miss it, the reason that names what was expected and what came.
+    #[test]
+    fn each_expectation_passes_when_met_and_fails_with_its_own_reason() {
+        let good = answer(
+            201,
+            &[("location", "/items/7"), ("content-type", "application/json")],
+            r#"{"id": 7, "name": "kettle", "tags": ["a"]}"#,
+        );
+        let expect: HttpExpect = serde_json::from_value(serde_json::json!({
+            "status": 201,
+            "headers": {"Location": "^/items/\\d+$"},
+            "json": {"$.id": 7, "$.name": "kettle", "$.tags[0]": "a"},
+            "json_absent": ["$.password_hash"],
+            "body_contains": "kettle",
+        }))
+        .unwrap();
+        assert_eq!(super::expect("POST /items", &good, &expect), Ok(()));
+        let fails = |a: Answer, e: serde_json::Value| {
+            let e: HttpExpect = serde_json::from_value(e).unwrap();
+            super::expect("POST /items", &a, &e).unwrap_err().reason
+        };
+        let json = |body: &str| answer(200, &[], body);
+        let cases = [
+            (
+                answer(200, &[], "ok"),
+                serde_json::json!({"status": 201}),
+                "POST /items: expected status 201, got status 200 ok",
+            ),
+            (
+                answer(201, &[], "{}"),
+                serde_json::json!({"headers": {"location": "^/items/"}}),
+                "POST /items: expected header location matching /^/items//, got no location header",
+            ),
+            (
+                answer(201, &[("location", "/things/1")], "{}"),
+                serde_json::json!({"headers": {"location": "^/items/"}}),
+                "POST /items: expected header location matching /^/items//, got location: /things/1",
+            ),
+            (
+                json(r#"{"name": "teapot"}"#),
+                serde_json::json!({"json": {"$.name": "kettle"}}),
+                "POST /items: expected $.name = \"kettle\", got \"teapot\"",
+            ),
+            (
+                json(r#"{"id": 7}"#),
+                serde_json::json!({"json": {"$.name": "kettle"}}),
+                "POST /items: expected $.name = \"kettle\", got no such field",
+            ),
+            (
+                json("not json"),
+                serde_json::json!({"json": {"$.name": "kettle"}}),
+                "POST /items: expected a JSON body, got \"not json\"",
+            ),
+            (
+                json(r#"{"password_hash": "x"}"#),
+                serde_json::json!({"json_absent": ["$.password_hash"]}),
+                "POST /items: expected no $.password_hash, got $.password_hash = \"x\"",
+            ),
+            (
+                json(r#"{"name": "teapot"}"#),
+                serde_json::json!({"body_contains": "kettle"}),
+                "POST /items: expected a body containing \"kettle\"",
+            ),
+        ];
+        for (answer, expect, reason) in cases {
+            let said = fails(answer, expect.clone());
+            assert!(said.starts_with(reason), "{expect}: {said}");
+        }
+    }
+
     #[test]
     fn statuses_are_summarised_in_runs() {
         assert_eq!(summarize(&[200, 200, 200, 500, 200]), "[200×3, 500, 200]");

@@ -308,8 +308,13 @@ fn copy_hidden_tests(ws: &Workspace) -> Result<tempfile::TempDir, Failure> {
     Ok(dir)
 }
 
-/// A pytest check's verdict on its own test cases.
+/// A pytest check's verdict on its own test cases: at least one ran, none failed, not all were
+/// skipped (`pytestmark = pytest.mark.skip` on the file a check names must not pass a step),
+/// at least `min_passed` passed (skipped ones do not count), and the coverage is met.
 fn judge(c: &PytestCheck, shown: &str, mine: &[&Case], coverage_json: &Path) -> Result<(), Failure> {
+    if mine.is_empty() {
+        return Err(Failure::mismatch(&format!("pytest {shown}"), "tests that run", "none ran"));
+    }
     let failing: Vec<&Case> = mine.iter().copied().filter(|k| matches!(k.outcome, Outcome::Failed(_))).collect();
     if let Some(first) = failing.first() {
         let names = failing.iter().take(5).map(|k| k.name.as_str()).collect::<Vec<_>>().join(", ");
@@ -321,6 +326,17 @@ fn judge(c: &PytestCheck, shown: &str, mine: &[&Case], coverage_json: &Path) -> 
             &format!("pytest {shown}"),
             "every test to pass",
             format!("{} of {} failed: {names}{said}", failing.len(), mine.len()),
+        ));
+    }
+    let skipped: Vec<&Case> = mine.iter().copied().filter(|k| k.outcome == Outcome::Skipped).collect();
+    // Skipped cases never count as passed (`min_passed` counts passes); a check none of whose
+    // cases ran proves nothing.
+    if skipped.len() == mine.len() {
+        let names = skipped.iter().take(5).map(|k| k.name.as_str()).collect::<Vec<_>>().join(", ");
+        return Err(Failure::mismatch(
+            &format!("pytest {shown}"),
+            "every test to run and pass (a skipped test proves nothing)",
+            format!("{} of {} skipped: {names}", skipped.len(), mine.len()),
         ));
     }
     let passed = mine.iter().filter(|k| k.outcome == Outcome::Passed).count() as u32;
@@ -387,6 +403,53 @@ pub async fn lint(ws: &Workspace, c: &LintCheck) -> Result<(), Failure> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod judge_tests {
+    use super::*;
+
+    fn case(name: &str, outcome: Outcome) -> Case {
+        Case { file: "tests/test_items.py".into(), name: name.into(), outcome }
+    }
+
+    /// The pytest verdict on both sides, each failing case with its own reason.
+    #[test]
+    fn a_pytest_check_passes_only_on_tests_that_ran_and_passed() {
+        let check = |min: Option<u32>| PytestCheck { tests: vec![], hidden: vec![], min_passed: min, coverage: None };
+        let nowhere = Path::new("/nonexistent/coverage.json");
+        let judged = |min: Option<u32>, cases: Vec<Case>| {
+            let mine: Vec<&Case> = cases.iter().collect();
+            judge(&check(min), "tests/test_items.py", &mine, nowhere).map_err(|f| f.reason)
+        };
+        assert_eq!(judged(Some(2), vec![case("a", Outcome::Passed), case("b", Outcome::Passed)]), Ok(()));
+        let cases = [
+            (None, vec![], "pytest tests/test_items.py: expected tests that run, got none ran"),
+            (
+                None,
+                vec![case("a", Outcome::Passed), case("b", Outcome::Failed(Some("assert 500 == 201".into())))],
+                "pytest tests/test_items.py: expected every test to pass, got 1 of 2 failed: b; the first says: assert 500 == 201",
+            ),
+            (
+                None,
+                vec![case("a", Outcome::Skipped), case("b", Outcome::Skipped)],
+                "pytest tests/test_items.py: expected every test to run and pass (a skipped test proves nothing), got 2 of 2 skipped: a, b",
+            ),
+            (
+                Some(3),
+                vec![case("a", Outcome::Passed), case("b", Outcome::Passed)],
+                "pytest tests/test_items.py: expected at least 3 passing tests, got 2",
+            ),
+            (
+                Some(2),
+                vec![case("a", Outcome::Passed), case("b", Outcome::Skipped)],
+                "pytest tests/test_items.py: expected at least 2 passing tests, got 1",
+            ),
+        ];
+        for (min, cases, reason) in cases {
+            assert_eq!(judged(min, cases), Err(reason.to_string()));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -228,6 +228,7 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
       - {name: "pass: pytest on a folder", kind: pytest, tests: [tests], min_passed: 1}
       - {name: "fail: pytest import error", kind: pytest, hidden: [test_broken_import.py]}
       - {name: "fail: pytest missing file", kind: pytest, tests: [tests/test_nowhere.py]}
+      - {name: "fail: pytest skipped by the learner", kind: pytest, tests: [extra/test_skipped.py]}
       - {name: "pass: lint", kind: lint, paths: [src, tests]}
       - {name: "fail: lint", kind: lint, paths: [planted.py]}
 "#,
@@ -235,6 +236,12 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     labs.file("local", "tests/test_wrong.py", "def test_arithmetic():\n    assert 1 + 1 == 3\n");
     labs.file("local", "tests/test_broken_import.py", "import not_a_module\n\n\ndef test_never():\n    pass\n");
     labs.file("local", "starter/planted.py", "import os\nx=1\n");
+    // What issue 11 found: a learner's test file disabled wholesale keeps a step green.
+    labs.file(
+        "local",
+        "starter/extra/test_skipped.py",
+        "import pytest\n\npytestmark = pytest.mark.skip\n\n\ndef test_items() -> None:\n    assert False\n",
+    );
     let ws = Started::new(&labs, "local");
     let out = ws.run(&["check", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -254,6 +261,11 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
         reason("fail: pytest import error").contains("No module named 'not_a_module'"),
         "says why the module did not import: {}",
         reason("fail: pytest import error")
+    );
+    assert!(
+        reason("fail: pytest skipped by the learner").contains("got 1 of 1 skipped: test_items"),
+        "{}",
+        reason("fail: pytest skipped by the learner")
     );
     assert!(
         reason("fail: pytest missing file").contains("got no file or folder tests/test_nowhere.py"),
