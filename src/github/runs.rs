@@ -256,6 +256,8 @@ pub async fn watch(
     let mut ticks = tokio::time::interval(WATCH_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut first = true;
+    // What the run was last seen doing: said again only when it changes (a log, not a ticker).
+    let mut doing = String::new();
     loop {
         ticks.tick().await;
         let run = get(gh, repo, id).await?;
@@ -274,7 +276,8 @@ pub async fn watch(
                         step: Some(step.clone()),
                         conclusion: conclusion.clone().unwrap_or_default(),
                     });
-                } else if status == "in_progress" {
+                } else if status == "in_progress" && doing != key {
+                    doing = key;
                     report.emit(Event::RunProgress { line: format!("{} › {step}", job.name) });
                 }
             }

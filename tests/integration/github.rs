@@ -390,6 +390,11 @@ fn run_finds_its_own_run_and_watches_it_to_success() {
     let said = text(&out);
     assert!(said.contains(&format!("✓ CI #{} (workflow_dispatch on main) succeeded", ours.id)), "{said}");
     assert!(said.contains("✓ test › Test") && said.contains("✓ lint (success)"), "{said}");
+    assert_eq!(
+        said.matches("│ test › Install").count(),
+        1,
+        "what the run is doing is said once, not at every look: {said}"
+    );
     let noticed = finished.duration_since(ours.completes_at()).unwrap_or_default();
     eprintln!("verdict {:.1} s after the run completed (watch interval 3 s)", noticed.as_secs_f64());
     assert!(noticed < Duration::from_secs(5), "noticed {noticed:?} after completion");
