@@ -142,10 +142,7 @@ pub fn manifest(ws: &Workspace, c: &ManifestCheck) -> Result<(), Failure> {
 /// The keys of the ConfigMaps and Secrets `deploy` would apply: those of `k8s/`, and the Secret it
 /// makes from `.env` when `k8s/` lacks one the workloads use.
 fn manifest_keys(ws: &Workspace, documents: &[crate::k8s::manifest::Document]) -> Result<Keys, Failure> {
-    let env = match std::fs::read_to_string(ws.dir.join(".env")) {
-        Ok(text) => crate::stack::project::parse_dotenv(&text),
-        Err(_) => Default::default(),
-    };
+    let env = crate::stack::project::read_dotenv(&ws.dir);
     let name = ws.render("{{ project.name }}")?;
     let project = crate::k8s::manifest::Project { name: &name, env: &env, ..Default::default() };
     let objects = crate::k8s::manifest::prepare(documents, &project).map_err(|e| Failure::new(e.to_string()))?;

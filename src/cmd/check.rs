@@ -88,28 +88,20 @@ fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, ctx: &Context)
             let cluster = crate::k8s::cluster::connect(&target, ctx).await?;
             workspace = if args.cluster { workspace.deployed_on(cluster) } else { workspace.on_cluster(cluster) };
         }
-        if args.cluster && needs_stack {
-            let stack = workspace.stack().await.map_err(|f| StackError::Config(f.reason))?;
-            let stopped = stack.not_running();
-            if !stopped.is_empty() {
-                return Err(StackError::NotRunning(format!(
-                    "the project is not running on the cluster ({}): deploy it with `labforge deploy`",
-                    stopped.join(", ")
-                ))
-                .into());
+        if needs_stack && (args.cluster || lab.stack) {
+            // A daemon that does not answer, or services that are not running (on Docker or the
+            // cluster), is a setup problem (exit 2), not a failed step, and no attempt is counted.
+            if !args.cluster {
+                super::docker(ctx).await?;
             }
-        } else if lab.stack && needs_stack {
-            // A daemon that does not answer, or a stack that is not running, is a setup problem
-            // (exit 2), not a failed step, and no attempt is counted for it.
-            super::docker(ctx).await?;
             let stack = workspace.stack().await.map_err(|f| StackError::Config(f.reason))?;
             let stopped = stack.not_running();
             if !stopped.is_empty() {
-                return Err(StackError::NotRunning(format!(
-                    "the lab's stack is not running ({}): start it with `labforge up`",
-                    stopped.join(", ")
-                ))
-                .into());
+                let (what, fix) = match args.cluster {
+                    true => ("the project is not running on the cluster", "deploy it with `labforge deploy`"),
+                    false => ("the lab's stack is not running", "start it with `labforge up`"),
+                };
+                return Err(StackError::NotRunning(format!("{what} ({}): {fix}", stopped.join(", "))).into());
             }
         }
         let chosen: Vec<&[Check]> = steps.iter().map(|(_, step)| step.checks.as_slice()).collect();

@@ -70,10 +70,7 @@ pub fn secret_values(dir: &Path, flags: &[(String, PathBuf)]) -> Result<Vec<(Str
     })?;
     let spec =
         StackSpec::parse(&path.display().to_string(), &text).map_err(|problems| Error::Usage(problems.join("\n")))?;
-    let env = match std::fs::read_to_string(dir.join(".env")) {
-        Ok(text) => crate::stack::project::parse_dotenv(&text),
-        Err(_) => Default::default(),
-    };
+    let env = crate::stack::project::read_dotenv(dir);
     let mut names: Vec<String> = spec.ci.secrets.iter().map(|s| s.value.clone()).collect();
     for (name, _) in flags {
         if !names.contains(name) {

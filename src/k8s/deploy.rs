@@ -84,10 +84,7 @@ struct Source<'a> {
 impl Source<'_> {
     fn load<'a>(dir: &'a Path, ctx: &Context) -> Result<Source<'a>, Error> {
         let project = Project::load(dir, Mode::Prod, ctx)?;
-        let env = match std::fs::read_to_string(dir.join(".env")) {
-            Ok(text) => crate::stack::project::parse_dotenv(&text),
-            Err(_) => BTreeMap::new(),
-        };
+        let env = crate::stack::project::read_dotenv(dir);
         Ok(Source { project, dir, env })
     }
 

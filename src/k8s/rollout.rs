@@ -177,6 +177,29 @@ pub async fn look(client: &kube::Client, namespace: &str, workload: &Workload) -
     }
 }
 
+/// Replaces every pod of `workload`, as `kubectl rollout restart` does: a new value of the pod
+/// template's annotation [`ANNOTATION_RESTARTED`] (merge patch, field manager `labforge`).
+pub async fn restart(client: &kube::Client, namespace: &str, workload: &Workload) -> Result<(), Error> {
+    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {ANNOTATION_RESTARTED: now}}}}});
+    let params = kube::api::PatchParams { field_manager: Some(super::MANAGER.to_string()), ..Default::default() };
+    let patch = kube::api::Patch::Merge(&patch);
+    let patched = match workload.kind.as_str() {
+        "Deployment" => Api::<Deployment>::namespaced(client.clone(), namespace)
+            .patch(&workload.name, &params, &patch)
+            .await
+            .map(|_| ()),
+        _ => Api::<StatefulSet>::namespaced(client.clone(), namespace)
+            .patch(&workload.name, &params, &patch)
+            .await
+            .map(|_| ()),
+    };
+    patched.map_err(|e| api_error(&format!("restart {}", workload.id()), e))
+}
+
+/// The annotation of the pod template whose change restarts a workload's pods.
+pub const ANNOTATION_RESTARTED: &str = "io.labforge.restarted-at";
+
 /// A look at a workload given as JSON (a check's copy of it); `Err` for kinds without a rollout.
 pub fn look_at(kind: &str, object: &serde_json::Value) -> Result<Look, String> {
     fn parse<K: Rolls>(object: &serde_json::Value) -> Result<Look, String> {

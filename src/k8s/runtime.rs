@@ -18,16 +18,14 @@ use std::time::{Duration, Instant};
 use futures_util::{AsyncBufReadExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, AttachParams, LogParams, Patch, PatchParams};
+use kube::api::{Api, AttachParams, LogParams};
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
-use super::MANAGER;
 use super::cluster::Cluster;
 use super::rollout::{self, Workload};
-use super::traffic::ANNOTATION_RESTARTED;
 use crate::base::wait::Verdict;
 use crate::interrupt::Interrupt;
 use crate::report::Reporter;
@@ -270,22 +268,9 @@ impl Runtime for OnKubernetes {
 
     async fn restart(&self, project: &Project, service: &str, timeout: Duration) -> Result<Readiness, Error> {
         let (workload, _) = self.workload(project, service).await?.ok_or_else(|| not_deployed(service))?;
-        let now = k8s_openapi::jiff::Timestamp::now().to_string();
-        let patch =
-            serde_json::json!({"spec": {"template": {"metadata": {"annotations": {ANNOTATION_RESTARTED: now}}}}});
-        let params = PatchParams { field_manager: Some(MANAGER.to_string()), ..PatchParams::default() };
-        let client = self.cluster.client.clone();
-        let patched = match workload.kind.as_str() {
-            "Deployment" => Api::<Deployment>::namespaced(client, self.namespace())
-                .patch(&workload.name, &params, &Patch::Merge(&patch))
-                .await
-                .map(|_| ()),
-            _ => Api::<StatefulSet>::namespaced(client, self.namespace())
-                .patch(&workload.name, &params, &Patch::Merge(&patch))
-                .await
-                .map(|_| ()),
-        };
-        patched.map_err(|e| failed(&workload.name, e))?;
+        rollout::restart(&self.cluster.client, self.namespace(), &workload)
+            .await
+            .map_err(|e| Error::NotRunning(e.to_string()))?;
         let started = Instant::now();
         let mut ticks = tokio::time::interval(LOOK_EVERY);
         let mut last = String::new();
@@ -295,11 +280,7 @@ impl Runtime for OnKubernetes {
                 .await
                 .map_err(|e| Error::NotRunning(e.to_string()))?;
             match look.map(|l| l.verdict) {
-                Some(Verdict::Done(())) => {
-                    let at_ms =
-                        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-                    return Ok(Readiness::Ready { seconds: started.elapsed().as_secs_f64(), at_ms });
-                }
+                Some(Verdict::Done(())) => return Ok(crate::stack::ready::ready(started)),
                 Some(Verdict::Failed(why)) => {
                     return Ok(Readiness::Failed { reason: why, logs: Vec::new(), diagnosis: None });
                 }

@@ -5,18 +5,14 @@
 
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::apps::v1::Deployment;
-use kube::api::{Api, Patch, PatchParams};
 use serde::Serialize;
 
+use super::Error;
 use super::cluster::Cluster;
 use super::prove::{self, Answer};
 use super::rollout::{self, Workload};
-use super::{Error, MANAGER, api_error};
 use crate::base::wait::Verdict;
 
-/// The annotation of the pod template whose change starts the rollout.
-pub const ANNOTATION_RESTARTED: &str = "io.labforge.restarted-at";
 /// How often a request is sent.
 const REQUEST_EVERY: Duration = Duration::from_millis(100);
 /// How often the rollout is looked at.
@@ -49,19 +45,10 @@ pub async fn restart_under_traffic(
     deadline: Duration,
 ) -> Result<Traffic, Error> {
     let client = &cluster.client;
-    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    // Any new value changes the pod template, so the Deployment replaces every pod.
-    let now = k8s_openapi::jiff::Timestamp::now().to_string();
-    let patch = serde_json::json!({
-        "spec": {"template": {"metadata": {"annotations": {ANNOTATION_RESTARTED: now}}}}
-    });
-    let params = PatchParams { field_manager: Some(MANAGER.to_string()), ..PatchParams::default() };
-    api.patch(deployment, &params, &Patch::Merge(&patch))
-        .await
-        .map_err(|e| api_error(&format!("restart Deployment/{deployment}"), e))?;
+    let workload = Workload { kind: "Deployment".into(), name: deployment.into() };
+    rollout::restart(client, namespace, &workload).await?;
 
     let started = Instant::now();
-    let workload = Workload { kind: "Deployment".into(), name: deployment.into() };
     let mut traffic = Traffic { sent: 0, failed: 0, first_failure: None, completed: false, seconds: 0.0 };
     let mut completed_at: Option<Instant> = None;
     let mut last_look = None::<Instant>;

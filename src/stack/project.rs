@@ -118,10 +118,7 @@ impl Project {
         })?;
         let shown = path.display().to_string();
         let spec = StackSpec::parse(&shown, &text).map_err(Error::Spec)?;
-        let dotenv = match std::fs::read_to_string(dir.join(".env")) {
-            Ok(text) => parse_dotenv(&text),
-            Err(_) => BTreeMap::new(),
-        };
+        let dotenv = read_dotenv(dir);
         resolve(&spec, &shown, dir, mode, ctx.user_config()?, ctx.env(), &dotenv)
     }
 
@@ -390,6 +387,11 @@ pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Resul
 }
 
 /// `KEY=VALUE` lines; `#` comments, blank lines, `export ` prefixes and matching quotes allowed.
+/// The project's `.env` in `dir`, parsed; empty when there is none.
+pub fn read_dotenv(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(dir.join(".env")).map(|text| parse_dotenv(&text)).unwrap_or_default()
+}
+
 pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
     text.lines()
         .map(str::trim)

@@ -264,7 +264,8 @@ fn is_auth_failure(probe_error: &str) -> bool {
         .any(|n| probe_error.contains(n))
 }
 
-pub(super) fn ready(started: Instant) -> Readiness {
+/// Ready now, `started` being when the wait began.
+pub fn ready(started: Instant) -> Readiness {
     let at_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     Readiness::Ready { seconds: started.elapsed().as_secs_f64(), at_ms }
 }

@@ -564,33 +564,18 @@ fn the_ci_cd_lab_refuses_plausible_mistakes_and_accepts_other_correct_workflows(
     let doc = json(&out);
     let lab = &doc["labs"][0];
     assert!(out.status.success() && lab["passed"] == true, "{lab:#}");
-    let proven = |overlay: &str| {
-        lab["proven"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["overlay"] == overlay)
-            .unwrap_or_else(|| panic!("{overlay}: {lab:#}"))
-            .clone()
-    };
-    for (overlay, reason) in [
-        ("database-not-awaited", "health options (`--health-cmd`)"),
-        ("does-not-parse", ".github/workflows/ci.yml"),
-        ("image-without-the-tests", "job `image` needs: expected `test`, got lint"),
-        ("deploy-without-the-image", "job `deploy` needs: expected `image`, got none"),
-        ("never-asks-ready", "expected a step running `/ready`"),
-        ("cannot-be-started-by-hand", "expected `workflow_dispatch` among the events"),
-    ] {
-        let p = proven(overlay);
-        assert_eq!(p["kind"], "wrong");
-        assert!(
-            p["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().contains(reason)),
-            "{overlay}: {p:#}"
-        );
-    }
-    for overlay in ["needs-in-another-order", "kind-by-hand", "events-as-a-list"] {
-        assert_eq!(proven(overlay)["kind"], "alternative");
-    }
+    crate::support::assert_proven(
+        lab,
+        &[
+            ("database-not-awaited", "health options (`--health-cmd`)"),
+            ("does-not-parse", ".github/workflows/ci.yml"),
+            ("image-without-the-tests", "job `image` needs: expected `test`, got lint"),
+            ("deploy-without-the-image", "job `deploy` needs: expected `image`, got none"),
+            ("never-asks-ready", "expected a step running `/ready`"),
+            ("cannot-be-started-by-hand", "expected `workflow_dispatch` among the events"),
+        ],
+        &["needs-in-another-order", "kind-by-hand", "events-as-a-list"],
+    );
     assert!(github.requests().is_empty(), "offline: nothing asked of GitHub");
 }
 

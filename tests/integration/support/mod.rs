@@ -242,3 +242,27 @@ pub fn matrix() -> Vec<Combo> {
     }
     out
 }
+
+/// Asserts what `lab selftest --json` proved of one lab (an element of its `labs`): each mistake
+/// (`wrong/` overlay) was caught with a reason containing its text, and each other correct
+/// solution (`alternative/`) passed.
+pub fn assert_proven(lab: &serde_json::Value, mistakes: &[(&str, &str)], alternatives: &[&str]) {
+    let proven = |overlay: &str| {
+        lab["proven"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["overlay"] == overlay)
+            .unwrap_or_else(|| panic!("{overlay} is proven: {lab:#}"))
+            .clone()
+    };
+    for (overlay, reason) in mistakes {
+        let p = proven(overlay);
+        assert_eq!(p["kind"], "wrong", "{p:#}");
+        let reasons = p["reasons"].as_array().unwrap();
+        assert!(reasons.iter().any(|r| r.as_str().unwrap().contains(reason)), "{overlay}: {p:#}");
+    }
+    for overlay in alternatives {
+        assert_eq!(proven(overlay)["kind"], "alternative");
+    }
+}
