@@ -4,6 +4,7 @@
 //! ([`selftest`]).
 
 pub mod catalog;
+pub mod patch;
 pub mod selftest;
 pub mod spec;
 pub mod venv;
@@ -112,9 +113,35 @@ pub fn solution(lab: &Lab, step: &str, context: &tera::Context) -> Result<Vec<Pl
     Ok(scaffold::render_overlay(&lab.files.under(&format!("solution/{step}")), context)?)
 }
 
-/// The files of overlay `folder` (`wrong/STEP/NAME`, `alternative/STEP/NAME`), rendered.
-pub fn overlay(lab: &Lab, folder: &str, context: &tera::Context) -> Result<Vec<PlannedFile>, Error> {
-    Ok(scaffold::render_overlay(&lab.files.under(folder), context)?)
+/// What overlay `KIND/STEP/NAME` (`wrong/...`, `alternative/...`) does to the project in `dir`:
+/// the files of its folder, rendered, or its `.patch` rendered and applied to the files as they are.
+pub fn overlay(lab: &Lab, folder: &str, context: &tera::Context, dir: &Path) -> Result<Vec<patch::Change>, Error> {
+    let patch_file = format!("{folder}.patch");
+    let Some(bytes) = lab.files.get(&patch_file) else {
+        let files = scaffold::render_overlay(&lab.files.under(folder), context)?;
+        return Ok(files.into_iter().map(|f| (f.path, Some(f.contents))).collect());
+    };
+    let fail = |why: String| Error::Usage(format!("{}: {why}", lab.files.display_path(&patch_file)));
+    let text = std::str::from_utf8(bytes).map_err(|_| fail("it is not UTF-8 text".into()))?;
+    let rendered = render_text(text, context).map_err(|e| fail(format!("it does not render: {e}")))?;
+    let files = patch::split(&rendered).map_err(fail)?;
+    for file in &files {
+        scaffold::safe_relative(&file.path).map_err(|why| fail(format!("`{}`: {why}", file.path)))?;
+    }
+    patch::apply(&files, |path| std::fs::read(dir.join(path)).ok()).map_err(fail)
+}
+
+/// Writes an overlay's changes into the project: files replaced (never through a symlink) or removed.
+pub fn apply_changes(dir: &Path, changes: Vec<patch::Change>) -> Result<(), Error> {
+    let mut files = Vec::new();
+    for (path, contents) in changes {
+        match contents {
+            Some(contents) => files.push(PlannedFile { path, contents, mode: scaffold::Mode::Normal }),
+            None => std::fs::remove_file(dir.join(&path))
+                .map_err(|e| Error::Usage(format!("cannot remove {path}: {e}")))?,
+        }
+    }
+    write_files(dir, files)
 }
 
 /// Writes files into the project (replacing, never through a symlink).

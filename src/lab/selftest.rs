@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::patch::Change;
 use super::spec::{Lab, Step};
 use super::{Error, project_name, scaffold, solution, venv, write_files};
 use crate::base::runtime;
@@ -56,17 +57,20 @@ pub struct Proven {
     pub reasons: Vec<String>,
 }
 
-/// What the project held at each path an overlay writes (`None`: nothing), to put back.
-fn save(dir: &Path, files: &[crate::scaffold::PlannedFile]) -> Vec<(String, Option<Vec<u8>>)> {
-    files.iter().map(|f| (f.path.clone(), std::fs::read(dir.join(&f.path)).ok())).collect()
+/// What the project held at each path an overlay changes (`None`: nothing), to put back.
+fn save(dir: &Path, changes: &[Change]) -> Vec<Change> {
+    changes.iter().map(|(path, _)| (path.clone(), std::fs::read(dir.join(path)).ok())).collect()
 }
 
-fn restore(dir: &Path, saved: Vec<(String, Option<Vec<u8>>)>) -> Result<(), Error> {
+fn restore(dir: &Path, saved: Vec<Change>) -> Result<(), Error> {
     for (path, bytes) in saved {
         let at = dir.join(&path);
         let done = match bytes {
             Some(bytes) => std::fs::write(&at, bytes),
-            None => std::fs::remove_file(&at),
+            None => std::fs::remove_file(&at).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            }),
         };
         done.map_err(|e| Error::Usage(format!("cannot restore {path}: {e}")))?;
     }
@@ -249,9 +253,9 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
                 .chain(step.alternatives.iter().map(|(n, d)| ("alternative", n, d)))
             {
                 let folder = format!("{overlay}/{}/{name}", step.id);
-                let files = super::overlay(lab, &folder, &context)?;
-                let saved = save(&dir, &files);
-                write_files(&dir, files)?;
+                let changes = super::overlay(lab, &folder, &context, &dir)?;
+                let saved = save(&dir, &changes);
+                super::apply_changes(&dir, changes)?;
                 let ws = workspace(&dir, context.clone(), lab, None, ctx);
                 let results = check::run_steps(&ws, &[local.as_slice()]).await.into_iter().next().unwrap_or_default();
                 restore(&dir, saved)?;

@@ -1,7 +1,7 @@
 //! `lab.yaml`: the typed definition of a lab, parsed strictly, with every problem reported as
 //! `file:line:column: message`. Pure: it reads the lab's files from memory, runs nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -222,18 +222,30 @@ impl Lab {
                             &step.id.referenced,
                             format!("step `{id}`: {folder} `{name}` must be lowercase letters, digits and `-`"),
                         ));
-                    } else if !files.has_dir(&format!("{folder}/{id}/{name}")) {
+                    } else if !files.has_dir(&format!("{folder}/{id}/{name}"))
+                        && files.get(&format!("{folder}/{id}/{name}.patch")).is_none()
+                    {
                         problems.push(at(
                             &step.id.referenced,
-                            format!("step `{id}`: {folder} `{name}` has no overlay: add {folder}/{id}/{name}/"),
+                            format!(
+                                "step `{id}`: {folder} `{name}` has no overlay: add {folder}/{id}/{name}.patch or {folder}/{id}/{name}/"
+                            ),
                         ));
                     }
                 }
-                for dir in files.under(&format!("{folder}/{id}")).keys().filter_map(|rel| rel.split('/').next()) {
-                    if !named.contains_key(dir) {
+                let entries = files.under(&format!("{folder}/{id}"));
+                let found: BTreeSet<(&str, &str)> = entries
+                    .keys()
+                    .map(|rel| match rel.split_once('/') {
+                        Some((dir, _)) => (dir, dir),
+                        None => (rel.strip_suffix(".patch").unwrap_or(rel), rel.as_str()),
+                    })
+                    .collect();
+                for (name, entry) in found {
+                    if !named.contains_key(name) {
                         problems.push(format!(
-                            "{}: not described in lab.yaml: add `{dir}: what it does` under step `{id}`'s `{}`",
-                            files.display_path(&format!("{folder}/{id}/{dir}")),
+                            "{}: not described in lab.yaml: add `{name}: what it does` under step `{id}`'s `{}`",
+                            files.display_path(&format!("{folder}/{id}/{entry}")),
                             if folder == "wrong" { "wrong" } else { "alternatives" }
                         ));
                     }
@@ -276,6 +288,12 @@ impl Lab {
                     problems.push(format!("{}: {why}", files.display_path(&format!("{overlay}/{rel}"))));
                 }
             }
+            let patch = format!("{overlay}.patch");
+            if let Some(bytes) = files.get(&patch) {
+                if let Err(why) = patch_paths(bytes, &sample) {
+                    problems.push(format!("{}: {why}", files.display_path(&patch)));
+                }
+            }
         }
         if !problems.is_empty() {
             return Err(problems);
@@ -301,6 +319,16 @@ impl Lab {
 fn overlay_path(rel: &str, context: &tera::Context) -> Result<String, String> {
     let rendered = super::render_text(rel, context).map_err(|e| format!("its name does not render: {e}"))?;
     crate::scaffold::safe_relative(&rendered).map_err(|why| format!("its name renders to `{rendered}`: {why}"))
+}
+
+/// A patch overlay must render, parse as a unified diff, and change only files inside the project.
+fn patch_paths(bytes: &[u8], context: &tera::Context) -> Result<(), String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
+    let rendered = super::render_text(text, context).map_err(|e| format!("it does not render: {e}"))?;
+    for file in super::patch::split(&rendered)? {
+        crate::scaffold::safe_relative(&file.path).map_err(|why| format!("`{}`: {why}", file.path))?;
+    }
+    Ok(())
 }
 
 /// A context like a learner's workspace gives instructions and hints, to prove they render.
