@@ -9,7 +9,7 @@ use sha2::Sha256;
 use tokio::time::Instant;
 
 use super::jsonpath::{JsonPath, matches, show};
-use super::kinds::{Call, GraphqlCheck, HttpCheck, HttpExpect, Jwt, Login, RatelimitCheck, Request};
+use super::kinds::{Call, Forgery, GraphqlCheck, HttpCheck, HttpExpect, Jwt, Login, RatelimitCheck, Request};
 use super::{Failure, Workspace, snippet};
 use crate::base::regex;
 use crate::base::wait::{Ended, Verdict, Wait, no_events};
@@ -200,8 +200,63 @@ impl<'w> Session<'w> {
         }
         claims.insert("iat".into(), Value::from(now.min(now + jwt.expires_in)));
         claims.insert("exp".into(), Value::from(now + jwt.expires_in));
-        Ok(sign_hs256(secret.as_bytes(), &Value::Object(claims)))
+        Ok(forge(secret.as_bytes(), Value::Object(claims), jwt.forge))
     }
+}
+
+/// A token for `claims`: signed with `secret`, or forged as an attacker would.
+fn forge(secret: &[u8], claims: Value, forgery: Option<Forgery>) -> String {
+    match forgery {
+        None => sign_hs256(secret, &claims),
+        Some(Forgery::OtherKey) => sign_hs256(b"not-the-project-key-a-guess-an-attacker-might-make", &claims),
+        Some(Forgery::AlgNone) => {
+            format!("{}.{}.", base64url(br#"{"alg":"none","typ":"JWT"}"#), base64url(claims.to_string().as_bytes()))
+        }
+        Some(Forgery::Tampered) => {
+            let signed = sign_hs256(secret, &claims);
+            let mut changed = claims;
+            if let Some(map) = changed.as_object_mut() {
+                map.insert("admin".into(), Value::Bool(true));
+            }
+            let mut parts = signed.splitn(3, '.');
+            let (header, _, signature) = (parts.next(), parts.next(), parts.next());
+            format!(
+                "{}.{}.{}",
+                header.unwrap_or_default(),
+                base64url(changed.to_string().as_bytes()),
+                signature.unwrap_or_default()
+            )
+        }
+    }
+}
+
+/// The lifetime a JWT was signed for: `exp - iat`, or `exp - now` without `iat`.
+pub fn token_lifetime(token: &str, now: i64) -> Result<i64, String> {
+    let payload = token.split('.').nth(1).ok_or("it is not a JWT (no payload part)")?;
+    let bytes = base64url_decode(payload).ok_or("its payload is not base64url")?;
+    let claims: Value = serde_json::from_slice(&bytes).map_err(|_| "its payload is not JSON".to_string())?;
+    let exp = claims.get("exp").and_then(Value::as_i64).ok_or("it has no numeric `exp` claim: it never expires")?;
+    Ok(exp - claims.get("iat").and_then(Value::as_i64).unwrap_or(now))
+}
+
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'-' | b'+' => Some(62),
+        b'_' | b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.trim_end_matches('=').bytes().map(value).collect::<Option<_>>()?;
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, d)| n | u32::from(*d) << (18 - 6 * i));
+        for i in 0..chunk.len().saturating_sub(1) {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
 }
 
 pub fn sign_hs256(secret: &[u8], claims: &Value) -> String {
@@ -296,6 +351,21 @@ fn expect(what: &str, answer: &Answer, e: &HttpExpect) -> Result<(), Failure> {
     {
         return Err(Failure::mismatch(what, format!("a body containing {needle:?}"), snippet(&answer.body, 160)));
     }
+    if let Some(lifetime) = &e.token_lifetime {
+        let expected = format!("a token at {} signed for {} s (exp - iat)", lifetime.json, lifetime.seconds);
+        let path = JsonPath::parse(&lifetime.json).map_err(Failure::new)?;
+        let token = answer.json().and_then(|doc| path.find(&doc).and_then(Value::as_str).map(str::to_string));
+        let token =
+            token.ok_or_else(|| Failure::mismatch(what, &expected, format!("no token at {}", lifetime.json)))?;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        match token_lifetime(&token, now) {
+            // A token without `iat` is measured from now: a second or two has passed since it was signed.
+            Ok(seconds) if (seconds - lifetime.seconds).abs() <= 2 => {}
+            Ok(seconds) => return Err(Failure::mismatch(what, expected, format!("a token signed for {seconds} s"))),
+            Err(why) => return Err(Failure::mismatch(what, expected, format!("a token that {why}"))),
+        }
+    }
     Ok(())
 }
 
@@ -349,12 +419,33 @@ pub async fn http(ws: &Workspace, c: &HttpCheck, deadline: Instant) -> Result<()
 pub async fn ratelimit(ws: &Workspace, c: &RatelimitCheck) -> Result<(), Failure> {
     let session = Session::open(ws, None).await?;
     let what = format!("{} {}", c.request.method, c.request.path);
+    // The requests come as the client the app sees without the header, as later checks' requests
+    // do; the other client is one no earlier run has used (a documentation address, RFC 5737),
+    // so a limit an earlier check reached is not counted against it.
+    let other = {
+        let mut byte = [0u8; 1];
+        getrandom::fill(&mut byte).map_err(|e| Failure::new(format!("no randomness for a client address: {e}")))?;
+        format!("203.0.113.{}", byte[0])
+    };
     let mut statuses = Vec::new();
     for _ in 0..c.requests {
         let answer = session.send(&c.request).await?;
         if answer.status == 429 {
             let retry_after = answer.headers.get("retry-after").and_then(|v| v.to_str().ok());
-            return judge_ratelimit(&what, &statuses, retry_after, c.window, jiff::Timestamp::now());
+            judge_ratelimit(&what, &statuses, retry_after, c.window, jiff::Timestamp::now())?;
+            let Some(header) = &c.per_client else { return Ok(()) };
+            let mut as_other = c.request.clone();
+            as_other.headers.insert(header.clone(), other.clone());
+            return match session.send(&as_other).await?.status {
+                200..=299 => Ok(()),
+                status => Err(Failure::mismatch(
+                    &format!("{what} as another client ({header}: {other})"),
+                    "2xx: the first client's limit is its own",
+                    format!(
+                        "status {status}: one client's limit blocks every client (is the key the client's address?)"
+                    ),
+                )),
+            };
         }
         statuses.push(answer.status);
     }
@@ -385,11 +476,13 @@ pub fn judge_ratelimit(
     let Some(value) = retry_after.map(str::trim) else {
         return Err(Failure::mismatch(what, "429 with a Retry-After header", "429 without Retry-After"));
     };
-    let seconds = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        value.parse::<i64>().unwrap_or(i64::MAX)
+    // A date names a whole second, and the limiter read its clock a moment before this one: a
+    // second more than the window is still within it.
+    let (seconds, slack) = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        (value.parse::<i64>().unwrap_or(i64::MAX), 0)
     } else {
         match jiff::fmt::rfc2822::parse(value) {
-            Ok(date) => date.timestamp().as_second() - now.as_second(),
+            Ok(date) => (date.timestamp().as_second() - now.as_second(), 1),
             Err(_) => {
                 return Err(Failure::mismatch(
                     what,
@@ -403,7 +496,7 @@ pub fn judge_ratelimit(
         return Err(Failure::mismatch(what, "a Retry-After in the future", format!("Retry-After: {value}")));
     }
     if let Some(window) = window
-        && seconds > window as i64
+        && seconds > window as i64 + slack
     {
         return Err(Failure::mismatch(
             what,
@@ -517,6 +610,8 @@ mod ratelimit_tests {
         assert_eq!(judge(&ok, Some("30"), Some(60)), Ok(()));
         assert_eq!(judge(&ok, Some(" 60 "), Some(60)), Ok(()), "the whole window");
         assert_eq!(judge(&ok, Some("Mon, 30 Nov 2026 12:00:45 GMT"), Some(60)), Ok(()), "an HTTP date");
+        let a_second_late = Some("Mon, 30 Nov 2026 12:01:01 GMT");
+        assert_eq!(judge(&ok, a_second_late, Some(60)), Ok(()), "a date names a whole second");
         assert_eq!(judge(&[], Some("1"), None), Ok(()), "limited at once");
         let cases = [
             (
@@ -544,6 +639,12 @@ mod ratelimit_tests {
                 Some("3600"),
                 Some(60),
                 "GET /items: expected a Retry-After of at most the 60 s window, got Retry-After: 3600 (3600 s)",
+            ),
+            (
+                &ok[..],
+                Some("Mon, 30 Nov 2026 12:01:02 GMT"),
+                Some(60),
+                "GET /items: expected a Retry-After of at most the 60 s window, got Retry-After: Mon, 30 Nov 2026 12:01:02 GMT (62 s)",
             ),
             (
                 &ok[..],
@@ -659,6 +760,61 @@ mod tests {
             let said = fails(answer, expect.clone());
             assert!(said.starts_with(reason), "{expect}: {said}");
         }
+    }
+
+    fn claims_of(token: &str) -> serde_json::Value {
+        serde_json::from_slice(&base64url_decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn forged_tokens_fail_as_an_attacker_means_them_to() {
+        let claims = serde_json::json!({"sub": "7", "iat": 1000, "exp": 4600});
+        let genuine = forge(b"project-key", claims.clone(), None);
+        let signature = |t: &str| t.rsplit('.').next().unwrap().to_string();
+        let other = forge(b"project-key", claims.clone(), Some(Forgery::OtherKey));
+        assert_eq!(claims_of(&other), claims, "the same claims");
+        assert_ne!(signature(&other), signature(&genuine), "under another key's signature");
+        let none = forge(b"project-key", claims.clone(), Some(Forgery::AlgNone));
+        assert!(none.ends_with('.'), "no signature: {none}");
+        assert_eq!(
+            String::from_utf8(base64url_decode(none.split('.').next().unwrap()).unwrap()).unwrap(),
+            r#"{"alg":"none","typ":"JWT"}"#
+        );
+        let tampered = forge(b"project-key", claims.clone(), Some(Forgery::Tampered));
+        assert_eq!(signature(&tampered), signature(&genuine), "the genuine signature");
+        assert_eq!(claims_of(&tampered)["admin"], true, "over a changed payload");
+        assert_eq!(claims_of(&tampered)["sub"], "7");
+    }
+
+    #[test]
+    fn a_token_lifetime_is_read_from_the_token_not_the_answer() {
+        let token = |claims: serde_json::Value| sign_hs256(b"k", &claims);
+        assert_eq!(token_lifetime(&token(serde_json::json!({"iat": 1000, "exp": 2800})), 5000), Ok(1800));
+        assert_eq!(token_lifetime(&token(serde_json::json!({"exp": 6800})), 5000), Ok(1800), "no iat: from now");
+        assert!(token_lifetime(&token(serde_json::json!({"sub": "1"})), 0).unwrap_err().contains("never expires"));
+        assert!(token_lifetime("opaque-token", 0).unwrap_err().contains("not a JWT"));
+        let month = token(serde_json::json!({"iat": 0, "exp": 30 * 24 * 3600}));
+        let says_1800 = answer(200, &[], &format!(r#"{{"access_token": "{month}", "expires_in": 1800}}"#));
+        let e: HttpExpect =
+            serde_json::from_value(serde_json::json!({"token_lifetime": {"json": "$.access_token", "seconds": 1800}}))
+                .unwrap();
+        let said = super::expect("POST /auth/token", &says_1800, &e).unwrap_err().reason;
+        assert_eq!(
+            said,
+            "POST /auth/token: expected a token at $.access_token signed for 1800 s (exp - iat), got a token signed for 2592000 s"
+        );
+        let right = token(serde_json::json!({"iat": 0, "exp": 1800}));
+        let good = answer(200, &[], &format!(r#"{{"access_token": "{right}"}}"#));
+        assert_eq!(super::expect("POST /auth/token", &good, &e), Ok(()));
+    }
+
+    #[test]
+    fn base64url_decodes_what_it_encodes() {
+        for text in ["", "f", "fo", "foo", "foob", "{\"sub\":\"1\"}"] {
+            assert_eq!(base64url_decode(&base64url(text.as_bytes())).unwrap(), text.as_bytes());
+        }
+        assert_eq!(base64url_decode("-_8").unwrap(), [0xfb, 0xff]);
+        assert_eq!(base64url_decode("a b"), None);
     }
 
     #[test]

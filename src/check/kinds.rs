@@ -329,8 +329,14 @@ pub struct CommandExpect {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PytestCheck {
+    /// Test files or folders of the project. Run from the lab's own copy of them (as the solved
+    /// project holds them) against the learner's code, unless `own`.
     #[serde(default)]
     pub tests: Vec<String>,
+    /// Run the learner's own files named in `tests` (tests the learner writes, coverage): a step
+    /// that does must also run the lab's copy or hidden tests against the same code.
+    #[serde(default)]
+    pub own: bool,
     #[serde(default)]
     pub hidden: Vec<String>,
     pub min_passed: Option<u32>,
@@ -348,6 +354,12 @@ pub struct Coverage {
 pub struct LintCheck {
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Whether `# noqa` comments count; `false`: every finding counts, silenced or not.
+    #[serde(default = "yes")]
+    pub noqa: bool,
+    /// Rules checked beyond the project's (`S608`: SQL built from strings), for these paths.
+    #[serde(default)]
+    pub select: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -411,6 +423,32 @@ pub struct Jwt {
     /// Seconds from now; negative for a token that has already expired.
     #[serde(default = "hour")]
     pub expires_in: i64,
+    /// A token an attacker would send instead of a valid one; the app must refuse it.
+    pub forge: Option<Forgery>,
+}
+
+/// How a forged token differs from one signed with the project's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Forgery {
+    /// Signed (HS256) with a key that is not the project's.
+    OtherKey,
+    /// `alg: none` and no signature, as the first JWT attacks sent.
+    AlgNone,
+    /// Signed with the project's key, then its payload changed (a claim added) under the same
+    /// signature.
+    Tampered,
+}
+
+/// A token the app answered with, decoded: its lifetime as signed (`exp - iat`), not the number
+/// the app reports.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenLifetime {
+    /// Where the token is in the JSON answer (`$.access_token`).
+    pub json: String,
+    /// The lifetime it must be signed for, in seconds (a token without `iat` is measured from now).
+    pub seconds: i64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -424,6 +462,7 @@ pub struct HttpExpect {
     #[serde(default)]
     pub json_absent: Vec<String>,
     pub body_contains: Option<String>,
+    pub token_lifetime: Option<TokenLifetime>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -433,6 +472,11 @@ pub struct RatelimitCheck {
     pub requests: u32,
     /// The limit's window in seconds (60 for `60/minute`): `Retry-After` may not ask for more.
     pub window: Option<u64>,
+    /// A header that tells the app who the client is (`X-Forwarded-For`, which the app is told to
+    /// trust from the stack's gateway): once the requests reached the limit, one more comes as
+    /// another client, named by this header, and must not be refused — the limit counts per
+    /// client, not for everyone.
+    pub per_client: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -668,6 +712,9 @@ impl CheckKind {
                 }
             }
             CheckKind::Pytest(c) => {
+                if c.own && c.tests.is_empty() {
+                    return Err("`own: true` needs `tests`: the learner's files to run".into());
+                }
                 for hidden in &c.hidden {
                     if files.get(&format!("tests/{hidden}")).is_none() {
                         return Err(format!("hidden test `{hidden}` is not in the lab's tests/ folder"));

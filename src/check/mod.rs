@@ -16,6 +16,7 @@ mod process;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -38,6 +39,9 @@ pub struct Check {
     pub name: String,
     pub timeout: std::time::Duration,
     pub kind: CheckKind,
+    /// Why no mistake of its step can fail this check (a guard against breaking what already
+    /// works); `lab selftest` lists guards instead of requiring a mistake that fails them.
+    pub guard: Option<String>,
 }
 
 /// Why a check failed, for a learner: what was expected and what came back.
@@ -84,6 +88,9 @@ pub struct Workspace {
     pub dir: PathBuf,
     pub context: tera::Context,
     pub lab_files: LabFiles,
+    /// The project's tests and `pyproject.toml` as the lab ships them (the solved project's),
+    /// by project path: `pytest` checks run these, never the learner's copies.
+    pub lab_tests: BTreeMap<String, Vec<u8>>,
     /// Where the checks run: the environment and the Docker daemon.
     pub ctx: Context,
     stack: OnceCell<Result<Stack, String>>,
@@ -149,6 +156,7 @@ impl Workspace {
             dir: dir.to_path_buf(),
             context,
             lab_files,
+            lab_tests: BTreeMap::new(),
             ctx: ctx.clone(),
             stack: OnceCell::new(),
             cluster: OnceCell::new(),
@@ -156,6 +164,12 @@ impl Workspace {
             github: OnceCell::new(),
             current: OnceCell::new(),
         }
+    }
+
+    /// The project's tests as the lab ships them (see [`Workspace::lab_tests`]).
+    pub fn with_lab_tests(mut self, lab_tests: BTreeMap<String, Vec<u8>>) -> Workspace {
+        self.lab_tests = lab_tests;
+        self
     }
 
     /// GitHub, signed in with the token gh would use (`GH_TOKEN`, `GITHUB_TOKEN`, `gh auth token`);

@@ -177,8 +177,10 @@ fn is_under(file: &str, target: &str) -> bool {
 /// folders (the run's report is split by file) and it measures no coverage (which would count
 /// the other checks' tests too).
 pub fn can_share_a_run(c: &PytestCheck) -> bool {
-    c.coverage.is_none()
-        && !(c.tests.is_empty() && c.hidden.is_empty())
+    // The learner's own tests share their basenames (and `conftest.py`) with the lab's copies.
+    !c.own
+        && c.coverage.is_none()
+        && (!c.tests.is_empty() || !c.hidden.is_empty())
         && !c.tests.iter().chain(&c.hidden).any(|t| t.contains("::"))
 }
 
@@ -205,17 +207,31 @@ pub async fn pytest_together(ws: &Workspace, checks: &[&PytestCheck]) -> Vec<Res
 
 async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Result<(), Failure>>, Failure> {
     let scratch = tempfile::tempdir().map_err(|e| Failure::new(format!("cannot make a scratch folder: {e}")))?;
-    // Hidden tests run from a copy inside the project, so they import it like its own tests; a
-    // copy of its own for each run, as runs may happen at the same time. Removed when dropped.
-    let hidden_dir = if checks.iter().all(|c| c.hidden.is_empty()) { None } else { Some(copy_hidden_tests(ws)?) };
-    let hidden_name =
-        hidden_dir.as_ref().map(|d| d.path().file_name().unwrap_or_default().to_string_lossy().into_owned());
+    // The lab's tests run from copies inside the project, so they import it like its own tests;
+    // a copy of its own for each run, as runs may happen at the same time. Removed when dropped.
+    let copies = match checks.iter().all(|c| c.own && c.hidden.is_empty()) {
+        true => None,
+        false => Some(copy_lab_tests(ws)?),
+    };
+    let copies_name = copies.as_ref().map(|d| d.path().file_name().unwrap_or_default().to_string_lossy().into_owned());
     let mut targets = Vec::new();
     for c in checks {
-        let mut run: Vec<String> = c.tests.iter().map(|t| ws.render(t)).collect::<Result<_, _>>()?;
-        let mut shown = run.clone();
-        if let Some(name) = &hidden_name {
-            run.extend(c.hidden.iter().map(|h| format!(".labforge/{name}/{h}")));
+        let named: Vec<String> = c.tests.iter().map(|t| ws.render(t)).collect::<Result<_, _>>()?;
+        let (mut run, mut shown) = match (&copies_name, c.own) {
+            (Some(copies), false) => {
+                if let Some(missing) = named.iter().find(|t| !ships(ws, t)) {
+                    return Err(Failure::new(format!(
+                        "the lab ships no {missing}: a `pytest` check's `tests` name the lab's own test files \
+                         (`own: true` runs the learner's)"
+                    )));
+                }
+                let run = named.iter().map(|t| format!(".labforge/{copies}/shipped/{t}")).collect();
+                (run, named.iter().map(|t| format!("{t} (the lab's copy)")).collect::<Vec<_>>())
+            }
+            _ => (named.clone(), named),
+        };
+        if let Some(copies) = &copies_name {
+            run.extend(c.hidden.iter().map(|h| format!(".labforge/{copies}/hidden/{h}")));
             shown.extend(c.hidden.iter().map(|h| format!(".labforge/hidden-tests/{h}")));
         }
         let shown = if shown.is_empty() { "the project's tests".to_string() } else { shown.join(" ") };
@@ -251,6 +267,20 @@ async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Resul
     let mut args: Vec<String> =
         ["-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit1"].map(String::from).into();
     args.push("--continue-on-collection-errors".into());
+    if let Some(copies) = &copies_name
+        && checks.iter().all(|c| !c.own)
+    {
+        // Only the lab's tests run: the lab's pytest settings, not the learner's (whose
+        // `addopts` could deselect or skip), and no `conftest.py` from outside the copies (one
+        // at the project's root could rewrite every outcome).
+        let config = format!(".labforge/{copies}/shipped/pyproject.toml");
+        if ws.lab_tests.contains_key("pyproject.toml") {
+            args.extend(["-c".to_string(), config, "--rootdir=.".to_string()]);
+        } else {
+            args.extend(["-o".to_string(), "addopts=".to_string()]);
+        }
+        args.push(format!("--confcutdir=.labforge/{copies}"));
+    }
     args.push(format!("--junitxml={}", junit.display()));
     let coverage_json = scratch.path().join("coverage.json");
     if checks.iter().any(|c| c.coverage.is_some()) {
@@ -264,9 +294,12 @@ async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Resul
     let (code, stdout, stderr) = run_in_venv(ws, "python", &args, &[("COVERAGE_FILE", &coverage_data)]).await?;
     let report = std::fs::read_to_string(&junit).unwrap_or_default();
     let mut all = cases(&report);
-    if let Some(name) = &hidden_name {
+    if let Some(copies) = &copies_name {
         for case in &mut all {
-            case.name = case.name.replace(&format!(".labforge/{name}/"), ".labforge/hidden-tests/");
+            case.name = case
+                .name
+                .replace(&format!(".labforge/{copies}/shipped/"), "")
+                .replace(&format!(".labforge/{copies}/hidden/"), ".labforge/hidden-tests/");
         }
     }
     let alone = checks.len() == 1;
@@ -291,19 +324,32 @@ async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Resul
     Ok(verdicts.into_iter().flatten().collect())
 }
 
-/// Copies the lab's hidden tests, rendered for this project, to a fresh `.labforge/hidden-tests-*`.
-fn copy_hidden_tests(ws: &Workspace) -> Result<tempfile::TempDir, Failure> {
+/// Whether the lab ships the test file or folder `path` (as the solved project holds it).
+fn ships(ws: &Workspace, path: &str) -> bool {
+    let path = path.trim_start_matches("./").trim_end_matches('/');
+    ws.lab_tests.contains_key(path)
+        || ws.lab_tests.keys().any(|k| k.strip_prefix(path).is_some_and(|r| r.starts_with('/')))
+}
+
+/// Copies the lab's tests to a fresh `.labforge/lab-tests-*`: `hidden/` holds its hidden tests
+/// (rendered for this project), `shipped/` the project's tests as the lab ships them.
+fn copy_lab_tests(ws: &Workspace) -> Result<tempfile::TempDir, Failure> {
     let copy_error = |e: std::io::Error| Failure::new(format!("cannot copy the lab's tests: {e}"));
     let parent = ws.dir.join(".labforge");
     std::fs::create_dir_all(&parent).map_err(copy_error)?;
-    let dir = tempfile::Builder::new().prefix("hidden-tests-").tempdir_in(&parent).map_err(copy_error)?;
-    for (rel, bytes) in ws.lab_files.under("tests") {
+    let dir = tempfile::Builder::new().prefix("lab-tests-").tempdir_in(&parent).map_err(copy_error)?;
+    let hidden = ws.lab_files.under("tests").into_iter().map(|(rel, bytes)| {
         let text = ws.render(&String::from_utf8_lossy(&bytes))?;
+        Ok((format!("hidden/{rel}"), text.into_bytes()))
+    });
+    let shipped = ws.lab_tests.iter().map(|(rel, bytes)| Ok((format!("shipped/{rel}"), bytes.clone())));
+    for file in hidden.chain(shipped) {
+        let (rel, bytes): (String, Vec<u8>) = file?;
         let dest = dir.path().join(&rel);
         if let Some(parent) = dest.parent() {
             std::fs::create_dir_all(parent).map_err(copy_error)?;
         }
-        std::fs::write(&dest, text).map_err(copy_error)?;
+        std::fs::write(&dest, bytes).map_err(copy_error)?;
     }
     Ok(dir)
 }
@@ -379,6 +425,12 @@ pub async fn lint(ws: &Workspace, c: &LintCheck) -> Result<(), Failure> {
         "--extend-exclude=.labforge".into(),
         "--output-format=concise".into(),
     ];
+    if !c.noqa {
+        check.push("--ignore-noqa".into());
+    }
+    if !c.select.is_empty() {
+        check.push(format!("--extend-select={}", c.select.join(",")));
+    }
     check.extend(paths.iter().cloned());
     let (code, stdout, _) = run_in_venv(ws, "ruff", &check, &[]).await?;
     if code != 0 {
@@ -416,7 +468,13 @@ mod judge_tests {
     /// The pytest verdict on both sides, each failing case with its own reason.
     #[test]
     fn a_pytest_check_passes_only_on_tests_that_ran_and_passed() {
-        let check = |min: Option<u32>| PytestCheck { tests: vec![], hidden: vec![], min_passed: min, coverage: None };
+        let check = |min: Option<u32>| PytestCheck {
+            tests: vec![],
+            own: false,
+            hidden: vec![],
+            min_passed: min,
+            coverage: None,
+        };
         let nowhere = Path::new("/nonexistent/coverage.json");
         let judged = |min: Option<u32>, cases: Vec<Case>| {
             let mine: Vec<&Case> = cases.iter().collect();

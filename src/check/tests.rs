@@ -109,6 +109,7 @@ fn check(name: &str, kind: &str, spec: serde_json::Value) -> Check {
         name: name.into(),
         timeout: std::time::Duration::from_secs(10),
         kind: CheckKind::parse(kind, spec).unwrap(),
+        guard: None,
     }
 }
 

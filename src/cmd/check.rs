@@ -77,7 +77,8 @@ fn check_once(ws: &mut LabWorkspace, lab: &Lab, args: &CheckArgs, ctx: &Context)
         }
     };
     let context = ws.context()?;
-    let mut workspace = check::Workspace::new(&ws.dir, context, lab.files.clone(), ctx);
+    let lab_tests = lab::lab_tests(lab, &ws.recorded.project, &context)?;
+    let mut workspace = check::Workspace::new(&ws.dir, context, lab.files.clone(), ctx).with_lab_tests(lab_tests);
     let needs_stack = steps.iter().flat_map(|(_, s)| &s.checks).any(|c| c.kind.needs_stack());
     let target = super::deploy::target(&args.target)?;
     let chose_cluster =

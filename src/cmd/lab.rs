@@ -333,10 +333,13 @@ fn validate(catalog: &Catalog, path: Option<&Path>, shell: &Shell) -> Result<Out
     let mut problems = Vec::new();
     for (name, result) in &labs {
         match result {
+            Ok(lab) if !lab.proof_gaps.is_empty() => problems.extend(lab.proof_gaps.iter().cloned()),
             Ok(lab) => shell.line(format_args!(
-                "✓ {name}: {} steps, {} checks",
+                "✓ {name}: {} steps, {} checks, {} mistakes, {} other solutions",
                 lab.steps.len(),
-                lab.steps.iter().map(|s| s.checks.len()).sum::<usize>()
+                lab.steps.iter().map(|s| s.checks.len()).sum::<usize>(),
+                lab.steps.iter().map(|s| s.wrong.len()).sum::<usize>(),
+                lab.steps.iter().map(|s| s.alternatives.len()).sum::<usize>()
             )),
             Err(errors) => problems.extend(errors.iter().cloned()),
         }
@@ -391,6 +394,9 @@ fn selftest(
                     _ => shell.line(format_args!("    ✓ {} / other solution `{}` passes", p.step, p.overlay)),
                 }
             }
+            for guard in &report.guards {
+                shell.line(format_args!("    guard {guard}"));
+            }
             if let Some(why) = &report.not_run {
                 shell.line(format_args!(
                     "    not run, {} checks that need a cluster or GitHub ({why}): {}",
@@ -402,10 +408,43 @@ fn selftest(
         reports.push(report);
     }
     let passed = reports.iter().all(|r| r.passed);
+    if !json {
+        shell.line(proof_table(&reports));
+    }
     if json {
         shell.line(
             serde_json::to_string_pretty(&json!({ "passed": passed, "labs": reports })).expect("JSON serializes"),
         );
     }
     Ok(if passed { Outcome::Success } else { Outcome::Failed })
+}
+
+/// What selftest proved, one row per step: checks seen failing (of those run, guards apart),
+/// mistakes caught, other correct solutions passed.
+fn proof_table(reports: &[lab::selftest::SelftestReport]) -> String {
+    let header = ["lab", "step", "checks failable", "guards", "wrong caught", "alternatives passed"];
+    let rows: Vec<[String; 6]> = reports
+        .iter()
+        .flat_map(|r| {
+            r.steps.iter().map(|s| {
+                [
+                    r.lab.clone(),
+                    s.step.clone(),
+                    format!("{}/{}", s.failable, s.checks - s.guards),
+                    s.guards.to_string(),
+                    format!("{}/{}", s.wrong_caught, s.wrong),
+                    format!("{}/{}", s.alternatives_passed, s.alternatives),
+                ]
+            })
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: &[&str]| {
+        cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
+    };
+    let mut out = vec![line(&header)];
+    out.extend(rows.iter().map(|r| line(&r.iter().map(String::as_str).collect::<Vec<_>>())));
+    out.join("\n")
 }

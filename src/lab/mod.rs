@@ -10,7 +10,10 @@ pub mod spec;
 pub mod venv;
 pub mod workspace;
 
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use crate::check::kinds::CheckKind;
 
 use crate::scaffold::{self, Given, GivenValue, PlannedFile, ProjectName, Secrets, TargetState, Template};
 pub use spec::Lab;
@@ -113,6 +116,24 @@ pub fn solution(lab: &Lab, step: &str, context: &tera::Context) -> Result<Vec<Pl
     Ok(scaffold::render_overlay(&lab.files.under(&format!("solution/{step}")), context)?)
 }
 
+/// The project's tests and `pyproject.toml` as the lab ships them: the solved project's (the
+/// template's, laid over by the starter and every step's solution), rendered for project `name`
+/// (`context` is its project context). `pytest` checks run these against the learner's code.
+pub fn lab_tests(lab: &Lab, name: &str, context: &tera::Context) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    if !lab.steps.iter().flat_map(|s| &s.checks).any(|c| matches!(c.kind, CheckKind::Pytest(_))) {
+        return Ok(BTreeMap::new());
+    }
+    let shipped = |path: &str| path.starts_with("tests/") || path == "pyproject.toml";
+    let mut files: BTreeMap<String, Vec<u8>> =
+        plan(lab, name)?.files.into_iter().filter(|f| shipped(&f.path)).map(|f| (f.path, f.contents)).collect();
+    for step in &lab.steps {
+        files.extend(
+            solution(lab, &step.id, context)?.into_iter().filter(|f| shipped(&f.path)).map(|f| (f.path, f.contents)),
+        );
+    }
+    Ok(files)
+}
+
 /// What overlay `KIND/STEP/NAME` (`wrong/...`, `alternative/...`) does to the project in `dir`:
 /// the files of its folder, rendered, or its `.patch` rendered and applied to the files as they are.
 pub fn overlay(lab: &Lab, folder: &str, context: &tera::Context, dir: &Path) -> Result<Vec<patch::Change>, Error> {
@@ -137,8 +158,9 @@ pub fn apply_changes(dir: &Path, changes: Vec<patch::Change>) -> Result<(), Erro
     for (path, contents) in changes {
         match contents {
             Some(contents) => files.push(PlannedFile { path, contents, mode: scaffold::Mode::Normal }),
-            None => std::fs::remove_file(dir.join(&path))
-                .map_err(|e| Error::Usage(format!("cannot remove {path}: {e}")))?,
+            None => {
+                std::fs::remove_file(dir.join(&path)).map_err(|e| Error::Usage(format!("cannot remove {path}: {e}")))?
+            }
         }
     }
     write_files(dir, files)

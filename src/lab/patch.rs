@@ -127,7 +127,8 @@ diff --git a/app/main.py b/app/main.py
         assert!(err.starts_with("app/main.py: ") && err.contains("does not fit the solved project"), "{err}");
         let missing = apply(&split(TWO_FILES).unwrap(), |_| None).unwrap_err();
         assert_eq!(missing, "app/main.py: there is no such file to change");
-        let exists = apply(&split(TWO_FILES).unwrap(), |p| Some(p.as_bytes().to_vec())).unwrap_err();
+        let exists =
+            apply(&split(TWO_FILES).unwrap(), |p| project(p).or_else(|| Some(b"x = 0\n".to_vec()))).unwrap_err();
         assert_eq!(exists, "app/new.py: it creates a file that exists");
     }
 

@@ -5,6 +5,7 @@
 //! (or `--context`) names, and removes them afterwards. Without a cluster that answers, those
 //! checks are not run, and the report names them: the rest of the lab is still proven.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -42,7 +43,27 @@ pub struct SelftestReport {
     /// The mistakes caught (with the checks that caught each) and the other correct solutions
     /// that passed.
     pub proven: Vec<Proven>,
+    /// Per step: how much of it the starter, the mistakes and the other solutions proved.
+    pub steps: Vec<StepProof>,
+    /// The checks no mistake is meant to fail (`step / check: why`).
+    pub guards: Vec<String>,
     pub seconds: f64,
+}
+
+/// What selftest proved of one step: the row of `lab selftest`'s table.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StepProof {
+    pub step: String,
+    /// The step's checks that were run (remote ones without a cluster or GitHub are not).
+    pub checks: usize,
+    /// Of those that are not guards, the ones seen failing on the starter or on a mistake.
+    pub failable: usize,
+    /// Guards: checks no mistake is meant to fail.
+    pub guards: usize,
+    pub wrong: usize,
+    pub wrong_caught: usize,
+    pub alternatives: usize,
+    pub alternatives_passed: usize,
 }
 
 /// A `wrong/` overlay that a check caught, or an `alternative/` one that passed.
@@ -110,6 +131,7 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
     }
     let context = super::workspace::read_recorded(&dir)
         .and_then(|r| crate::scaffold::project_context(&r).map_err(Error::from))?;
+    let lab_tests = super::lab_tests(lab, &name, &context)?;
     let mut not_run = Vec::new();
     let cluster = match lab.needs_cluster() {
         false => None,
@@ -145,6 +167,9 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
         .collect();
     let not_run = (!not_run.is_empty()).then(|| not_run.join("; "));
     let mut proven: Vec<Proven> = Vec::new();
+    // (step, check) seen failing on the starter or on a mistake: a check never seen failing
+    // proves nothing.
+    let mut failed_somewhere: BTreeSet<(String, String)> = BTreeSet::new();
     let result = runtime.block_on(async {
         let mut problems = Vec::new();
         let runtime = match lab.stack {
@@ -170,13 +195,14 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
             problems.push(format!("the starter cannot be pushed to {repo}: {problem}"));
             return Ok::<_, Error>(problems);
         }
-        let ws = workspace(&dir, context.clone(), lab, cluster.as_ref(), ctx);
+        let ws = workspace(&dir, context.clone(), &lab_tests, lab, cluster.as_ref(), ctx);
         let steps: Vec<&Step> = lab.steps.iter().collect();
         // Without a cluster or GitHub, the checks that need one are left out (and reported as not run).
         let runnable: Vec<Vec<Check>> =
             steps.iter().map(|s| s.checks.iter().filter(|c| !left_out(c)).cloned().collect()).collect();
         let checks: Vec<&[Check]> = runnable.iter().map(Vec::as_slice).collect();
         for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
+            failed_somewhere.extend(results.iter().filter(|r| !r.passed).map(|r| (step.id.clone(), r.name.clone())));
             if results.iter().all(|r| r.passed) {
                 problems.push(format!(
                     "step `{}` passes on the starter: it must fail until the learner solves it",
@@ -227,7 +253,7 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
                 return Ok(problems);
             }
         }
-        let ws = workspace(&dir, context.clone(), lab, cluster.as_ref(), ctx);
+        let ws = workspace(&dir, context.clone(), &lab_tests, lab, cluster.as_ref(), ctx);
         for (step, results) in steps.iter().zip(check::run_steps(&ws, &checks).await) {
             for r in results.into_iter().filter(|r| !r.passed) {
                 problems.push(format!(
@@ -256,10 +282,19 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
                 let changes = super::overlay(lab, &folder, &context, &dir)?;
                 let saved = save(&dir, &changes);
                 super::apply_changes(&dir, changes)?;
-                let ws = workspace(&dir, context.clone(), lab, None, ctx);
+                let ws = workspace(&dir, context.clone(), &lab_tests, lab, None, ctx);
                 let results = check::run_steps(&ws, &[local.as_slice()]).await.into_iter().next().unwrap_or_default();
                 restore(&dir, saved)?;
+                if lab.stack {
+                    // The next overlay is laid only once the server runs the solution again: a
+                    // change that lands while it restarts for this one could go unseen.
+                    let ws = workspace(&dir, context.clone(), &lab_tests, lab, None, ctx);
+                    let _ = ws.app_serves_current_code().await;
+                }
                 let failed: Vec<&check::CheckResult> = results.iter().filter(|r| !r.passed).collect();
+                if overlay == "wrong" {
+                    failed_somewhere.extend(failed.iter().map(|r| (step.id.clone(), r.name.clone())));
+                }
                 match (overlay, failed.is_empty()) {
                     ("wrong", true) => problems.push(format!(
                         "step `{}`: the mistake `{name}` ({described}) passes every check: a check must catch it",
@@ -291,6 +326,17 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
                 }
             }
         }
+        for step in &lab.steps {
+            for c in step.checks.iter().filter(|c| !left_out(c) && c.guard.is_none()) {
+                if !failed_somewhere.contains(&(step.id.clone(), c.name.clone())) {
+                    problems.push(format!(
+                        "step `{}`: check `{}` fails on neither the starter nor any mistake, so it proves nothing: \
+                         ship a `wrong` overlay it catches, or mark it `guard:` with the reason none can fail it",
+                        step.id, c.name
+                    ));
+                }
+            }
+        }
         Ok(problems)
     });
     if lab.stack {
@@ -304,7 +350,36 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
     if cluster.is_some() {
         let _ = runtime.block_on(deploy::undeploy(&dir, &on.target, ctx));
     }
-    let problems = result?;
+    let mut problems = result?;
+    problems.extend(lab.proof_gaps.iter().cloned());
+    let steps = lab
+        .steps
+        .iter()
+        .map(|step| {
+            let run: Vec<&Check> = step.checks.iter().filter(|c| !left_out(c)).collect();
+            let mine = |kind: &str| proven.iter().filter(|p| p.step == step.id && p.kind == kind).count();
+            StepProof {
+                step: step.id.clone(),
+                checks: run.len(),
+                failable: run
+                    .iter()
+                    .filter(|c| c.guard.is_none() && failed_somewhere.contains(&(step.id.clone(), c.name.clone())))
+                    .count(),
+                guards: run.iter().filter(|c| c.guard.is_some()).count(),
+                wrong: step.wrong.len(),
+                wrong_caught: mine("wrong"),
+                alternatives: step.alternatives.len(),
+                alternatives_passed: mine("alternative"),
+            }
+        })
+        .collect();
+    let guards = lab
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.checks.iter().filter_map(move |c| Some(format!("{} / {}: {}", s.id, c.name, c.guard.as_ref()?)))
+        })
+        .collect();
     Ok(SelftestReport {
         lab: lab.id.clone(),
         passed: problems.is_empty(),
@@ -312,6 +387,8 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
         skipped,
         not_run,
         proven,
+        steps,
+        guards,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -355,8 +432,15 @@ async fn run_workflows(
     Ok(())
 }
 
-fn workspace(dir: &Path, context: tera::Context, lab: &Lab, cluster: Option<&Cluster>, ctx: &Context) -> Workspace {
-    let ws = Workspace::new(dir, context, lab.files.clone(), ctx);
+fn workspace(
+    dir: &Path,
+    context: tera::Context,
+    lab_tests: &BTreeMap<String, Vec<u8>>,
+    lab: &Lab,
+    cluster: Option<&Cluster>,
+    ctx: &Context,
+) -> Workspace {
+    let ws = Workspace::new(dir, context, lab.files.clone(), ctx).with_lab_tests(lab_tests.clone());
     match cluster {
         Some(cluster) => ws.on_cluster(cluster.clone()),
         None => ws,

