@@ -54,7 +54,8 @@ pub struct SelftestReport {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct StepProof {
     pub step: String,
-    /// The step's checks that were run (remote ones without a cluster or GitHub are not).
+    /// The step's checks that judge the project here (not a cluster's or GitHub's): the ones
+    /// its mistakes and other solutions are run against.
     pub checks: usize,
     /// Of those that are not guards, the ones seen failing on the starter or on a mistake.
     pub failable: usize,
@@ -76,6 +77,12 @@ pub struct Proven {
     /// For a mistake: the checks that failed on it, and why.
     pub by: Vec<String>,
     pub reasons: Vec<String>,
+}
+
+/// Whether a check judges the project here (its files, its stack), not a cluster or GitHub:
+/// the checks the mistakes and other solutions are run against.
+fn is_local(c: &Check) -> bool {
+    !c.kind.needs_cluster() && !c.kind.needs_github()
 }
 
 /// What the project held at each path an overlay changes (`None`: nothing), to put back.
@@ -270,8 +277,7 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
         // Each mistake over the solved project must fail a check of its step; each other correct
         // solution must pass them all. The remote checks are left out: the overlay is not deployed.
         for step in &lab.steps {
-            let local: Vec<Check> =
-                step.checks.iter().filter(|c| !c.kind.needs_cluster() && !c.kind.needs_github()).cloned().collect();
+            let local: Vec<Check> = step.checks.iter().filter(|c| is_local(c)).cloned().collect();
             for (overlay, name, described) in step
                 .wrong
                 .iter()
@@ -327,7 +333,8 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
             }
         }
         for step in &lab.steps {
-            for c in step.checks.iter().filter(|c| !left_out(c) && c.guard.is_none()) {
+            // The remote checks are not held to it: a mistake cannot be deployed here.
+            for c in step.checks.iter().filter(|c| is_local(c) && c.guard.is_none()) {
                 if !failed_somewhere.contains(&(step.id.clone(), c.name.clone())) {
                     problems.push(format!(
                         "step `{}`: check `{}` fails on neither the starter nor any mistake, so it proves nothing: \
@@ -356,7 +363,7 @@ pub fn run(lab: &Lab, on: &OnCluster, ctx: &Context, report: &dyn Reporter) -> R
         .steps
         .iter()
         .map(|step| {
-            let run: Vec<&Check> = step.checks.iter().filter(|c| !left_out(c)).collect();
+            let run: Vec<&Check> = step.checks.iter().filter(|c| is_local(c)).collect();
             let mine = |kind: &str| proven.iter().filter(|p| p.step == step.id && p.kind == kind).count();
             StepProof {
                 step: step.id.clone(),

@@ -278,9 +278,9 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     let leftovers: Vec<_> = std::fs::read_dir(ws.dir.join(".labforge"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("hidden-tests"))
+        .filter(|name| name.starts_with("lab-tests"))
         .collect();
-    assert!(leftovers.is_empty(), "each check's copy of the hidden tests is removed: {leftovers:?}");
+    assert!(leftovers.is_empty(), "each run's copy of the lab's tests is removed: {leftovers:?}");
 
     // The JSON document's shape is stable (durations redacted).
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -1011,7 +1011,12 @@ fn selftest_proves_each_mistake_caught_and_each_other_solution_accepted() {
     let said = text(&out);
     assert!(said.contains("wrong/only/silent: not described in lab.yaml"), "{said}");
     assert!(said.contains("alternative/only/polite: not described in lab.yaml"), "{said}");
-    assert!(said.contains("alternative `missing` has no overlay: add alternative/only/missing/"), "{said}");
+    assert!(
+        said.contains(
+            "alternative `missing` has no overlay: add alternative/only/missing.patch or alternative/only/missing/"
+        ),
+        "{said}"
+    );
 
     // `silent` ("hello-ish") passes the check: a mistake nobody catches; `polite` is refused.
     lab(
