@@ -127,9 +127,12 @@ impl<'w> Session<'w> {
         let method = reqwest::Method::from_bytes(r.method.to_uppercase().as_bytes())
             .map_err(|_| Failure::new(format!("`{}` is not an HTTP method", r.method)))?;
         let mut builder = self.client.request(method, format!("{}{path}", self.base));
+        // A request's own Authorization (`Bearer not-a-jwt`) replaces the login's token: sent
+        // beside it, the app could take the genuine one.
+        let own_authorization = r.headers.keys().any(|k| k.eq_ignore_ascii_case("authorization"));
         if let Some(jwt) = &r.jwt {
             builder = builder.bearer_auth(self.mint(jwt).await?);
-        } else if let Some(token) = &self.token {
+        } else if let Some(token) = self.token.as_ref().filter(|_| !own_authorization) {
             builder = builder.bearer_auth(token);
         }
         for (name, value) in &r.headers {

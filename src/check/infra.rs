@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::jsonpath::{matches, show};
-use super::kinds::{ContainerCheck, MongoCheck, PostgresCheck};
+use super::kinds::{ContainerCheck, MongoCheck, PostgresCheck, RowsExpect};
 use super::{Failure, Stack, Workspace};
 use crate::base::wait::{Ended, Verdict, Wait, no_events};
 use crate::stack::probe;
@@ -195,30 +195,29 @@ pub async fn postgres(ws: &Workspace, c: &PostgresCheck) -> Result<(), Failure> 
             _ => None,
         })
         .collect();
-    let expect = &c.expect;
-    let what = format!("`{sql}`");
+    judge_rows(&format!("`{sql}`"), &rows, &c.expect)
+}
+
+/// The verdict on the rows a query answered (each cell as PostgreSQL's text, `null` for NULL).
+fn judge_rows(what: &str, rows: &[Vec<String>], expect: &RowsExpect) -> Result<(), Failure> {
     let want =
         |rows: &Vec<Vec<Value>>| -> Vec<Vec<String>> { rows.iter().map(|r| r.iter().map(cell).collect()).collect() };
     if let Some(expected) = &expect.rows
         && want(expected) != rows
     {
-        return Err(Failure::mismatch(&what, show_rows(&want(expected)), show_rows(&rows)));
+        return Err(Failure::mismatch(what, show_rows(&want(expected)), show_rows(rows)));
     }
     if let Some(expected) = &expect.contains {
         for row in want(expected) {
             if !rows.contains(&row) {
-                return Err(Failure::mismatch(&what, format!("a row [{}]", row.join(", ")), show_rows(&rows)));
+                return Err(Failure::mismatch(what, format!("a row [{}]", row.join(", ")), show_rows(rows)));
             }
         }
     }
     if let Some(count) = expect.count
         && rows.len() != count
     {
-        return Err(Failure::mismatch(
-            &what,
-            format!("{count} rows"),
-            format!("{} ({})", rows.len(), show_rows(&rows)),
-        ));
+        return Err(Failure::mismatch(what, format!("{count} rows"), format!("{} ({})", rows.len(), show_rows(rows))));
     }
     Ok(())
 }
@@ -289,4 +288,29 @@ pub async fn mongo(ws: &Workspace, c: &MongoCheck) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `postgres` check's verdict on the rows on both sides, each miss with its own reason.
+    #[test]
+    fn rows_pass_when_they_match_and_fail_for_each_miss() {
+        let rows = vec![vec!["1".to_string(), "kettle".to_string()], vec!["2".to_string(), "null".to_string()]];
+        let expect = |spec: serde_json::Value| -> RowsExpect { serde_json::from_value(spec).unwrap() };
+        let all = expect(serde_json::json!({"rows": [[1, "kettle"], [2, null]], "contains": [[2, null]], "count": 2}));
+        assert_eq!(judge_rows("`q`", &rows, &all), Ok(()));
+        let cases = [
+            (serde_json::json!({"rows": [[1, "kettle"]]}), "`q`: expected [1, kettle], got [1, kettle] [2, null]"),
+            (
+                serde_json::json!({"contains": [[3, "teapot"]]}),
+                "`q`: expected a row [3, teapot], got [1, kettle] [2, null]",
+            ),
+            (serde_json::json!({"count": 1}), "`q`: expected 1 rows, got 2 ([1, kettle] [2, null])"),
+        ];
+        for (spec, reason) in cases {
+            assert_eq!(judge_rows("`q`", &rows, &expect(spec.clone())).unwrap_err().reason, reason, "{spec}");
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
-use super::kinds::{CommandCheck, LintCheck, Place, PytestCheck};
+use super::kinds::{CommandCheck, CommandExpect, LintCheck, Place, PytestCheck};
 use super::{Failure, Workspace, snippet};
 use crate::base::regex;
 use crate::stack::runtime::Runtime;
@@ -61,27 +61,32 @@ pub async fn command(ws: &Workspace, c: &CommandCheck) -> Result<(), Failure> {
             (code, output, String::new())
         }
     };
-    if code != c.expect.exit {
+    judge_command(&shown, code, &stdout, &stderr, &c.expect)
+}
+
+/// The verdict on a command that ran as `shown` and ended with `code` and this output.
+fn judge_command(shown: &str, code: i64, stdout: &str, stderr: &str, e: &CommandExpect) -> Result<(), Failure> {
+    if code != e.exit {
         let said = snippet(&format!("{stdout}{stderr}"), 200);
         let actual = if said.is_empty() { format!("exit code {code}") } else { format!("exit code {code}: {said}") };
-        return Err(Failure::mismatch(&format!("`{shown}`"), format!("exit code {}", c.expect.exit), actual));
+        return Err(Failure::mismatch(&format!("`{shown}`"), format!("exit code {}", e.exit), actual));
     }
-    if let Some(needle) = &c.expect.stdout_contains
+    if let Some(needle) = &e.stdout_contains
         && !stdout.contains(needle.as_str())
     {
         return Err(Failure::mismatch(
             &format!("`{shown}`"),
             format!("output containing {needle:?}"),
-            snippet(&stdout, 200),
+            snippet(stdout, 200),
         ));
     }
-    if let Some(pattern) = &c.expect.stdout_regex
-        && !regex(pattern).map_err(Failure::new)?.is_match(&stdout)
+    if let Some(pattern) = &e.stdout_regex
+        && !regex(pattern).map_err(Failure::new)?.is_match(stdout)
     {
         return Err(Failure::mismatch(
             &format!("`{shown}`"),
             format!("output matching /{pattern}/"),
-            snippet(&stdout, 200),
+            snippet(stdout, 200),
         ));
     }
     Ok(())
@@ -460,6 +465,36 @@ pub async fn lint(ws: &Workspace, c: &LintCheck) -> Result<(), Failure> {
 #[cfg(test)]
 mod judge_tests {
     use super::*;
+
+    /// A `command` check's verdict on both sides, each miss with its own reason.
+    #[test]
+    fn a_command_passes_on_its_exit_code_and_output_and_fails_for_each_miss() {
+        let expect = |spec: serde_json::Value| -> CommandExpect { serde_json::from_value(spec).unwrap() };
+        let all = expect(serde_json::json!({"exit": 0, "stdout_contains": "3.12", "stdout_regex": "^Python 3\\.\\d+"}));
+        assert_eq!(judge_command("python -V", 0, "Python 3.12.1\n", "", &all), Ok(()));
+        let cases = [
+            (3, "", "boom", serde_json::json!({}), "`python -V`: expected exit code 0, got exit code 3: boom"),
+            (0, "", "", serde_json::json!({"exit": 1}), "`python -V`: expected exit code 1, got exit code 0"),
+            (
+                0,
+                "Python 3.11.2",
+                "",
+                serde_json::json!({"stdout_contains": "3.12"}),
+                "`python -V`: expected output containing \"3.12\", got Python 3.11.2",
+            ),
+            (
+                0,
+                "3.12",
+                "",
+                serde_json::json!({"stdout_regex": "^Python"}),
+                "`python -V`: expected output matching /^Python/, got 3.12",
+            ),
+        ];
+        for (code, stdout, stderr, spec, reason) in cases {
+            let said = judge_command("python -V", code, stdout, stderr, &expect(spec.clone())).unwrap_err().reason;
+            assert_eq!(said, reason, "{spec}");
+        }
+    }
 
     fn case(name: &str, outcome: Outcome) -> Case {
         Case { file: "tests/test_items.py".into(), name: name.into(), outcome }
