@@ -224,12 +224,6 @@ async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Resul
         let named: Vec<String> = c.tests.iter().map(|t| ws.render(t)).collect::<Result<_, _>>()?;
         let (mut run, mut shown) = match (&copies_name, c.own) {
             (Some(copies), false) => {
-                if let Some(missing) = named.iter().find(|t| !ships(ws, t)) {
-                    return Err(Failure::new(format!(
-                        "the lab ships no {missing}: a `pytest` check's `tests` name the lab's own test files \
-                         (`own: true` runs the learner's)"
-                    )));
-                }
                 let run = named.iter().map(|t| format!(".labforge/{copies}/shipped/{t}")).collect();
                 (run, named.iter().map(|t| format!("{t} (the lab's copy)")).collect::<Vec<_>>())
             }
@@ -243,15 +237,16 @@ async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Resul
         targets.push(Targets { run, shown });
     }
     // A missing file stops pytest before it runs anything: it fails its own check only.
+    let shipped = copies_name.as_ref().map(|copies| format!(".labforge/{copies}/shipped/"));
     let mut verdicts: Vec<Option<Result<(), Failure>>> = targets
         .iter()
         .map(|t| {
             let missing = t.run.iter().find(|r| !ws.dir.join(r.split("::").next().unwrap_or(r)).exists())?;
-            Some(Err(Failure::mismatch(
-                "pytest",
-                format!("tests in {}", t.shown),
-                format!("no file or folder {missing}"),
-            )))
+            let actual = match shipped.as_deref().and_then(|prefix| missing.strip_prefix(prefix)) {
+                Some(path) => format!("the lab ships no {path} (`tests` names the lab's own test files)"),
+                None => format!("no file or folder {missing}"),
+            };
+            Some(Err(Failure::mismatch("pytest", format!("tests in {}", t.shown), actual)))
         })
         .collect();
     let mut union: Vec<&str> = Vec::new();
@@ -327,13 +322,6 @@ async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Resul
         });
     }
     Ok(verdicts.into_iter().flatten().collect())
-}
-
-/// Whether the lab ships the test file or folder `path` (as the solved project holds it).
-fn ships(ws: &Workspace, path: &str) -> bool {
-    let path = path.trim_start_matches("./").trim_end_matches('/');
-    ws.lab_tests.contains_key(path)
-        || ws.lab_tests.keys().any(|k| k.strip_prefix(path).is_some_and(|r| r.starts_with('/')))
 }
 
 /// Copies the lab's tests to a fresh `.labforge/lab-tests-*`: `hidden/` holds its hidden tests

@@ -228,8 +228,8 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
       - {name: "pass: pytest on a folder", kind: pytest, tests: [tests], min_passed: 1}
       - {name: "fail: pytest import error", kind: pytest, hidden: [test_broken_import.py]}
       - {name: "fail: pytest missing file", kind: pytest, tests: [tests/test_nowhere.py]}
-      - {name: "fail: pytest skipped by the learner", kind: pytest, tests: [extra/test_skipped.py]}
-      - {name: "pass: lint", kind: lint, paths: [src, tests]}
+      - {name: "fail: pytest skipped by the learner", kind: pytest, tests: [extra/test_skipped.py], own: true}
+      - {name: "pass: lint", kind: lint, paths: [src]}
       - {name: "fail: lint", kind: lint, paths: [planted.py]}
 "#,
     );
@@ -243,6 +243,19 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
         "import pytest\n\npytestmark = pytest.mark.skip\n\n\ndef test_items() -> None:\n    assert False\n",
     );
     let ws = Started::new(&labs, "local");
+    // The learner disables a test file the lab ships, and adds a root conftest.py that turns
+    // every failure into a pass: the checks run the lab's copy, under none of that ("pass:
+    // pytest" runs the lab's test_health.py, "fail: pytest failing" still fails).
+    std::fs::write(
+        ws.dir.join("tests/test_health.py"),
+        "import pytest\n\npytestmark = pytest.mark.skip\n\n\ndef test_health() -> None:\n    assert False\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.dir.join("conftest.py"),
+        "import pytest\n\n\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n    outcome = yield\n    if outcome.get_result().failed:\n        outcome.get_result().outcome = \"passed\"\n",
+    )
+    .unwrap();
     let out = ws.run(&["check", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let results = check_results(&out);
@@ -268,7 +281,7 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
         reason("fail: pytest skipped by the learner")
     );
     assert!(
-        reason("fail: pytest missing file").contains("got no file or folder tests/test_nowhere.py"),
+        reason("fail: pytest missing file").contains("got the lab ships no tests/test_nowhere.py"),
         "{}",
         reason("fail: pytest missing file")
     );
