@@ -9,7 +9,9 @@ use sha2::Sha256;
 use tokio::time::Instant;
 
 use super::jsonpath::{JsonPath, matches, show};
-use super::kinds::{Call, Forgery, GraphqlCheck, HttpCheck, HttpExpect, Jwt, Login, RatelimitCheck, Request};
+use super::kinds::{
+    Call, Forgery, GraphqlCheck, GraphqlExpect, HttpCheck, HttpExpect, Jwt, Login, RatelimitCheck, Request,
+};
 use super::{Failure, Workspace, snippet};
 use crate::base::regex;
 use crate::base::wait::{Ended, Verdict, Wait, no_events};
@@ -555,31 +557,35 @@ pub async fn graphql(ws: &Workspace, c: &GraphqlCheck) -> Result<(), Failure> {
         expect: HttpExpect::default(),
     };
     let answer = session.send(&request).await?;
-    let what = format!("GraphQL {}", snippet(&c.query, 60));
+    judge_graphql(&format!("GraphQL {}", snippet(&c.query, 60)), &answer, &c.expect)
+}
+
+/// The verdict on a GraphQL answer: errors only when expected, and each expected field of `data`.
+fn judge_graphql(what: &str, answer: &Answer, expect: &GraphqlExpect) -> Result<(), Failure> {
     let doc = answer.json().ok_or_else(|| {
-        Failure::mismatch(&what, "a JSON answer", format!("status {} {}", answer.status, snippet(&answer.body, 120)))
+        Failure::mismatch(what, "a JSON answer", format!("status {} {}", answer.status, snippet(&answer.body, 120)))
     })?;
     let errors = doc.get("errors").filter(|e| !e.is_null());
-    match (errors, c.expect.errors) {
-        (Some(errors), false) => return Err(Failure::mismatch(&what, "no errors", show(errors))),
-        (None, true) => return Err(Failure::mismatch(&what, "errors", "none")),
+    match (errors, expect.errors) {
+        (Some(errors), false) => return Err(Failure::mismatch(what, "no errors", show(errors))),
+        (None, true) => return Err(Failure::mismatch(what, "errors", "none")),
         _ => {}
     }
     let data = doc.get("data").cloned().unwrap_or(Value::Null);
-    for (path, expected) in &c.expect.data {
+    for (path, expected) in &expect.data {
         let path = JsonPath::parse(path).map_err(Failure::new)?;
         match path.find(&data) {
             Some(actual) if matches(expected, actual) => {}
             Some(actual) => {
                 return Err(Failure::mismatch(
-                    &what,
+                    what,
                     format!("data{} = {}", &path.as_str()[1..], show(expected)),
                     show(actual),
                 ));
             }
             None => {
                 return Err(Failure::mismatch(
-                    &what,
+                    what,
                     format!("data{} = {}", &path.as_str()[1..], show(expected)),
                     "no such field",
                 ));
@@ -818,6 +824,44 @@ mod tests {
         }
         assert_eq!(base64url_decode("-_8").unwrap(), [0xfb, 0xff]);
         assert_eq!(base64url_decode("a b"), None);
+    }
+
+    /// A `graphql` check's verdict on both sides, each miss with its own reason.
+    #[test]
+    fn a_graphql_answer_passes_when_it_matches_and_fails_for_each_miss() {
+        let expect = |spec: serde_json::Value| -> GraphqlExpect { serde_json::from_value(spec).unwrap() };
+        let data = answer(200, &[], r#"{"data": {"item": {"id": 7, "name": "kettle"}}}"#);
+        let refused = answer(200, &[], r#"{"data": null, "errors": [{"message": "limit must be at most 100"}]}"#);
+        assert_eq!(
+            judge_graphql("GraphQL q", &data, &expect(serde_json::json!({"data": {"$.item.name": "kettle"}}))),
+            Ok(())
+        );
+        assert_eq!(judge_graphql("GraphQL q", &refused, &expect(serde_json::json!({"errors": true}))), Ok(()));
+        let cases = [
+            (
+                &refused,
+                serde_json::json!({}),
+                "GraphQL q: expected no errors, got [{\"message\":\"limit must be at most 100\"}]",
+            ),
+            (&data, serde_json::json!({"errors": true}), "GraphQL q: expected errors, got none"),
+            (
+                &data,
+                serde_json::json!({"data": {"$.item.name": "teapot"}}),
+                "GraphQL q: expected data.item.name = \"teapot\", got \"kettle\"",
+            ),
+            (
+                &data,
+                serde_json::json!({"data": {"$.item.quantity": 1}}),
+                "GraphQL q: expected data.item.quantity = 1, got no such field",
+            ),
+        ];
+        for (answer, spec, reason) in cases {
+            let said = judge_graphql("GraphQL q", answer, &expect(spec.clone())).unwrap_err().reason;
+            assert_eq!(said, reason, "{spec}");
+        }
+        let not_json = answer(502, &[], "Bad Gateway");
+        let said = judge_graphql("GraphQL q", &not_json, &expect(serde_json::json!({}))).unwrap_err().reason;
+        assert_eq!(said, "GraphQL q: expected a JSON answer, got status 502 Bad Gateway");
     }
 
     #[test]
