@@ -307,7 +307,7 @@ pub enum Place {
     App,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CommandCheck {
     pub run: Vec<String>,
@@ -315,9 +315,13 @@ pub struct CommandCheck {
     pub place: Place,
     #[serde(default)]
     pub expect: CommandExpect,
+    /// The command works on state of its own (a scratch database, a temporary folder), never on
+    /// the app's data: it runs beside the checks that do, not in their order.
+    #[serde(default)]
+    pub isolated: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CommandExpect {
     #[serde(default)]
@@ -671,7 +675,8 @@ impl CheckKind {
     pub fn is_ordered(&self) -> bool {
         !matches!(
             self,
-            CheckKind::File(_)
+            CheckKind::Command(CommandCheck { isolated: true, .. })
+                | CheckKind::File(_)
                 | CheckKind::Lint(_)
                 | CheckKind::Pytest(_)
                 | CheckKind::Container(_)
@@ -679,6 +684,12 @@ impl CheckKind {
                 | CheckKind::Workflow(_)
                 | CheckKind::Github(_)
         )
+    }
+
+    /// Whether the check runs in, or reads, a service's container: a check that restarts the
+    /// service beside it would kill its command or change what it reads.
+    pub fn uses_a_container(&self) -> bool {
+        matches!(self, CheckKind::Container(_)) || matches!(self, CheckKind::Command(c) if c.place == Place::App)
     }
 
     /// Whether the check restarts a service, which a `container` check running beside it would see.

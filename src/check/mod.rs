@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use futures_util::future::join_all;
 use serde::Serialize;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, RwLock, Semaphore};
 
 use crate::context::Context;
 use crate::stack::docker::{CONNECT_DEADLINE, Docker};
@@ -311,10 +311,10 @@ const RELOAD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 pub async fn run_steps(ws: &Workspace, steps: &[&[Check]]) -> Vec<Vec<CheckResult>> {
     type Numbered<'s> = Vec<((usize, usize), &'s Check)>;
     let all = steps.iter().enumerate().flat_map(|(s, checks)| checks.iter().enumerate().map(move |(i, c)| ((s, i), c)));
-    // Containers are only read, but not while a check restarts one: then they wait their turn.
-    let restarts = steps.iter().flat_map(|checks| checks.iter()).any(|c| c.kind.restarts());
-    let (ordered, free): (Numbered, Numbered) =
-        all.partition(|(_, c)| c.kind.is_ordered() || (restarts && matches!(c.kind, CheckKind::Container(_))));
+    let (ordered, free): (Numbered, Numbered) = all.partition(|(_, c)| c.kind.is_ordered());
+    // A check that reads a container, or runs an isolated command in one, never overlaps one that
+    // restarts a service: that would change what it reads, or kill its command.
+    let containers = RwLock::new(());
     // Pytest checks that can share one pytest run do: Python's imports are most of a short run.
     let (pytests, free): (Numbered, Numbered) = free.into_iter().partition(|(_, c)| match &c.kind {
         CheckKind::Pytest(p) => process::can_share_a_run(p),
@@ -329,14 +329,38 @@ pub async fn run_steps(ws: &Workspace, steps: &[&[Check]]) -> Vec<Vec<CheckResul
     };
     let together = join_all(free.into_iter().map(|(at, c)| {
         let slots = &slots;
+        let containers = &containers;
         async move {
             let _slot = slots.acquire().await.expect("the semaphore is never closed");
+            let _shared = match c.kind.uses_a_container() {
+                true => Some(containers.read().await),
+                false => None,
+            };
             (at, run_one(ws, c).await)
         }
     }));
     let in_order = async {
-        let mut out = Vec::new();
+        let mut out: Vec<((usize, usize), CheckResult)> = Vec::new();
+        // A command check asserts a state (the schema is migrated): the same command twice in one
+        // run, as a later step re-asserting what an earlier one did, runs once and answers both.
+        let mut commands: Vec<(&kinds::CommandCheck, usize)> = Vec::new();
         for (at, c) in ordered {
+            let command = match &c.kind {
+                CheckKind::Command(command) => Some(command),
+                _ => None,
+            };
+            if let Some(&(_, first)) = command.and_then(|command| commands.iter().find(|(k, _)| *k == command)) {
+                let answer = CheckResult { name: c.name.clone(), duration_ms: 0, ..out[first].1.clone() };
+                out.push((at, answer));
+                continue;
+            }
+            if let Some(command) = command {
+                commands.push((command, out.len()));
+            }
+            let _exclusive = match c.kind.restarts() {
+                true => Some(containers.write().await),
+                false => None,
+            };
             out.push((at, run_one(ws, c).await));
         }
         out

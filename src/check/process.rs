@@ -1,9 +1,12 @@
 //! Checks that run a program: `command` (in the project's venv or the app container), `pytest`
 //! and `lint` (ruff), reading what the tools themselves report.
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
 
+use sha2::{Digest, Sha256};
 use tokio::process::Command;
 
 use super::kinds::{CommandCheck, CommandExpect, LintCheck, Place, PytestCheck};
@@ -11,7 +14,6 @@ use super::{Failure, Workspace, snippet};
 use crate::base::regex;
 use crate::stack::runtime::Runtime;
 
-/// Runs `program` (from the venv when it is there) in the project; returns exit code and output.
 /// Runs `program` from the project's venv in the project folder, with `env` added.
 async fn run_in_venv(
     ws: &Workspace,
@@ -212,13 +214,11 @@ pub async fn pytest_together(ws: &Workspace, checks: &[&PytestCheck]) -> Vec<Res
 
 async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Result<(), Failure>>, Failure> {
     let scratch = tempfile::tempdir().map_err(|e| Failure::new(format!("cannot make a scratch folder: {e}")))?;
-    // The lab's tests run from copies inside the project, so they import it like its own tests;
-    // a copy of its own for each run, as runs may happen at the same time. Removed when dropped.
-    let copies = match checks.iter().all(|c| c.own && c.hidden.is_empty()) {
+    // The lab's tests run from copies inside the project, so they import it like its own tests.
+    let copies_name = match checks.iter().all(|c| c.own && c.hidden.is_empty()) {
         true => None,
         false => Some(copy_lab_tests(ws)?),
     };
-    let copies_name = copies.as_ref().map(|d| d.path().file_name().unwrap_or_default().to_string_lossy().into_owned());
     let mut targets = Vec::new();
     for c in checks {
         let named: Vec<String> = c.tests.iter().map(|t| ws.render(t)).collect::<Result<_, _>>()?;
@@ -324,27 +324,58 @@ async fn run_pytest(ws: &Workspace, checks: &[&PytestCheck]) -> Result<Vec<Resul
     Ok(verdicts.into_iter().flatten().collect())
 }
 
-/// Copies the lab's tests to a fresh `.labforge/lab-tests-*`: `hidden/` holds its hidden tests
-/// (rendered for this project), `shipped/` the project's tests as the lab ships them.
-fn copy_lab_tests(ws: &Workspace) -> Result<tempfile::TempDir, Failure> {
+/// Copies the lab's tests to `.labforge/lab-tests-<digest of them>/`: `hidden/` holds its hidden
+/// tests (rendered for this project), `shipped/` the project's tests as the lab ships them. The
+/// copy is kept between runs, so Python's compiled test modules (pytest's rewritten asserts) are
+/// reused; each run first makes it exactly the lab's again — a file edited or added there by hand
+/// is replaced or removed — and removes copies of other versions of the lab's tests.
+fn copy_lab_tests(ws: &Workspace) -> Result<String, Failure> {
     let copy_error = |e: std::io::Error| Failure::new(format!("cannot copy the lab's tests: {e}"));
-    let parent = ws.dir.join(".labforge");
-    std::fs::create_dir_all(&parent).map_err(copy_error)?;
-    let dir = tempfile::Builder::new().prefix("lab-tests-").tempdir_in(&parent).map_err(copy_error)?;
     let hidden = ws.lab_files.under("tests").into_iter().map(|(rel, bytes)| {
         let text = ws.render(&String::from_utf8_lossy(&bytes))?;
         Ok((format!("hidden/{rel}"), text.into_bytes()))
     });
     let shipped = ws.lab_tests.iter().map(|(rel, bytes)| Ok((format!("shipped/{rel}"), bytes.clone())));
-    for file in hidden.chain(shipped) {
-        let (rel, bytes): (String, Vec<u8>) = file?;
-        let dest = dir.path().join(&rel);
-        if let Some(parent) = dest.parent() {
-            std::fs::create_dir_all(parent).map_err(copy_error)?;
-        }
-        std::fs::write(&dest, bytes).map_err(copy_error)?;
+    let files: BTreeMap<String, Vec<u8>> = hidden.chain(shipped).collect::<Result<_, Failure>>()?;
+    let mut digest = Sha256::new();
+    for (rel, bytes) in &files {
+        digest.update((rel.len() as u64).to_le_bytes());
+        digest.update(rel);
+        digest.update((bytes.len() as u64).to_le_bytes());
+        digest.update(bytes);
     }
-    Ok(dir)
+    let name = format!("lab-tests-{}", crate::base::hex(&digest.finalize()[..8]));
+    let parent = ws.dir.join(".labforge");
+    let dir = parent.join(&name);
+    std::fs::create_dir_all(&dir).map_err(copy_error)?;
+    for (rel, bytes) in &files {
+        let dest = dir.join(rel);
+        if std::fs::read(&dest).is_ok_and(|now| now == *bytes) {
+            continue;
+        }
+        let folder = dest.parent().unwrap_or(&dir);
+        std::fs::create_dir_all(folder).map_err(copy_error)?;
+        // Whole or not at all: a pytest run beside this one may be reading it.
+        let mut file = tempfile::NamedTempFile::new_in(folder).map_err(copy_error)?;
+        file.write_all(bytes).map_err(copy_error)?;
+        file.persist(&dest).map_err(|e| copy_error(e.error))?;
+    }
+    for entry in ignore::WalkBuilder::new(&dir).standard_filters(false).build().flatten() {
+        let rel = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
+        let compiled = rel.components().any(|c| c.as_os_str() == "__pycache__");
+        let ours = files.contains_key(&rel.to_string_lossy().replace('\\', "/"));
+        if entry.file_type().is_some_and(|t| t.is_file()) && !compiled && !ours {
+            std::fs::remove_file(entry.path()).map_err(copy_error)?;
+        }
+    }
+    for entry in std::fs::read_dir(&parent).map_err(copy_error)?.flatten() {
+        let other = entry.file_name().to_string_lossy().into_owned();
+        if other.starts_with("lab-tests-") && other != name {
+            // Best effort: a copy another run still uses goes with the next run after it.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(name)
 }
 
 /// A pytest check's verdict on its own test cases: at least one ran, none failed, not all were

@@ -270,6 +270,45 @@ fn a_graphql_check_reads_the_data_it_asked_for() {
 }
 
 #[test]
+fn the_same_command_checked_by_two_steps_runs_once_and_answers_both() {
+    let dir = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let engine = FakeEngine::default();
+        engine.answer_exec("python", 1, "alembic.util.exc.CommandError: Multiple head revisions");
+        let ws = workspace_on(dir.path(), 1, ImageFacts::default(), Behaviour::Runs, engine).await;
+        let AnyRuntime::Fake(on) = &ws.stack().await.unwrap().runtime else { unreachable!("a fake stack") };
+        let engine = on.engine();
+        engine.clear_calls();
+        let migrate = json!({"in": "app", "run": ["python", "-m", "shop.migrate"]});
+        let crud = [check("schema is up to date", "command", migrate.clone())];
+        let price = [
+            check("your migration applies", "command", migrate),
+            check(
+                "scratch database",
+                "command",
+                json!({"in": "app", "isolated": true, "run": ["python", "-c", "up(); down(); up()"]}),
+            ),
+        ];
+        let results = run_steps(&ws, &[&crud, &price]).await;
+        let mut execs: Vec<String> = engine.calls().into_iter().filter(|c| c.starts_with("exec")).collect();
+        execs.sort();
+        assert_eq!(
+            execs,
+            ["exec shop-app python -c up(); down(); up()", "exec shop-app python -m shop.migrate"],
+            "the repeated command ran again"
+        );
+        let (first, again) = (&results[0][0], &results[1][0]);
+        assert_eq!((first.passed, again.passed), (false, false));
+        assert_eq!(again.name, "your migration applies");
+        assert_eq!(again.actual, first.actual);
+        assert!(
+            !price[1].kind.is_ordered() && price[0].kind.is_ordered(),
+            "an isolated command runs beside the others"
+        );
+    });
+}
+
+#[test]
 fn a_command_in_the_app_is_judged_by_its_exit_code_and_output() {
     let dir = tempfile::tempdir().unwrap();
     runtime().block_on(async {

@@ -95,14 +95,16 @@ fn commands(venv: &Path, python: &str, exists: bool, uv: Option<PathBuf>) -> Vec
                 let args = ["venv", "--quiet", "--python", python, &venv.display().to_string()];
                 steps.push((uv.clone(), args.map(str::to_string).to_vec()));
             }
-            let args = ["pip", "install", "--quiet", "--python", &venv_python, "-e", ".[dev]"];
+            // Compiled now, once: a check imports the app and its libraries on every run, and
+            // Python cannot cache them where PYTHONDONTWRITEBYTECODE is set (pip compiles too).
+            let args = ["pip", "install", "--quiet", "--compile-bytecode", "--python", &venv_python, "-e", ".[dev]"];
             steps.push((uv, args.map(str::to_string).to_vec()));
         }
         None => {
             if !exists {
                 steps.push((PathBuf::from(python), vec!["-m".into(), "venv".into(), venv.display().to_string()]));
             }
-            let args = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[dev]"];
+            let args = ["-m", "pip", "install", "--quiet", "--compile", "--disable-pip-version-check", "-e", ".[dev]"];
             steps.push((PathBuf::from(&venv_python), args.map(str::to_string).to_vec()));
         }
     }

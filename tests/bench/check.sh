@@ -6,7 +6,8 @@
 #
 #   tests/bench/check.sh [LAB...]      prints Markdown for BENCHMARKS.md
 #   LABFORGE_BIN=PATH tests/bench/check.sh ...   times that binary instead of building this tree
-#                                      (e.g. an earlier commit's, for a side-by-side run)
+#   LABFORGE_BASELINE=PATH tests/bench/check.sh ...  also times that binary (an earlier commit's),
+#                                      side by side on the same stacks, with the ratio
 #
 # Needs what `lab selftest` needs: Docker, the stand-in images (tests/images/build.sh), Python
 # 3.11+; hyperfine is installed with apt-get when missing, uv into a venv under target/bench/.
@@ -35,7 +36,7 @@ for lab in "${labs[@]}"; do
     echo "starting $lab" >&2
     "$bin" lab start "$lab" --dir "$dir" >/dev/null 2>&1
     cd "$dir"
-    steps=$("$bin" check --all --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["steps"]))' || true)
+    steps=$("$bin" check --all --json 2>"$work/$lab.err" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["steps"]))' || true)
     for ((n = 1; n <= steps; n++)); do "$bin" lab solve --step "$n" --force >/dev/null; done
     # Fresh containers, as a learner's `labforge down && labforge up` after a changed Dockerfile;
     # then wait (with a deadline) until the whole lab passes.
@@ -46,17 +47,29 @@ for lab in "${labs[@]}"; do
         [ $SECONDS -lt $deadline ] || { "$bin" check --all >&2; echo "$lab does not pass when solved" >&2; exit 1; }
     done
     checks=$("$bin" check --all --json | python3 -c 'import json,sys; print(sum(len(s["checks"]) for s in json.load(sys.stdin)["steps"]))')
-    hyperfine --style none --warmup 2 --runs 15 --export-json "$work/$lab.json" "$bin check --all" >/dev/null
+    commands=("$bin check --all")
+    [ -z "${LABFORGE_BASELINE:-}" ] || commands+=("$(realpath "$LABFORGE_BASELINE") check --all")
+    hyperfine --style none --warmup 2 --runs 15 --export-json "$work/$lab.json" "${commands[@]}" >/dev/null
     rows+=("$(python3 - "$work/$lab.json" "$lab" "$steps" "$checks" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1]))["results"][0]
-print(f"| `{sys.argv[2]}` | {sys.argv[3]} | {sys.argv[4]} | {r['median']:.2f} s | {min(r['times']):.2f}–{max(r['times']):.2f} s |")
+results = json.load(open(sys.argv[1]))["results"]
+r = results[0]
+row = f"| `{sys.argv[2]}` | {sys.argv[3]} | {sys.argv[4]} | {r['median']:.2f} s | {min(r['times']):.2f}–{max(r['times']):.2f} s |"
+if len(results) > 1:
+    b = results[1]
+    row += f" {b['median']:.2f} s | {r['median'] / b['median']:.2f}× |"
+print(row)
 PY
 )")
     "$bin" down --volumes >/dev/null
     cd "$root"
 done
 
-echo "| lab | steps | checks | \`check --all\` (median) | range |"
-echo "|---|---|---|---|---|"
+if [ -n "${LABFORGE_BASELINE:-}" ]; then
+    echo "| lab | steps | checks | \`check --all\` (median) | range | baseline (median) | ratio |"
+    echo "|---|---|---|---|---|---|---|"
+else
+    echo "| lab | steps | checks | \`check --all\` (median) | range |"
+    echo "|---|---|---|---|---|"
+fi
 printf '%s\n' "${rows[@]}"

@@ -3,7 +3,7 @@
 # overrides and CA bundle every run uses.
 bash tests/images/build.sh
 if [ -n "${LABFORGE_BIN:-}" ]; then
-    bin=$LABFORGE_BIN
+    bin=$(realpath "$LABFORGE_BIN")
 else
     cargo build --release --quiet
     bin="$PWD/target/release/labforge"

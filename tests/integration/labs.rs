@@ -293,7 +293,17 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.starts_with("lab-tests"))
         .collect();
-    assert!(leftovers.is_empty(), "each run's copy of the lab's tests is removed: {leftovers:?}");
+    assert_eq!(leftovers.len(), 1, "one copy of the lab's tests, kept for the next run: {leftovers:?}");
+
+    // The kept copy is the lab's again on every run: a learner who skips the copied test and
+    // plants a conftest.py beside it changes nothing.
+    let copy = ws.dir.join(".labforge").join(&leftovers[0]);
+    std::fs::write(copy.join("hidden/test_wrong.py"), "import pytest\n\npytestmark = pytest.mark.skip\n").unwrap();
+    std::fs::write(copy.join("conftest.py"), std::fs::read(ws.dir.join("conftest.py")).unwrap()).unwrap();
+    let again = check_results(&ws.run(&["check", "--json"]));
+    let failing = again.iter().find(|r| r.0 == "fail: pytest failing").unwrap();
+    assert!(!failing.1 && failing.2.contains("the first says: assert (1 + 1) == 3"), "{failing:?}");
+    assert!(!copy.join("conftest.py").exists(), "the planted conftest.py is removed");
 
     // The JSON document's shape is stable (durations redacted).
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -304,10 +314,10 @@ fn file_command_pytest_and_lint_checks_pass_and_fail_for_the_right_reasons() {
     let shape = serde_json::to_string_pretty(&shape).unwrap().replace(&ws.dir.display().to_string(), "[dir]");
     insta::assert_snapshot!("check-json", shape);
 
-    // Progress: one attempt recorded, not passed; hints come one at a time.
+    // Progress: an attempt recorded per check run (two), not passed; hints come one at a time.
     let progress: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ws.dir.join(".labforge/progress.json")).unwrap()).unwrap();
-    assert_eq!(progress["steps"]["only"]["attempts"], 1);
+    assert_eq!(progress["steps"]["only"]["attempts"], 2);
     assert_eq!(progress["steps"]["only"]["passed"], false);
     assert!(String::from_utf8_lossy(&ws.run(&["lab", "hint"]).stdout).contains("Hint 1/2"));
     assert!(String::from_utf8_lossy(&ws.run(&["lab", "hint"]).stdout).contains("Hint 2/2"));
@@ -614,8 +624,15 @@ fn lab_start_makes_the_venv_from_any_folder_with_or_without_uv_and_repairs_a_hal
     assert!(!venv.join(".labforge-complete").exists(), "the install was interrupted before it completed");
 
     // Starting it again resumes the lab and makes the venv again, with pip.
-    let again = command(labs.path(), root.path(), &["lab", "start", "venv"]).env("PATH", &no_uv).output().unwrap();
+    // Python may not write bytecode here, as in many containers and CI machines: the install
+    // compiles the libraries once, or every check would compile them again.
+    let again = command(labs.path(), root.path(), &["lab", "start", "venv"])
+        .env("PATH", &no_uv)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
     assert!(again.status.success(), "{}", text(&again));
+    assert!(compiled(&venv, "fastapi"), "pip left the libraries uncompiled");
     let said = text(&again);
     assert!(said.contains("Resuming") && said.contains("Repairing"), "{said}");
     assert!(venv.join(".labforge-complete").exists());
@@ -623,11 +640,23 @@ fn lab_start_makes_the_venv_from_any_folder_with_or_without_uv_and_repairs_a_hal
     assert_eq!(check.status.code(), Some(0), "the repaired venv runs the project's tests:\n{}", text(&check));
 
     // With uv, into a folder named relatively with --dir.
-    let nested = labforge(labs.path(), root.path(), &["lab", "start", "venv", "--dir", "nested/copy"]);
+    let nested = command(labs.path(), root.path(), &["lab", "start", "venv", "--dir", "nested/copy"])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
     assert!(nested.status.success(), "{}", text(&nested));
+    assert!(compiled(&root.path().join("nested/copy/.venv"), "fastapi"), "uv left the libraries uncompiled");
     assert!(root.path().join("nested/copy/.venv/.labforge-complete").exists());
     let check = labforge(labs.path(), &root.path().join("nested/copy"), &["check"]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+}
+
+/// Whether `venv` holds compiled bytecode of the library `package`.
+fn compiled(venv: &Path, package: &str) -> bool {
+    let lib = std::fs::read_dir(venv.join("lib")).unwrap().next().unwrap().unwrap().path();
+    let cache = lib.join("site-packages").join(package).join("__pycache__");
+    std::fs::read_dir(cache)
+        .is_ok_and(|mut files| files.any(|f| f.unwrap().file_name().to_string_lossy().ends_with(".pyc")))
 }
 
 #[test]
