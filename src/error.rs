@@ -40,6 +40,9 @@ pub enum Error {
     /// The user interrupted a prompt or a wait (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
+    /// The command's output could not be written (stdout is a full disk, say).
+    #[error("cannot write the output: {0}")]
+    Output(String),
 }
 
 impl From<crate::scaffold::Error> for Error {
@@ -87,6 +90,7 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Interrupted => ExitCode::from(130),
+            Error::Output(_) => ExitCode::FAILURE,
             Error::Scaffold(_) | Error::Stack(_) | Error::Lab(_) | Error::K8s(_) | Error::GitHub(_) => {
                 ExitCode::from(2)
             }

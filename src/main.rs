@@ -9,6 +9,11 @@ fn main() -> ExitCode {
     let ctx = labforge::context::Context::from_process();
     let shell = labforge::ui::Shell::new(ctx.no_color());
     match labforge::run(cli, &ctx, &shell) {
+        Ok(_) if let Some(why) = shell.output_error() => {
+            let err = labforge::Error::Output(why.to_string());
+            shell.error(&err);
+            err.exit_code()
+        }
         Ok(outcome) => outcome.exit_code(),
         Err(labforge::Error::Interrupted) => labforge::Error::Interrupted.exit_code(),
         Err(err) => {

@@ -32,51 +32,14 @@ impl fmt::Display for NameError {
     }
 }
 
-/// Module names a project package must not shadow: the frameworks and libraries the templates
-/// import, and standard-library modules that are easy to pick as a project name.
-const SHADOWED: &[&str] = &[
-    "alembic",
-    "app",
-    "argon2",
-    "asyncio",
-    "bson",
-    "django",
-    "email",
-    "fastapi",
-    "flask",
-    "graphql",
-    "gunicorn",
-    "http",
-    "httpx",
-    "jinja2",
-    "jwt",
-    "json",
-    "limits",
-    "logging",
-    "ninja",
-    "psycopg",
-    "pydantic",
-    "pymongo",
-    "pytest",
-    "queue",
-    "random",
-    "re",
-    "secrets",
-    "slowapi",
-    "socket",
-    "sqlalchemy",
-    "starlette",
-    "string",
-    "strawberry",
-    "tests",
-    "test",
-    "time",
-    "types",
-    "typing",
-    "uvicorn",
-    "uuid",
-    "werkzeug",
-];
+/// Module names a project package must not shadow (`import re` would find the project): the
+/// standard library of every Python the templates support, and the top-level modules of the
+/// generated projects' dependencies. One name per line; `#` starts a comment.
+const SHADOWED: &str = include_str!("python_modules.txt");
+
+fn shadows(package: &str) -> bool {
+    SHADOWED.lines().any(|line| !line.starts_with('#') && line.trim() == package)
+}
 
 const PYTHON_KEYWORDS: &[&str] = &[
     "false", "none", "true", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
@@ -127,7 +90,7 @@ impl ProjectName {
         if PYTHON_KEYWORDS.contains(&package.as_str()) {
             return fail(format!("project name `{raw}` is a Python keyword: choose another, such as `{raw}-api`"));
         }
-        if SHADOWED.contains(&package.as_str()) {
+        if shadows(&package) {
             return fail(format!(
                 "project name `{raw}` would make a Python package that shadows the `{package}` module: choose another, such as `{raw}-api`"
             ));
@@ -212,5 +175,13 @@ mod tests {
         assert!(err("fastapi").contains("shadows the `fastapi` module"));
         assert!(err("class").contains("Python keyword"));
         assert!(err("tests").contains("shadows"));
+        // Standard-library names once accepted, after which the app could not start.
+        for name in
+            ["enum", "os", "datetime", "collections", "functools", "ssl", "hashlib", "copy", "math", "signal", "site"]
+        {
+            assert!(err(name).contains(&format!("shadows the `{name}` module")), "{name} is accepted");
+        }
+        assert!(err("typing-extensions").contains("shadows the `typing_extensions` module"));
+        assert!(ProjectName::parse("enum-api").is_ok() && ProjectName::parse("sites").is_ok());
     }
 }

@@ -16,6 +16,9 @@ use std::io::{IsTerminal, Write};
 
 use console::{Style, style};
 
+/// The first error writing to stdout, for the exit code.
+static OUTPUT_ERROR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// The one object that prints.
 #[derive(Debug, Clone)]
 pub struct Shell {
@@ -47,11 +50,22 @@ impl Shell {
         self.tty_err
     }
 
-    /// A plain line of result output on stdout.
+    /// A plain line of result output on stdout. A write that fails is remembered for
+    /// [`Shell::output_error`], except on a closed pipe (`labforge templates | head`), which is
+    /// not an error worth reporting.
     pub fn line(&self, text: impl Display) {
         let mut out = std::io::stdout().lock();
-        // A closed pipe (`labforge templates | head`) is not an error worth reporting.
-        let _ = writeln!(out, "{text}");
+        if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            let _ = OUTPUT_ERROR.set(e.to_string());
+        }
+    }
+
+    /// Why the output could not be written (a full disk, a closed file), if it could not: the
+    /// command must not report success then.
+    pub fn output_error(&self) -> Option<&'static str> {
+        OUTPUT_ERROR.get().map(String::as_str)
     }
 
     /// A status line on stderr with a right-aligned, coloured verb, cargo-style.

@@ -36,6 +36,19 @@ fn empty_and_overlong_names_are_refused() {
 #[test]
 fn names_that_shadow_python_modules_are_refused() {
     refused(&["new", "fastapi"], "shadows the `fastapi` module");
+    // Once accepted: the project's package hid the standard library's and the app could not start.
+    refused(&["new", "enum"], "shadows the `enum` module");
+    refused(&["new", "hashlib"], "shadows the `hashlib` module");
+}
+
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_labforge")).arg("templates").stdout(full).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim(), "error: cannot write the output: No space left on device (os error 28)");
 }
 
 #[test]

@@ -216,7 +216,11 @@ fn python_suite(framework: &str, db: &str) {
     for combo in combos {
         let path = dir.path().join(combo.slug());
         combo.generate(LONGEST_NAME, &path);
-        match check_project(&path) {
+        let checked = check_project(&path).and_then(|check| {
+            refuses_the_dependencies_as_names(&path)?;
+            Ok(check)
+        });
+        match checked {
             Ok(check) => eprintln!(
                 "{}: install {:.1}s, pytest {:.1}s: {}",
                 combo.slug(),
@@ -228,6 +232,43 @@ fn python_suite(framework: &str, db: &str) {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// No project may be named after a module its dependencies install: `import yaml` would find it.
+fn refuses_the_dependencies_as_names(project: &std::path::Path) -> Result<(), String> {
+    use labforge::scaffold::ProjectName;
+    let out = Command::new(project.join(".venv/bin/python"))
+        .arg("-c")
+        .arg(crate::support::python::TOP_LEVEL_MODULES)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let own = LONGEST_NAME.replace('-', "_");
+    let accepted: Vec<&str> = std::str::from_utf8(&out.stdout)
+        .map_err(|e| e.to_string())?
+        .lines()
+        .filter(|m| *m != own && ProjectName::parse(m).is_ok())
+        .collect();
+    match accepted.is_empty() && out.status.success() {
+        true => Ok(()),
+        false => Err(format!(
+            "`labforge new` accepts names of modules the project installs (add them to src/scaffold/python_modules.txt): {accepted:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
+}
+
+/// Nor after a module of the standard library of the Python on this machine.
+#[test]
+fn the_standard_library_cannot_be_shadowed() {
+    use labforge::scaffold::ProjectName;
+    let out = Command::new(crate::support::python::host_python())
+        .args(["-c", "import sys; print('\\n'.join(sorted(sys.stdlib_module_names)))"])
+        .output()
+        .unwrap();
+    let names: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    assert!(names.len() > 200 && names.iter().any(|n| n == "enum"), "{names:?}");
+    let accepted: Vec<&String> = names.iter().filter(|n| ProjectName::parse(n).is_ok()).collect();
+    assert!(accepted.is_empty(), "`labforge new` accepts standard-library names: {accepted:?}");
 }
 
 macro_rules! python_suites {

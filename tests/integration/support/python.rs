@@ -122,6 +122,28 @@ pub fn check_project(project: &Path) -> Result<ProjectCheck, String> {
     Ok(ProjectCheck { install, pytest: started.elapsed(), pytest_summary: summary })
 }
 
+/// A Python program printing the top-level modules installed in its environment, one per line.
+pub const TOP_LEVEL_MODULES: &str = r#"
+import importlib.metadata as md
+import re
+
+names = set()
+for dist in md.distributions():
+    top = dist.read_text("top_level.txt")
+    if top:
+        names.update(top.split())
+        continue
+    for f in dist.files or []:
+        first = f.parts[0]
+        if len(f.parts) == 1 and first.endswith(".py"):
+            names.add(first[:-3])
+        elif len(f.parts) == 1 and first.endswith((".so", ".pyd")):
+            names.add(first.split(".")[0])
+        elif len(f.parts) > 1 and not first.endswith((".dist-info", ".data")) and first not in ("..", "bin"):
+            names.add(first)
+print("\n".join(sorted(n for n in names if re.fullmatch(r"[a-z][a-z0-9_]*", n))))
+"#;
+
 /// FNV-1a: a stable hash for cache folder names.
 pub fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
