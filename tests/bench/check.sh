@@ -47,9 +47,25 @@ for lab in "${labs[@]}"; do
         [ $SECONDS -lt $deadline ] || { "$bin" check --all >&2; echo "$lab does not pass when solved" >&2; exit 1; }
     done
     checks=$("$bin" check --all --json | python3 -c 'import json,sys; print(sum(len(s["checks"]) for s in json.load(sys.stdin)["steps"]))')
-    commands=("$bin check --all")
-    [ -z "${LABFORGE_BASELINE:-}" ] || commands+=("$(realpath "$LABFORGE_BASELINE") check --all")
-    hyperfine --style none --warmup 2 --runs 15 --export-json "$work/$lab.json" "${commands[@]}" >/dev/null
+    if [ -z "${LABFORGE_BASELINE:-}" ]; then
+        hyperfine --style none --warmup 2 --runs 15 --export-json "$work/$lab.json" "$bin check --all" >/dev/null
+    else
+        # Side by side: the two binaries take turns, run by run, so a machine that slows down
+        # meanwhile slows both (hyperfine would run all of one, then all of the other).
+        python3 - "$work/$lab.json" "$bin" "$(realpath "$LABFORGE_BASELINE")" <<'PY'
+import json, subprocess, sys, time
+out, binaries = sys.argv[1], sys.argv[2:]
+times = {b: [] for b in binaries}
+for run in range(17):
+    for b in binaries:
+        started = time.perf_counter()
+        subprocess.run([b, "check", "--all"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if run >= 2:  # two warm-up rounds
+            times[b].append(time.perf_counter() - started)
+median = lambda xs: sorted(xs)[len(xs) // 2]
+json.dump({"results": [{"command": b, "median": median(t), "times": t} for b, t in times.items()]}, open(out, "w"))
+PY
+    fi
     rows+=("$(python3 - "$work/$lab.json" "$lab" "$steps" "$checks" <<'PY'
 import json, sys
 results = json.load(open(sys.argv[1]))["results"]
