@@ -28,12 +28,14 @@ pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
                 "service": service.name,
                 "container": found.map(|o| o.name.clone()),
                 "state": found.map(|o| serde_json::to_value(o.state).unwrap_or_default()).unwrap_or(json!("missing")),
-                "health": found.and_then(|o| o.health.clone()),
+                "health": found.and_then(|o| o.broken.as_ref().map(|_| "broken".to_string()).or(o.health.clone())),
+                "broken": found.and_then(|o| o.broken.clone()),
                 "ports": ports.iter().map(|(c, h)| json!({"container": c, "host": h, "host_ip": runtime.host()})).collect::<Vec<_>>(),
                 "address": if ports.is_empty() { None } else { Some(endpoints::address(&project, service, &ports)) },
             }));
         }
-        let all_running = rows.iter().all(|r| r["state"] == "running" && r["health"] != "unhealthy");
+        let all_running =
+            rows.iter().all(|r| r["state"] == "running" && r["health"] != "unhealthy" && r["health"] != "broken");
         if args.json {
             shell.line(serde_json::to_string_pretty(&json!({ "project": project.name, "services": rows })).expect("JSON serializes"));
         } else if observed.is_empty() {
@@ -51,12 +53,19 @@ pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
                     text(&row["address"])
                 ));
             }
+            for row in rows.iter().filter(|r| r["broken"].is_string()) {
+                shell.warn(format_args!("`{}` is {}", text_of(&row["service"]), text_of(&row["broken"])));
+            }
         }
         Ok(if all_running { Outcome::Success } else { Outcome::Failed })
     })
 }
 
 /// `status --cluster`: each workload of `k8s/` on the cluster, ready replicas and rollout state.
+fn text_of(v: &serde_json::Value) -> &str {
+    v.as_str().unwrap_or("-")
+}
+
 fn cluster(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let target = super::deploy::target(&args.target)?;
     runtime().block_on(async {

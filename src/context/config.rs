@@ -35,6 +35,17 @@ pub enum ImageKey {
     Python,
 }
 
+impl ImageKey {
+    /// Its key under `images:` in the config file.
+    pub fn field(self) -> &'static str {
+        match self {
+            ImageKey::Postgres => "postgres",
+            ImageKey::Mongo => "mongo",
+            ImageKey::Python => "python",
+        }
+    }
+}
+
 impl std::fmt::Display for ImageKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -79,6 +90,14 @@ impl UserConfig {
     /// Reads the config file (if any) and the environment.
     pub fn load(env: &Env) -> Result<UserConfig, ConfigError> {
         let mut config = UserConfig::default();
+        if let Some(named) = env.get("LABFORGE_CONFIG")
+            && !Path::new(named).is_file()
+        {
+            return Err(ConfigError(format!(
+                "LABFORGE_CONFIG names {}, which is not a file: create it, or unset LABFORGE_CONFIG",
+                Path::new(named).display()
+            )));
+        }
         if let Some(path) = Self::path(env)
             && path.exists()
         {
@@ -87,6 +106,14 @@ impl UserConfig {
             let spec: ConfigSpec = serde_saphyr::from_str(&text)
                 .map_err(|e| ConfigError(crate::base::yaml_error(&path.display().to_string(), &e)))?;
             for (key, image) in spec.images {
+                if let Some(why) = crate::base::image_reference_problem(&image) {
+                    return Err(ConfigError(format!(
+                        "{}: images.{}: `{}` is not an image reference: {why}",
+                        path.display(),
+                        key.field(),
+                        image.escape_default()
+                    )));
+                }
                 config.image_sources.insert(key, path.display().to_string());
                 config.images.insert(key, image);
             }
@@ -95,6 +122,12 @@ impl UserConfig {
             if let Some(image) = env.string(var)
                 && !image.trim().is_empty()
             {
+                if let Some(why) = crate::base::image_reference_problem(image.trim()) {
+                    return Err(ConfigError(format!(
+                        "{var}=`{}` is not an image reference: {why}",
+                        image.escape_default()
+                    )));
+                }
                 config.images.insert(key, image.trim().to_string());
                 config.image_sources.insert(key, var.to_string());
             }

@@ -218,4 +218,31 @@ mod tests {
         let err = ctx.user_config().unwrap_err().to_string();
         assert!(err.starts_with(&format!("{}:2:", file.display())), "{err}");
     }
+
+    #[test]
+    fn image_overrides_that_name_no_image_are_refused_with_their_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.yaml");
+        let with =
+            |pairs: Vec<(&str, OsString)>| Context::new(Env::from_pairs(pairs)).user_config().unwrap_err().to_string();
+        std::fs::write(&file, "images:\n  postgres: \"\"\n").unwrap();
+        assert_eq!(
+            with(vec![("LABFORGE_CONFIG", file.as_os_str().to_owned())]),
+            format!("{}: images.postgres: `` is not an image reference: it is empty", file.display())
+        );
+        std::fs::write(&file, "images:\n  mongo: my mongo\n").unwrap();
+        assert!(with(vec![("LABFORGE_CONFIG", file.as_os_str().to_owned())]).ends_with("it contains a space"));
+        assert_eq!(
+            with(vec![("LABFORGE_IMAGE_POSTGRES", OsString::from("Postgres:17"))]),
+            "LABFORGE_IMAGE_POSTGRES=`Postgres:17` is not an image reference: expected NAME[:TAG][@DIGEST], e.g. `postgres:17`"
+        );
+        let missing = dir.path().join("nowhere.yaml");
+        assert_eq!(
+            with(vec![("LABFORGE_CONFIG", missing.as_os_str().to_owned())]),
+            format!(
+                "LABFORGE_CONFIG names {}, which is not a file: create it, or unset LABFORGE_CONFIG",
+                missing.display()
+            )
+        );
+    }
 }

@@ -180,7 +180,9 @@ impl<'r> GitHub<'r> {
         };
         let response = match tokio::time::timeout(REQUEST_DEADLINE, sent).await {
             Ok(Ok(response)) => response,
-            Ok(Err(e)) => return Err(Error::Api(format!("{what}: cannot reach {} ({})", self.api, first_line(&e)))),
+            Ok(Err(e)) => {
+                return Err(Error::Api(format!("{what}: cannot reach {} ({})", self.api, crate::base::first_line(&e))));
+            }
             Err(_) => {
                 return Err(Error::Api(format!(
                     "{what}: {} did not answer within {}s",
@@ -190,8 +192,11 @@ impl<'r> GitHub<'r> {
             }
         };
         let (status, headers) = (response.status(), response.headers().clone());
-        let text =
-            self.octo.body_to_string(response).await.map_err(|e| Error::Api(format!("{what}: {}", first_line(&e))))?;
+        let text = self
+            .octo
+            .body_to_string(response)
+            .await
+            .map_err(|e| Error::Api(format!("{what}: {}", crate::base::first_line(&e))))?;
         let body = if text.trim().is_empty() {
             Value::Null
         } else {
@@ -286,10 +291,6 @@ fn rate_limited(reply: &Reply, secondary: &mut Duration) -> Option<Wait> {
 fn until(after: Duration) -> String {
     let at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(after.as_secs() as i64);
     at.strftime("%H:%M:%S UTC").to_string()
-}
-
-fn first_line(e: &dyn std::fmt::Display) -> String {
-    e.to_string().lines().next().unwrap_or_default().to_string()
 }
 
 #[cfg(test)]

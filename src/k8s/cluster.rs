@@ -52,8 +52,9 @@ pub fn kind_cluster(context: &str) -> Option<String> {
 pub fn read_kubeconfig(files: &[PathBuf]) -> Result<Kubeconfig, Error> {
     let mut merged: Option<Kubeconfig> = None;
     for file in files.iter().filter(|f| f.exists()) {
-        let next = Kubeconfig::read_from(file)
-            .map_err(|e| Error::Config(format!("{}: not a kubeconfig: {}", file.display(), first_line(&e))))?;
+        let next = Kubeconfig::read_from(file).map_err(|e| {
+            Error::Config(format!("{}: not a kubeconfig: {}", file.display(), crate::base::first_line(&e)))
+        })?;
         merged = Some(match merged {
             None => next,
             Some(done) => done.merge(next).map_err(|e| Error::Config(format!("{}: {e}", file.display())))?,
@@ -66,10 +67,6 @@ pub fn read_kubeconfig(files: &[PathBuf]) -> Result<Kubeconfig, Error> {
             if named.is_empty() { "set KUBECONFIG or HOME".to_string() } else { named }
         ))
     })
-}
-
-fn first_line(err: &dyn std::fmt::Display) -> String {
-    err.to_string().lines().next().unwrap_or_default().to_string()
 }
 
 /// Connects to the target's cluster and proves the API server answers within
@@ -101,11 +98,11 @@ pub async fn connect(target: &Target, ctx: &Context) -> Result<Cluster, Error> {
     let options = KubeConfigOptions { context: Some(context.clone()), ..Default::default() };
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
-        .map_err(|e| Error::Config(format!("kubeconfig context {context}: {}", first_line(&e))))?;
+        .map_err(|e| Error::Config(format!("kubeconfig context {context}: {}", crate::base::first_line(&e))))?;
     let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
     let client_for = |config: kube::Config| {
         kube::Client::try_from(config)
-            .map_err(|e| Error::Config(format!("kubeconfig context {context}: {}", first_line(&e))))
+            .map_err(|e| Error::Config(format!("kubeconfig context {context}: {}", crate::base::first_line(&e))))
     };
     let mut without_retries = config.clone();
     without_retries.default_retry = false;
@@ -115,7 +112,7 @@ pub async fn connect(target: &Target, ctx: &Context) -> Result<Cluster, Error> {
     check_namespace_name(&namespace)?;
     match tokio::time::timeout(CONNECT_DEADLINE, client.apiserver_version()).await {
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => return Err(unreachable(&context, &server, &first_line(&e))),
+        Ok(Err(e)) => return Err(unreachable(&context, &server, &crate::base::first_line(&e))),
         Err(_) => {
             return Err(unreachable(&context, &server, &format!("no answer within {}s", CONNECT_DEADLINE.as_secs())));
         }

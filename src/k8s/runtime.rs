@@ -217,6 +217,7 @@ impl Runtime for OnKubernetes {
                 user: user_of(&object),
                 ports,
                 reloads: false,
+                broken: None,
             });
         }
         Ok(observed)

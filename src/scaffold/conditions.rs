@@ -32,7 +32,7 @@ impl Conditions {
         let id = format!("condition-{}", self.tera.get_template_names().count());
         self.tera
             .add_raw_template(&id, &format!("{{% if {source} %}}1{{% endif %}}"))
-            .map_err(|e| format!("`{source}` is not a valid expression: {}", first_line(&e.to_string())))?;
+            .map_err(|e| format!("`{source}` is not a valid expression: {}", crate::base::first_line(&e)))?;
         Ok(Expr { id, source: source.to_string() })
     }
 
@@ -41,12 +41,8 @@ impl Conditions {
         self.tera
             .render(&expr.id, context)
             .map(|out| out == "1")
-            .map_err(|e| format!("`{}` cannot be evaluated: {}", expr.source, first_line(&e.to_string())))
+            .map_err(|e| format!("`{}` cannot be evaluated: {}", expr.source, crate::base::first_line(&e)))
     }
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().find(|l| !l.trim().is_empty()).unwrap_or(text).trim()
 }
 
 #[cfg(test)]

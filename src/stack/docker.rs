@@ -98,6 +98,8 @@ pub struct Container {
     /// (container port, host port) the container publishes whenever it runs: what a stopped
     /// container will take when it starts again.
     pub bindings: Vec<(u16, u16)>,
+    /// The networks it is attached to, by name.
+    pub networks: Vec<String>,
 }
 
 impl Container {
@@ -305,8 +307,11 @@ impl Engine for Docker {
             return Ok(None);
         };
         let state = c.state.unwrap_or_default();
+        let settings = c.network_settings.unwrap_or_default();
+        let mut networks: Vec<String> = settings.networks.unwrap_or_default().into_keys().collect();
+        networks.sort();
         let mut ports = Vec::new();
-        for (key, bindings) in c.network_settings.and_then(|n| n.ports).unwrap_or_default() {
+        for (key, bindings) in settings.ports.unwrap_or_default() {
             let Some(port) = key.strip_suffix("/tcp").and_then(|p| p.parse::<u16>().ok()) else {
                 continue;
             };
@@ -342,6 +347,7 @@ impl Engine for Docker {
             image_id: c.image.unwrap_or_default(),
             ports,
             bindings,
+            networks,
         }))
     }
 

@@ -33,6 +33,8 @@ pub enum Behaviour {
 #[derive(Debug, Clone)]
 struct Held {
     spec: ContainerSpec,
+    /// The networks it is attached to: its spec's, until [`FakeEngine::cut_network`].
+    networks: Vec<String>,
     state: State,
     exit_code: Option<i64>,
     logs: Vec<String>,
@@ -58,6 +60,8 @@ struct World {
     /// What `exec` answers, by the command's first word.
     execs: HashMap<String, (i64, String)>,
     calls: Vec<String>,
+    /// Why every pull fails, as with no registry reachable.
+    pull_error: Option<String>,
     next_id: u64,
 }
 
@@ -99,6 +103,21 @@ impl FakeEngine {
     /// Every mutating call so far, as `verb name` (`create shop-db`, `start shop-db`, ...).
     pub fn calls(&self) -> Vec<String> {
         self.world.lock().unwrap().calls.clone()
+    }
+
+    /// Every pull fails from now on, saying `reason`.
+    pub fn fail_pulls(&self, reason: &str) {
+        self.world.lock().unwrap().pull_error = Some(reason.to_string());
+    }
+
+    /// `docker network disconnect` of every container, then `docker network rm`: a network a
+    /// user removed by hand.
+    pub fn cut_network(&self, name: &str) {
+        let mut world = self.world.lock().unwrap();
+        world.networks.remove(name);
+        for held in world.containers.values_mut() {
+            held.networks.retain(|n| n != name);
+        }
     }
 
     /// Forgets the calls so far.
@@ -149,6 +168,7 @@ impl FakeEngine {
                 Vec::new()
             },
             bindings: b.spec.ports.clone(),
+            networks: b.networks.clone(),
         }
     }
 }
@@ -257,6 +277,9 @@ impl Engine for FakeEngine {
 
     async fn pull(&self, reference: &str, progress: &mut (dyn FnMut(Progress) + Send)) -> Result<(), DockerError> {
         self.record(format!("pull {reference}"));
+        if let Some(reason) = self.world.lock().unwrap().pull_error.clone() {
+            return Err(DockerError::Call { what: format!("pull {reference}"), reason });
+        }
         progress(Progress::Layer { id: "layer1".into(), status: "Pull complete".into(), current: 1, total: 1 });
         self.world.lock().unwrap().images.insert(reference.to_string(), format!("sha256:{reference}"));
         Ok(())
@@ -303,9 +326,16 @@ impl Engine for FakeEngine {
         }
         world.next_id += 1;
         let id = format!("c{}", world.next_id);
-        world
-            .containers
-            .insert(id.clone(), Held { spec: spec.clone(), state: State::Created, exit_code: None, logs: Vec::new() });
+        world.containers.insert(
+            id.clone(),
+            Held {
+                spec: spec.clone(),
+                networks: vec![spec.network.clone()],
+                state: State::Created,
+                exit_code: None,
+                logs: Vec::new(),
+            },
+        );
         Ok(id)
     }
 

@@ -9,6 +9,7 @@ use super::Error;
 use super::build::{self, CA_PATH};
 use super::docker::{DockerError, Engine, Progress};
 use super::project::{ImageSource, LABEL_PROJECT, Mode, Project, Service};
+use super::spec::ServiceKind;
 use super::up::UpOptions;
 use crate::report::{Event, Reporter};
 
@@ -42,10 +43,11 @@ pub async fn resolve_image<E: Engine>(
                 })
             };
             let pulled = engine.pull(reference, &mut sink).await;
-            let found = match pulled {
-                Ok(()) => engine.image_id(reference).await,
-                Err(e) => Err(e),
-            };
+            if let Err(e) = pulled {
+                report.emit(Event::PullFinished { image: reference.clone(), seconds: None });
+                return Err(cannot_pull(service, reference, &e));
+            }
+            let found = engine.image_id(reference).await;
             let seconds = found.as_ref().is_ok_and(Option::is_some).then(|| started.elapsed().as_secs_f64());
             report.emit(Event::PullFinished { image: reference.clone(), seconds });
             let id = found?.ok_or_else(|| {
@@ -107,4 +109,23 @@ pub async fn resolve_image<E: Engine>(
             Ok(Image { reference, id: built? })
         }
     }
+}
+
+/// A failed pull, with what to do when no registry can be reached (an offline machine, a
+/// classroom behind a proxy): use an image this machine has, or load one from a file.
+fn cannot_pull(service: &Service, reference: &str, e: &DockerError) -> Error {
+    let reason = match e {
+        DockerError::Call { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    };
+    let instead = match service.kind {
+        ServiceKind::Postgres => "set LABFORGE_IMAGE_POSTGRES=IMAGE (or `images.postgres` in labforge's config file)",
+        ServiceKind::Mongo => "set LABFORGE_IMAGE_MONGO=IMAGE (or `images.mongo` in labforge's config file)",
+        ServiceKind::App => "change the service's `image:` in labforge.yaml",
+    };
+    Error::Unavailable(format!(
+        "cannot pull `{reference}` for `{}` ({}): to use an image this machine has, {instead}; or load one with `docker load -i FILE`",
+        service.name,
+        crate::base::first_line(reason)
+    ))
 }

@@ -43,6 +43,9 @@ pub enum Error {
     /// Something needs the stack running, and services of it are not.
     #[error("{0}")]
     NotRunning(String),
+    /// An image cannot be had (the pull failed), with what to do instead.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Docker(#[from] DockerError),
 }

@@ -330,6 +330,7 @@ mod tests {
             user: String::new(),
             ports: Vec::new(),
             bindings: Vec::new(),
+            networks: Vec::new(),
         };
         assert_eq!(judge_state(Some(&container(State::Running, None))), None);
         assert_eq!(

@@ -39,6 +39,8 @@ pub struct Observed {
     /// It runs the project's source with a reloading server: not production (a container made
     /// before the mode label existed counts as development, which it was).
     pub reloads: bool,
+    /// Why it does not work although it may run (it lost its network, say): `up` repairs it.
+    pub broken: Option<String>,
 }
 
 impl Observed {
@@ -119,7 +121,8 @@ impl<E: Engine> OnDocker<E> {
     }
 }
 
-fn observed(container: &Container) -> Option<Observed> {
+fn observed(container: &Container, network: &str) -> Option<Observed> {
+    let detached = container.state == State::Running && !container.networks.iter().any(|n| n == network);
     Some(Observed {
         service: container.label(LABEL_SERVICE)?.to_string(),
         name: container.name.clone(),
@@ -129,6 +132,7 @@ fn observed(container: &Container) -> Option<Observed> {
         user: container.user.clone(),
         ports: container.ports.iter().map(|(inside, _, host)| (*inside, *host)).collect(),
         reloads: container.label(LABEL_MODE) != Some("production"),
+        broken: detached.then(|| format!("not on the project's network `{network}` (run `labforge up` to repair)")),
     })
 }
 
@@ -153,7 +157,8 @@ impl<E: Engine> Runtime for OnDocker<E> {
 
     async fn observe(&self, project: &Project) -> Result<Vec<Observed>, Error> {
         let containers = self.engine.containers(project.instance.name()).await?;
-        Ok(containers.iter().filter_map(observed).collect())
+        let network = project.network_name();
+        Ok(containers.iter().filter_map(|c| observed(c, &network)).collect())
     }
 
     async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error> {

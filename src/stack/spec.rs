@@ -247,6 +247,13 @@ impl StackSpec {
                 (Some(image), _) if image.value.trim().is_empty() => {
                     out.push(at(&image.referenced, format!("service `{name}`: `image` is empty")))
                 }
+                (Some(image), _) if let Some(why) = crate::base::image_reference_problem(&image.value) => out.push(at(
+                    &image.referenced,
+                    format!(
+                        "service `{name}`: `image: {}` is not an image reference: {why}",
+                        image.value.escape_default()
+                    ),
+                )),
                 _ => {}
             }
             for port in &service.ports {
@@ -439,6 +446,20 @@ services:
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("cycle: app → postgres → app"), "{}", problems[0]);
         assert!(problems[0].starts_with("labforge.yaml:"), "{}", problems[0]);
+    }
+
+    #[test]
+    fn an_image_that_is_no_reference_is_located() {
+        let text = GOOD.replace("image: postgres:17", "image: postgres 17");
+        let problems = StackSpec::parse("labforge.yaml", &text).unwrap_err();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("labforge.yaml:")
+                && problems[0].ends_with(
+                    "service `postgres`: `image: postgres 17` is not an image reference: it contains a space"
+                ),
+            "{problems:?}"
+        );
     }
 
     #[test]

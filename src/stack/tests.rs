@@ -104,6 +104,52 @@ fn up_creates_in_dependency_order_then_changes_nothing_then_recreates_only_what_
 }
 
 #[test]
+fn a_network_removed_by_hand_is_reported_broken_and_the_next_up_reattaches_every_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), STACK);
+    let engine = FakeEngine::default();
+    runtime().block_on(async {
+        up_with(&engine, &project, &Interrupt::never()).await;
+        // `docker network disconnect` of both containers, then `docker network rm`.
+        engine.cut_network("labforge_shop");
+        let on = crate::stack::runtime::OnDocker::new(engine);
+        let observed = on.observe(&project).await.unwrap();
+        assert!(observed.iter().all(|o| o.is_running()), "the containers still run");
+        let broken: Vec<&str> = observed.iter().filter_map(|o| o.broken.as_deref()).collect();
+        assert_eq!(broken.len(), 2, "status tells the truth: {observed:?}");
+        assert!(broken[0].contains("not on the project's network `labforge_shop`"), "{broken:?}");
+
+        let engine = on.engine();
+        engine.clear_calls();
+        let (report, _) = up_with(engine, &project, &Interrupt::never()).await;
+        assert!(report.all_ready(), "{report:?}");
+        assert_eq!(actions(&report), [("db".into(), Action::Recreated), ("app".into(), Action::Recreated)]);
+        assert!(engine.calls().contains(&"create network labforge_shop".to_string()), "{:?}", engine.calls());
+        assert!(!engine.calls().iter().any(|c| c.starts_with("remove volume")), "the data is kept");
+        let observed = on.observe(&project).await.unwrap();
+        assert!(observed.iter().all(|o| o.is_running() && o.broken.is_none()), "{observed:?}");
+    });
+}
+
+#[test]
+fn a_pull_that_fails_says_how_to_use_an_image_this_machine_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), STACK);
+    let engine = FakeEngine::default();
+    engine.fail_pulls("Get \"https://registry.example/v2/\": dial tcp: lookup registry.example: no such host\nmore");
+    runtime().block_on(async {
+        let err = up(&engine, &project, &options(), &Silent, &Interrupt::never()).await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cannot pull `pg` for `db` (Get \"https://registry.example/v2/\": dial tcp: lookup registry.example: no such host): \
+             to use an image this machine has, set LABFORGE_IMAGE_POSTGRES=IMAGE (or `images.postgres` in labforge's config \
+             file); or load one with `docker load -i FILE`"
+        );
+        assert!(engine.container_names().is_empty(), "nothing is created");
+    });
+}
+
+#[test]
 fn a_dependency_that_dies_fails_with_its_exit_code_and_its_dependents_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let project = load(dir.path(), STACK);

@@ -113,10 +113,14 @@ pub async fn up<E: Engine>(
     }
 
     let network = project.network_name();
-    if !engine.network_exists(&network).await? {
+    // A container that is not on the network as it exists now (the network was removed, and
+    // perhaps made again) cannot reach the others: it is made anew, its volumes kept.
+    let network_is_new = !engine.network_exists(&network).await?;
+    if network_is_new {
         engine.create_network(&network, labels(project, None, None)).await?;
         report.emit(Event::Created { object: Object::Network, name: network.clone() });
     }
+    let attached = |c: &Container| !network_is_new && c.networks.contains(&network);
     for service in &project.services {
         for (volume, _) in &service.volumes {
             if !engine.volume_exists(volume).await? {
@@ -149,8 +153,13 @@ pub async fn up<E: Engine>(
             // A stopped container starts again on the ports it was created with: only while
             // they are all free; else it is made anew on the ports chosen now.
             let action = match &existing {
-                Some(c) if same(c) && c.state == State::Running => Action::Unchanged,
-                Some(c) if same(c) && c.state != State::Dead && c.bindings.iter().all(|(_, h)| port_is_free(*h)) => {
+                Some(c) if same(c) && attached(c) && c.state == State::Running => Action::Unchanged,
+                Some(c)
+                    if same(c)
+                        && attached(c)
+                        && c.state != State::Dead
+                        && c.bindings.iter().all(|(_, h)| port_is_free(*h)) =>
+                {
                     Action::Started
                 }
                 Some(_) => Action::Recreated,

@@ -114,6 +114,21 @@ fn lifecycle(project: &StackProject, db_service: &str, items: fn(&StackProject) 
         assert_eq!(service["action"], expected, "{service}");
     }
 
+    // A network removed by hand (issue 12: `up` recreated it but not the containers' attachment,
+    // and `status` said all was well): `status` says which services are cut off, and the next
+    // `up` repairs them, the data kept.
+    let network = labelled("network", &project.name).pop().expect("the project's network");
+    for container in labelled("container", &project.name) {
+        docker(&["network", "disconnect", &network, &container]);
+    }
+    docker(&["network", "rm", &network]);
+    let status = project.run(&["status"]);
+    assert_eq!(status.status.code(), Some(1), "{}", text(&status));
+    assert!(text(&status).contains(&format!("is not on the project's network `{network}`")), "{}", text(&status));
+    let repaired = project.up_ok(&[]);
+    assert!(repaired.contains("Ready app in"), "{repaired}");
+    assert_eq!(items(project), ["kettle", "teapot"], "the data outlives the repair");
+
     // status and logs show the stack without revealing a secret.
     let status = project.run(&["status"]);
     let status_text = text(&status);
