@@ -36,7 +36,7 @@ pub fn ca_bundle() -> String {
 
 /// A generated project in a scratch folder, whose stack is removed (volumes too) on drop.
 pub struct StackProject {
-    _root: tempfile::TempDir,
+    root: tempfile::TempDir,
     pub dir: PathBuf,
     pub name: String,
 }
@@ -55,7 +55,9 @@ impl StackProject {
             .output()
             .unwrap();
         assert!(out.status.success(), "labforge new failed: {}", String::from_utf8_lossy(&out.stderr));
-        let project = StackProject { _root: root, dir, name: name.to_string() };
+        // The user's own config file (this machine's image overrides, say) stays out of the test.
+        std::fs::write(root.path().join("config.yaml"), "images: {}\n").unwrap();
+        let project = StackProject { root, dir, name: name.to_string() };
         // A stack left over from an earlier, killed run of this test goes first. It belongs to a
         // folder that no longer exists, so this folder's `down` would not find it (it is another
         // instance), while it would keep the project's readable names and ports taken.
@@ -73,7 +75,7 @@ impl StackProject {
             .env("LABFORGE_IMAGE_MONGO", MONGO_IMAGE)
             .env("LABFORGE_IMAGE_PYTHON", PYTHON_IMAGE)
             .env("PIP_CERT", ca_bundle())
-            .env("LABFORGE_CONFIG", self.dir.join("no-user-config.yaml"))
+            .env("LABFORGE_CONFIG", self.root.path().join("config.yaml"))
             .env_remove("DOCKER_HOST");
         cmd
     }
