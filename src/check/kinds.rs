@@ -737,6 +737,7 @@ impl CheckKind {
                 if c.requests.is_empty() {
                     return Err("`requests` is empty".into());
                 }
+                login_methods(c.login.as_ref())?;
                 for r in &c.requests {
                     validate_request(r, &paths)?;
                 }
@@ -747,7 +748,10 @@ impl CheckKind {
                     return Err("`requests` must be at least 2".into());
                 }
             }
-            CheckKind::Graphql(c) => paths(&mut c.expect.data.keys())?,
+            CheckKind::Graphql(c) => {
+                login_methods(c.login.as_ref())?;
+                paths(&mut c.expect.data.keys())?
+            }
             CheckKind::Postgres(c) => {
                 if c.expect.rows.is_none() && c.expect.contains.is_none() && c.expect.count.is_none() {
                     return Err("`expect` needs `rows`, `contains` or `count`".into());
@@ -824,10 +828,44 @@ impl CheckKind {
     }
 }
 
+/// RFC 9110's `token`: what a method or a header name may be made of.
+fn is_http_token(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+}
+
+fn http_method(method: &str) -> Result<(), String> {
+    match is_http_token(method) {
+        true => Ok(()),
+        false => Err(format!("`method: {}` is no HTTP method (e.g. GET, POST, PATCH)", method.escape_default())),
+    }
+}
+
+fn login_methods(login: Option<&Login>) -> Result<(), String> {
+    for call in login.into_iter().flat_map(|l| l.register.iter().chain([&l.token])) {
+        http_method(&call.method).map_err(|e| format!("login: {e}"))?;
+    }
+    Ok(())
+}
+
 fn validate_request(
     r: &Request,
     paths: &dyn Fn(&mut dyn Iterator<Item = &String>) -> Result<(), String>,
 ) -> Result<(), String> {
+    http_method(&r.method)?;
+    if let Some(status) = r.expect.status
+        && !(100..=599).contains(&status)
+    {
+        return Err(format!("`status: {status}` is no HTTP status: use 100 to 599"));
+    }
+    for (name, value) in &r.headers {
+        if !is_http_token(name) || value.contains(['\r', '\n', '\0']) {
+            return Err(format!(
+                "header `{}: {}` is not a valid HTTP header",
+                name.escape_default(),
+                value.escape_default()
+            ));
+        }
+    }
     for (header, pattern) in &r.expect.headers {
         regex(pattern).map_err(|e| format!("header `{header}`: {e}"))?;
     }

@@ -330,3 +330,32 @@ fn a_command_in_the_app_is_judged_by_its_exit_code_and_output() {
         assert_eq!(results[2].actual.as_deref(), Some("exit code 1: FAILED: Can't locate revision"), "{:?}", results[2]);
     });
 }
+
+#[test]
+fn requests_no_http_client_could_send_are_refused_when_the_lab_is_read() {
+    let files = LabFiles::from_map("fast", Default::default());
+    let refusal = |spec: serde_json::Value| CheckKind::parse("http", spec).unwrap().validate(&files).err();
+    assert_eq!(
+        refusal(
+            json!({"requests": [{"method": "PATCH", "path": "/items/1", "headers": {"X-Forwarded-For": "203.0.113.7"}}]})
+        ),
+        None
+    );
+    assert_eq!(
+        refusal(json!({"requests": [{"method": "PO ST\r\nX: y", "path": "/"}]})).as_deref(),
+        Some("`method: PO ST\\r\\nX: y` is no HTTP method (e.g. GET, POST, PATCH)")
+    );
+    assert_eq!(
+        refusal(json!({"requests": [{"path": "/", "expect": {"status": 9999}}]})).as_deref(),
+        Some("`status: 9999` is no HTTP status: use 100 to 599")
+    );
+    assert_eq!(
+        refusal(json!({"requests": [{"path": "/", "headers": {"X-Api-Key": "a\r\nX-Admin: 1"}}]})).as_deref(),
+        Some("header `X-Api-Key: a\\r\\nX-Admin: 1` is not a valid HTTP header")
+    );
+    assert_eq!(
+        refusal(json!({"login": {"token": {"path": "/auth/token", "method": "GET /"}}, "requests": [{"path": "/"}]}))
+            .as_deref(),
+        Some("login: `method: GET /` is no HTTP method (e.g. GET, POST, PATCH)")
+    );
+}

@@ -332,7 +332,10 @@ fn validate(catalog: &Catalog, path: Option<&Path>, shell: &Shell) -> Result<Out
     };
     let mut problems = Vec::new();
     for (name, result) in &labs {
+        // What `lab start`, `lab solve` and selftest would refuse, refused here too.
+        let unusable = result.as_ref().ok().and_then(|lab| lab::renders(lab).err());
         match result {
+            Ok(_) if let Some(why) = unusable => problems.push(format!("{name}: {why}")),
             Ok(lab) if !lab.proof_gaps.is_empty() => problems.extend(lab.proof_gaps.iter().cloned()),
             Ok(lab) => shell.line(format_args!(
                 "✓ {name}: {} steps, {} checks, {} mistakes, {} other solutions",

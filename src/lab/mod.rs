@@ -71,6 +71,11 @@ pub fn scaffold(lab: &Lab, dir: &Path, name: &str, force: bool) -> Result<(), Er
 /// The lab's project as `lab start` writes it, in memory: the template rendered as project
 /// `name` (with fresh secrets), the starter laid over it.
 pub fn plan(lab: &Lab, name: &str) -> Result<scaffold::Plan, Error> {
+    planned(lab, name).map(|(plan, _)| plan)
+}
+
+/// [`plan`], and the project context its files were rendered with.
+fn planned(lab: &Lab, name: &str) -> Result<(scaffold::Plan, tera::Context), Error> {
     let project = ProjectName::parse(name).map_err(scaffold::Error::from)?;
     let template = Template::builtin(&lab.template.framework, &lab.templates)?;
     let mut given = Given::default();
@@ -93,14 +98,20 @@ pub fn plan(lab: &Lab, name: &str) -> Result<scaffold::Plan, Error> {
         .starter_remove
         .iter()
         .map(|p| {
-            tera::Tera::new()
-                .render_str(p, &context, false)
-                .map_err(|e| Error::Usage(format!("starter_remove `{p}`: {e}")))
+            let fail = |why: String| Error::Usage(format!("starter_remove `{p}`: {why}"));
+            let rendered = tera::Tera::new().render_str(p, &context, false).map_err(|e| fail(e.to_string()))?;
+            scaffold::safe_relative(rendered.trim_end_matches('/')).map_err(fail)
         })
         .collect::<Result<_, _>>()?;
-    plan.files.retain(|f| {
-        !removed.iter().any(|r| f.path == *r || f.path.starts_with(&format!("{}/", r.trim_end_matches('/'))))
-    });
+    let under = |f: &PlannedFile, r: &str| f.path == *r || f.path.starts_with(&format!("{r}/"));
+    if let Some((raw, r)) =
+        lab.starter_remove.iter().zip(&removed).find(|(_, r)| !plan.files.iter().any(|f| under(f, r)))
+    {
+        return Err(Error::Usage(format!(
+            "starter_remove `{raw}`: the template writes no file or folder `{r}` (a typo?)"
+        )));
+    }
+    plan.files.retain(|f| !removed.iter().any(|r| under(f, r)));
     for file in starter {
         match plan.files.iter_mut().find(|f| f.path == file.path) {
             Some(slot) => slot.contents = file.contents,
@@ -108,7 +119,26 @@ pub fn plan(lab: &Lab, name: &str) -> Result<scaffold::Plan, Error> {
         }
     }
     plan.files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(plan)
+    Ok((plan, context))
+}
+
+/// Renders everything of the lab a learner's commands would (the project `lab start` writes, and
+/// each step's solution, mistakes and other solutions) without writing anything: `lab validate`
+/// refuses what `lab start` or `lab solve` would.
+pub fn renders(lab: &Lab) -> Result<(), Error> {
+    let name = project_name("lab", lab);
+    let (plan, context) = planned(lab, &name)?;
+    let mut solved: BTreeMap<String, Vec<u8>> = plan.files.into_iter().map(|f| (f.path, f.contents)).collect();
+    for step in &lab.steps {
+        solved.extend(solution(lab, &step.id, &context)?.into_iter().map(|f| (f.path, f.contents)));
+    }
+    for step in &lab.steps {
+        let wrong = step.wrong.keys().map(|name| format!("wrong/{}/{name}", step.id));
+        for folder in wrong.chain(step.alternatives.keys().map(|name| format!("alternative/{}/{name}", step.id))) {
+            overlay_on(lab, &folder, &context, &|path| solved.get(path).cloned())?;
+        }
+    }
+    Ok(())
 }
 
 /// The files a step's reference solution writes.
@@ -137,6 +167,16 @@ pub fn lab_tests(lab: &Lab, name: &str, context: &tera::Context) -> Result<BTree
 /// What overlay `KIND/STEP/NAME` (`wrong/...`, `alternative/...`) does to the project in `dir`:
 /// the files of its folder, rendered, or its `.patch` rendered and applied to the files as they are.
 pub fn overlay(lab: &Lab, folder: &str, context: &tera::Context, dir: &Path) -> Result<Vec<patch::Change>, Error> {
+    overlay_on(lab, folder, context, &|path| std::fs::read(dir.join(path)).ok())
+}
+
+/// [`overlay`] on a project whose files `read` gives.
+fn overlay_on(
+    lab: &Lab,
+    folder: &str,
+    context: &tera::Context,
+    read: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> Result<Vec<patch::Change>, Error> {
     let patch_file = format!("{folder}.patch");
     let Some(bytes) = lab.files.get(&patch_file) else {
         let files = scaffold::render_overlay(&lab.files.under(folder), context)?;
@@ -149,7 +189,7 @@ pub fn overlay(lab: &Lab, folder: &str, context: &tera::Context, dir: &Path) -> 
     for file in &files {
         scaffold::safe_relative(&file.path).map_err(|why| fail(format!("`{}`: {why}", file.path)))?;
     }
-    patch::apply(&files, |path| std::fs::read(dir.join(path)).ok()).map_err(fail)
+    patch::apply(&files, read).map_err(fail)
 }
 
 /// Writes an overlay's changes into the project: files replaced (never through a symlink) or removed.

@@ -134,6 +134,26 @@ fn validate_reports_every_problem_with_its_location_and_exits_2() {
     labs.file("broken", "starter/x/{{ \"..\" }}/{{ \"..\" }}/9escaped.txt", "pwned\n");
     labs.lab("yaml", "{framework: fastapi}", false, "      - {name: a, kind: file, path: x}\n");
     std::fs::write(labs.path().join("yaml/lab.yaml"), "id: yaml\ntitle: [unclosed\n").unwrap();
+    // Requests no HTTP client could send, and a status no server can answer (issue 12: passed).
+    labs.lab(
+        "requests",
+        "{framework: fastapi, db: none, auth: none}",
+        true,
+        "      - {name: m, kind: http, requests: [{method: \"PO ST\\r\\nX: y\", path: /}]}\n      - {name: s, kind: http, requests: [{path: /, expect: {status: 9999}}]}\n",
+    );
+    // What `lab start` refuses, `lab validate` refuses: a starter_remove that leaves the project.
+    labs.lab(
+        "remover",
+        "{framework: fastapi, db: none, auth: none}",
+        false,
+        "      - {name: a, kind: file, path: x}\n",
+    );
+    let text = std::fs::read_to_string(labs.path().join("remover/lab.yaml")).unwrap();
+    std::fs::write(
+        labs.path().join("remover/lab.yaml"),
+        text.replace("stack: false", "stack: false\nstarter_remove: [\"../outside\"]"),
+    )
+    .unwrap();
 
     let out = labforge(labs.path(), labs.path(), &["lab", "validate", labs.path().to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -151,6 +171,9 @@ fn validate_reports_every_problem_with_its_location_and_exits_2() {
             "{}: its name renders to `x/../../9escaped.txt`: `.` and `..` are not allowed",
             labs.path().join("broken/starter/x/{{ \"..\" }}/{{ \"..\" }}/9escaped.txt").display()
         ),
+        "step `only`: check `m`: `method: PO ST\\r\\nX: y` is no HTTP method (e.g. GET, POST, PATCH)".to_string(),
+        "step `only`: check `s`: `status: 9999` is no HTTP status: use 100 to 599".to_string(),
+        "remover: starter_remove `../outside`: `.` and `..` are not allowed".to_string(),
     ] {
         assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");
     }
@@ -1119,4 +1142,17 @@ fn selftest_proves_each_mistake_caught_and_each_other_solution_accepted() {
     let proven = doc["labs"][0]["proven"].as_array().unwrap();
     assert!(proven.iter().any(|p| p["overlay"] == "shouts" && p["by"][0] == "says hello"), "{proven:?}");
     assert!(proven.iter().any(|p| p["overlay"] == "informal" && p["kind"] == "alternative"), "{proven:?}");
+
+    // A patch that no longer fits the solved project is refused by `lab validate` already, as
+    // `lab selftest` would refuse it (no Docker, no venv needed to find out).
+    std::fs::remove_dir_all(labs.path().join("overlays/wrong/only/shouts")).unwrap();
+    labs.file(
+        "overlays",
+        "wrong/only/shouts.patch",
+        "--- a/GREETING.txt\n+++ b/GREETING.txt\n@@ -1 +1 @@\n-hello over there\n+HELLO\n",
+    );
+    let out =
+        labforge(labs.path(), labs.path(), &["lab", "validate", &labs.path().join("overlays").display().to_string()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("wrong/only/shouts.patch: GREETING.txt: error applying hunk #1"), "{}", text(&out));
 }
