@@ -44,13 +44,12 @@ pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
             let width = project.services.iter().map(|s| s.name.len()).max().unwrap_or(7).max(7);
             shell.line(format_args!("{:<width$}  {:<9}  {:<9}  {}", "SERVICE", "STATE", "HEALTH", "ADDRESS"));
             for row in &rows {
-                let text = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_string();
                 shell.line(format_args!(
                     "{:<width$}  {:<9}  {:<9}  {}",
-                    text(&row["service"]),
-                    text(&row["state"]),
-                    text(&row["health"]),
-                    text(&row["address"])
+                    text_of(&row["service"]),
+                    text_of(&row["state"]),
+                    text_of(&row["health"]),
+                    text_of(&row["address"])
                 ));
             }
             for row in rows.iter().filter(|r| r["broken"].is_string()) {
@@ -61,11 +60,12 @@ pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
     })
 }
 
-/// `status --cluster`: each workload of `k8s/` on the cluster, ready replicas and rollout state.
+/// A cell of the table: the text, or `-` for none.
 fn text_of(v: &serde_json::Value) -> &str {
     v.as_str().unwrap_or("-")
 }
 
+/// `status --cluster`: each workload of `k8s/` on the cluster, ready replicas and rollout state.
 fn cluster(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Error> {
     let target = super::deploy::target(&args.target)?;
     runtime().block_on(async {
