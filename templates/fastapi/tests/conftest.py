@@ -4,9 +4,11 @@
 """Fixtures: the app against SQLite in a temporary folder, or against PostgreSQL.
 
     pytest                                                            # SQLite
-    DATABASE_URL=postgresql://USER:PASSWORD@localhost:5432/DB pytest  # empties the tables!
+    DATABASE_URL=postgresql://USER:PASSWORD@localhost:5432/DB pytest  # PostgreSQL
 
-Either way the schema comes from the Alembic migrations, applied once per test session.
+With DATABASE_URL set the tests leave that database alone: like Django's test runner, they
+create a `test_<DB>` database on the same server and drop it at the end. Either way the schema
+comes from the Alembic migrations, applied once per test session.
 """
 
 import asyncio
@@ -37,6 +39,7 @@ import secrets
 {% endif %}
 from collections.abc import {{ "Callable, " if jwt or db == "postgres" else "" }}Iterator
 {% if db == "postgres" %}
+from contextlib import contextmanager
 from pathlib import Path
 {% endif %}
 
@@ -46,6 +49,7 @@ from argon2 import PasswordHasher, profiles
 {% endif %}
 from fastapi.testclient import TestClient
 {% if db == "postgres" %}
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 {% elif db == "mongo" %}
 from pymongo import MongoClient
@@ -75,13 +79,35 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The database under test, migrated to the latest revision."""
-    sqlite = Path(tmp_path_factory.mktemp("db"), "test.db")
-    raw = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{sqlite}"
-    url = Settings(database_url=raw{{ ", jwt_secret=secrets.token_hex(32)" if jwt else "" }}).sqlalchemy_url
-    migrate.upgrade(url)
-    return url
+    if os.environ.get("DATABASE_URL"):
+        server = Settings(database_url=os.environ["DATABASE_URL"]{{ ", jwt_secret=secrets.token_hex(32)" if jwt else "" }})
+        with _throwaway_database(server.sqlalchemy_url) as url:
+            migrate.upgrade(url)
+            yield url
+    else:
+        url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('db'), 'test.db')}"
+        migrate.upgrade(url)
+        yield url
+
+
+@contextmanager
+def _throwaway_database(server_url: str) -> Iterator[str]:
+    """`test_<name>` on the server of `server_url`, made afresh and dropped at the end."""
+    url = make_url(server_url)
+    name = f"test_{url.database}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with admin.connect() as connection:
+        connection.execute(drop)
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(drop)
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

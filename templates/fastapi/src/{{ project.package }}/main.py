@@ -30,7 +30,9 @@ from {{ pkg }}.config import Settings
 from {{ pkg }}.database import Database
 {% elif db == "mongo" %}
 from {{ pkg }}.database import Database, MongoDatabase
-{% else %}
+{% endif %}
+from {{ pkg }}.errors import add_error_handlers
+{% if db == "none" %}
 from {{ pkg }}.memory import InMemoryDatabase
 {% endif %}
 {% if ratelimit %}
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title={{ project.title | py }}{{ ", lifespan=lifespan" if db != "none" else "" }})
     app.state.settings = settings
+    add_error_handlers(app)
 {% if db == "none" %}
     app.state.database = InMemoryDatabase()
 {% endif %}

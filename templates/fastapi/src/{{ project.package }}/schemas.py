@@ -9,15 +9,28 @@ what a client may see, so server-side fields such as a password hash never reach
 
 {% if utc %}
 from datetime import UTC, datetime
-from typing import Annotated, Self
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, {{ "EmailStr, " if jwt else "" }}Field, model_validator
 {% else %}
 from datetime import datetime
-from typing import {{ "Annotated, " if jwt else "" }}Self
-
-from pydantic import {{ "AfterValidator, " if jwt else "" }}BaseModel, ConfigDict, {{ "EmailStr, " if jwt else "" }}Field, model_validator
 {% endif %}
+from typing import Annotated, Self
+
+from pydantic import {{ "AfterValidator, " if utc or jwt else "" }}BaseModel, ConfigDict, {{ "EmailStr, " if jwt else "" }}Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+{% if db == "mongo" %}
+# The largest whole number MongoDB stores (a 64-bit integer): larger ones are refused with a 422.
+MAX_INT = 2**63 - 1
+{% elif db == "postgres" %}
+# The largest value of PostgreSQL's `integer`, the type of ids and quantities: larger ones are
+# refused with a 422 here rather than failing in the database.
+MAX_INT = 2**31 - 1
+{% else %}
+# The bound of `--db postgres`'s integer columns, kept here so the API is the same for every
+# storage.
+MAX_INT = 2**31 - 1
+{% endif %}
+# Text without NUL characters, which PostgreSQL cannot store and no one means to send.
+NO_NUL = r"^[^\x00]*$"
 {% if utc %}
 
 
@@ -33,22 +46,32 @@ UTCDateTime = Annotated[datetime, AfterValidator(_assume_utc)]
 {% endif %}
 
 
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
+Description = Annotated[str, Field(max_length=1000, pattern=NO_NUL)]
+# strict: `true` or `"3"` is not a quantity.
+Quantity = Annotated[int, Field(ge=0, le=MAX_INT, strict=True)]
+
+
 class ItemCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=1000)
-    quantity: int = Field(default=0, ge=0)
+    name: Name
+    description: Description | None = None
+    quantity: Quantity = 0
 
 
 class ItemUpdate(BaseModel):
-    """A partial update (PATCH): fields left out keep their value."""
+    """A partial update (PATCH): fields left out keep their value; only `description` may be null.
+
+    `None` is the value of a field left out; the schema does not offer it for `name` and
+    `quantity` (SkipJsonSchema), and a null sent for them is refused.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=1000)
-    quantity: int | None = Field(default=None, ge=0)
+    name: Name | SkipJsonSchema[None] = None
+    description: Description | None = None
+    quantity: Quantity | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _refuse_null_for_required_fields(self) -> Self:

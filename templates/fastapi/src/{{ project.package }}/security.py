@@ -2,15 +2,23 @@
 {% set id_type = "str" if db == "mongo" else "int" %}
 """Passwords (Argon2 hashes) and access tokens (JWT signed with HS256)."""
 
+import functools
 {% if oauth %}
 from collections.abc import Iterable
 {% endif %}
 from datetime import UTC, datetime, timedelta
+{% if id_type == "int" %}
+from typing import Annotated
+{% endif %}
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, {{ "Field, " if id_type == "int" else "" }}ValidationError
+{% if id_type == "int" %}
+
+from {{ project.package }}.schemas import MAX_INT
+{% endif %}
 
 ALGORITHM = "HS256"
 
@@ -31,17 +39,32 @@ def hash_password(password: str) -> str:
     return password_hasher.hash(password)
 
 
-def verify_password(password: str, hashed_password: str) -> bool:
+def verify_password(password: str, hashed_password: str | None) -> bool:
+    """Whether `password` matches the hash. With no hash (an unknown account) it checks a dummy
+    hash and answers False in the same time, so that timing tells no one which accounts exist."""
     try:
+        if hashed_password is None:
+            password_hasher.verify(_dummy_hash(password_hasher), password)
+            return False
         return password_hasher.verify(hashed_password, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    # Made by the hasher in use, so that it costs what a real account's hash costs.
+    return hasher.hash("a password no account has")
+
+
 class AccessToken(BaseModel):
     """The claims of a verified access token."""
 
-    sub: {{ id_type }}  # the user's id
+{% if id_type == "int" %}
+    sub: Annotated[int, Field(ge=1, le=MAX_INT)]  # the user's id, one the database can hold
+{% else %}
+    sub: str  # the user's id
+{% endif %}
     exp: datetime
 {% if oauth %}
     scope: str = ""  # space-separated, as in OAuth2

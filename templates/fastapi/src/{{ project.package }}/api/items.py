@@ -23,7 +23,7 @@
 {% filter py_imports %}
 from typing import Annotated, Any
 
-from fastapi import APIRouter, {{ "Depends, " if jwt and not oauth else "" }}HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, {{ "Depends, " if jwt and not oauth else "" }}HTTPException, {{ "" if db == "mongo" else "Path, " }}Query, Request, Response, status
 
 {% if oauth %}
 from {{ pkg }}.dependencies import ItemsDep, can_read_items, can_write_items
@@ -32,13 +32,23 @@ from {{ pkg }}.dependencies import ItemsDep, get_current_user
 {% else %}
 from {{ pkg }}.dependencies import ItemsDep
 {% endif %}
+from {{ pkg }}.errors import UNREADABLE_BODY
 from {{ pkg }}.models import Item
-from {{ pkg }}.schemas import ItemCreate, ItemRead, ItemUpdate
+from {{ pkg }}.schemas import MAX_INT, ItemCreate, ItemRead, ItemUpdate
 {% endfilter %}
 
 router = APIRouter(prefix="/items", tags=["items"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No item has this id"}}
+
+
+{% if db == "mongo" %}
+# An id is an ObjectId's 24 hex digits; anything else names no item (404).
+ItemId = str
+{% else %}
+# Ids the database can hold: a larger one is refused (422) rather than failing in the database.
+ItemId = Annotated[int, Path(ge=1, le=MAX_INT)]
+{% endif %}
 
 
 def _not_found() -> HTTPException:
@@ -54,7 +64,7 @@ def _not_found() -> HTTPException:
 )
 async def list_items(
     items: ItemsDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[Item]:
     """The items, oldest first, a page at a time."""
@@ -65,6 +75,7 @@ async def list_items(
     "",
     response_model=ItemRead,
     status_code=status.HTTP_201_CREATED,
+    responses=UNREADABLE_BODY,
 {% if write_guard %}
     dependencies=[{{ write_guard }}],
 {% endif %}
@@ -85,7 +96,7 @@ async def create_item(
     dependencies=[{{ read_guard }}],
 {% endif %}
 )
-async def get_item(item_id: {{ id_type }}, items: ItemsDep) -> Item:
+async def get_item(item_id: ItemId, items: ItemsDep) -> Item:
     item = await items.get(item_id)
     if item is None:
         raise _not_found()
@@ -95,12 +106,12 @@ async def get_item(item_id: {{ id_type }}, items: ItemsDep) -> Item:
 @router.patch(
     "/{item_id}",
     response_model=ItemRead,
-    responses=NOT_FOUND,
+    responses=NOT_FOUND | UNREADABLE_BODY,
 {% if write_guard %}
     dependencies=[{{ write_guard }}],
 {% endif %}
 )
-async def update_item(item_id: {{ id_type }}, changes: ItemUpdate, items: ItemsDep) -> Item:
+async def update_item(item_id: ItemId, changes: ItemUpdate, items: ItemsDep) -> Item:
     """Changes the fields the body gives; the others keep their value."""
     item = await items.update(item_id, changes.model_dump(exclude_unset=True))
     if item is None:
@@ -116,6 +127,6 @@ async def update_item(item_id: {{ id_type }}, changes: ItemUpdate, items: ItemsD
     dependencies=[{{ write_guard }}],
 {% endif %}
 )
-async def delete_item(item_id: {{ id_type }}, items: ItemsDep) -> None:
+async def delete_item(item_id: ItemId, items: ItemsDep) -> None:
     if not await items.delete(item_id):
         raise _not_found()
