@@ -136,10 +136,18 @@ def test_an_expired_token_is_refused(app: Flask, anonymous: FlaskClient) -> None
     assert anonymous.get("/auth/me", headers=bearer(expired)).status_code == 401
 
 
-def test_a_token_for_an_unknown_user_is_refused(app: Flask, anonymous: FlaskClient) -> None:
-    with app.app_context():
-        token = auth.create_access_token(999999, timedelta(minutes=5))
+@pytest.mark.parametrize("subject", ["999999", str(2**31), str(2**63), "-1", "not-a-number"])
+def test_a_token_for_an_unknown_user_is_refused(
+    app: Flask, anonymous: FlaskClient, subject: str
+) -> None:
+    key = app.config["SETTINGS"].jwt_secret
+    token = jwt.encode({"sub": subject, "exp": 4102444800}, key, algorithm="HS256")
     assert anonymous.get("/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_login_refuses_nul_in_the_username(anonymous: FlaskClient) -> None:
+    response = anonymous.post("/auth/login", json={"username": "al\x00ice", "password": "x"})
+    assert response.status_code == 422
 
 
 @pytest.mark.parametrize(

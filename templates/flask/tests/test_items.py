@@ -4,6 +4,7 @@ import pytest
 from flask.testing import FlaskClient
 
 ITEM = {"name": "Lamp", "description": "A desk lamp", "quantity": 3}
+MAX_INT = 2**31 - 1  # PostgreSQL's integer, the type of ids and quantities
 READ_FIELDS = {"id", "name", "description", "quantity", "created_at", "updated_at"}
 
 
@@ -41,6 +42,17 @@ def test_get_returns_the_item(client: FlaskClient) -> None:
     assert response.json == item
 
 
+def test_the_largest_quantity(client: FlaskClient) -> None:
+    item = create(client, quantity=MAX_INT)
+    assert client.get(f"/items/{item['id']}").json == item
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+@pytest.mark.parametrize("item_id", [MAX_INT, MAX_INT + 1, 2**63, 2**70, 0])
+def test_ids_no_item_can_have_are_404(client: FlaskClient, method: str, item_id: int) -> None:
+    assert client.open(f"/items/{item_id}", method=method, json={}).status_code == 404
+
+
 def test_get_missing_item_is_404(client: FlaskClient) -> None:
     response = client.get("/items/999999")
     assert response.status_code == 404
@@ -59,7 +71,16 @@ def test_list_returns_items_in_creation_order(client: FlaskClient) -> None:
     assert page.json == [second]
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "limit=many"])
+def test_list_far_beyond_the_last_item(client: FlaskClient) -> None:
+    create(client)
+    response = client.get(f"/items?offset={MAX_INT}")
+    assert response.status_code == 200
+    assert response.json == []
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "offset=-1", "limit=many", f"offset={MAX_INT + 1}"]
+)
 def test_list_rejects_bad_paging(client: FlaskClient, query: str) -> None:
     assert client.get(f"/items?{query}").status_code == 422
 
@@ -89,7 +110,19 @@ def test_update_missing_item_is_404(client: FlaskClient) -> None:
     assert client.patch("/items/999999", json={"quantity": 1}).status_code == 404
 
 
-@pytest.mark.parametrize("body", [{"name": None}, {"quantity": -1}, {"id": 5}, {"name": ""}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": None},
+        {"quantity": None},
+        {"quantity": -1},
+        {"quantity": True},
+        {"quantity": MAX_INT + 1},
+        {"id": 5},
+        {"name": ""},
+        {"name": "\x00"},
+    ],
+)
 def test_update_rejects_invalid_input(client: FlaskClient, body: dict[str, Any]) -> None:
     item = create(client)
     response = client.patch(f"/items/{item['id']}", json=body)
@@ -116,6 +149,12 @@ def test_delete_returns_204_and_removes_the_item(client: FlaskClient) -> None:
         {"name": "x" * 101},
         {"name": "Lamp", "quantity": -1},
         {"name": "Lamp", "quantity": "many"},
+        {"name": "Lamp", "quantity": "3"},
+        {"name": "Lamp", "quantity": False},
+        {"name": "Lamp", "quantity": MAX_INT + 1},
+        {"name": "Lamp", "quantity": 2**70},
+        {"name": "La\x00mp"},
+        {"name": "Lamp", "description": "NUL \x00"},
         {"name": "Lamp", "id": 42},
         ["not", "an", "object"],
     ],

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Conflict, Unauthorized
 
-from .schemas import Login, Token, UserCreate, UserRead
+from .schemas import MAX_INT, Login, Token, UserCreate, UserRead
 from .settings import current_settings
 from .store import User, UsernameTaken, user_store
 from .validation import parse_body
@@ -101,12 +101,20 @@ def _user_from_token() -> User:
             algorithms=[ALGORITHM],
             options={"require": ["exp", "sub"]},
         )
-        user = user_store().get(int(claims["sub"]))
+        user = user_store().get(_user_id(claims["sub"]))
     except (jwt.InvalidTokenError, ValueError):
         user = None
     if user is None:
         raise _unauthorized("Invalid or expired token")
     return user
+
+
+def _user_id(subject: object) -> int:
+    """The user id a token names; ValueError unless it is one the database can hold."""
+    user_id = int(str(subject))
+    if not 1 <= user_id <= MAX_INT:
+        raise ValueError(f"no user can have the id {user_id}")
+    return user_id
 
 
 def _unauthorized(detail: str) -> Unauthorized:

@@ -9,9 +9,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Description = Annotated[str, Field(max_length=1000)]
-Quantity = Annotated[int, Field(ge=0)]
+# The largest value of the `integer` columns (ids, quantities): larger ones are refused with a
+# 422 here rather than failing in the database.
+MAX_INT = 2**31 - 1
+# Text without NUL characters, which PostgreSQL cannot store and no one means to send.
+NO_NUL = r"^[^\x00]*$"
+
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
+Description = Annotated[str, Field(max_length=1000, pattern=NO_NUL)]
+# strict: `true` or `"3"` is not a quantity.
+Quantity = Annotated[int, Field(ge=0, le=MAX_INT, strict=True)]
 
 
 class ItemCreate(BaseModel):
@@ -55,7 +62,7 @@ class ListParams(BaseModel):
     """Query parameters of `GET /items`."""
 
     limit: int = Field(default=50, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_INT)
 {% if auth == "jwt" %}
 
 
@@ -69,7 +76,7 @@ class UserCreate(BaseModel):
 class Login(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=150)
+    username: str = Field(max_length=150, pattern=NO_NUL)
     password: str = Field(max_length=128)
 
 
