@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
-from {{ pkg }} import serve
+from {{ pkg }} import main, serve
+
+# What the app factory builds, in these tests: they are about when and how it is served.
+APP = FastAPI(title="stand-in")
 
 
 {% if migrates %}
@@ -19,6 +23,12 @@ def migration(monkeypatch: pytest.MonkeyPatch, code: str) -> None:
     """Stands in a child process running `code` for the real migration."""
     started = lambda: subprocess.Popen([sys.executable, "-c", code])  # noqa: E731, S603
     monkeypatch.setattr(serve, "start_migration", started)
+
+
+def slow_migration(done: Path) -> str:
+    """A migration slower than the import, which marks `done` when it ends: serving or building
+    the app early would find no mark."""
+    return f"import pathlib, time; time.sleep(0.1); pathlib.Path({str(done)!r}).touch()"
 
 
 {% endif %}
@@ -29,17 +39,18 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 {% if migrates %}
     migration(monkeypatch, "pass")
 {% endif %}
+    monkeypatch.setattr(main, "create_app", lambda: APP)
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(serve.uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
     return calls
 
 
-def test_serves_the_app_factory_on_the_container_port(runs: list[dict[str, Any]]) -> None:
+def test_serves_the_app_on_the_container_port(runs: list[dict[str, Any]]) -> None:
     serve.main([])
     assert runs == [
         {
-            "app": "{{ pkg }}.main:create_app",
-            "factory": True,
+            "app": APP,
+            "factory": False,
             "host": "0.0.0.0",  # noqa: S104
             "port": {{ values.port }},
             "proxy_headers": True,
@@ -50,8 +61,12 @@ def test_serves_the_app_factory_on_the_container_port(runs: list[dict[str, Any]]
     ]
 
 
-def test_reload_watches_the_mounted_source(runs: list[dict[str, Any]]) -> None:
+def test_reload_watches_the_mounted_source_and_builds_the_app_in_each_worker(
+    runs: list[dict[str, Any]],
+) -> None:
     serve.main(["--reload"])
+    assert runs[0]["app"] == "{{ pkg }}.serve:create_app"
+    assert runs[0]["factory"] is True
     assert runs[0]["reload"] is True
     assert runs[0]["reload_dirs"] == ["/app/src"]
 {% if migrates %}
@@ -61,13 +76,20 @@ def test_serves_only_after_the_migration_finished(
     runs: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     done = tmp_path / "migrated"
-    # A migration slower than the import, so that serving early would find no mark.
-    slow = f"import pathlib, time; time.sleep(0.1); pathlib.Path({str(done)!r}).touch()"
-    migration(monkeypatch, slow)
+    migration(monkeypatch, slow_migration(done))
     serving = lambda *_, **__: runs.append({"migrated": done.exists()})  # noqa: E731
     monkeypatch.setattr(serve.uvicorn, "run", serving)
     serve.main([])
     assert runs == [{"migrated": True}]
+
+
+def test_a_reloading_worker_builds_the_app_only_after_the_migration_finished(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    done = tmp_path / "migrated"
+    migration(monkeypatch, slow_migration(done))
+    monkeypatch.setattr(main, "create_app", lambda: {"migrated": done.exists()})
+    assert serve.create_app() == {"migrated": True}
 
 
 def test_a_failed_migration_stops_the_container_with_its_exit_code(
