@@ -134,9 +134,16 @@ def test_an_expired_token_is_refused(anonymous: Client) -> None:
     assert anonymous.get("/auth/me", headers=bearer(expired)).status_code == 401
 
 
-def test_a_token_for_an_unknown_user_is_refused(anonymous: Client) -> None:
-    token = create_access_token(999999, timedelta(minutes=5))
+@pytest.mark.parametrize("subject", ["999999", str(2**63), str(2**70), "-1", "not-a-number"])
+def test_a_token_for_an_unknown_user_is_refused(anonymous: Client, subject: str) -> None:
+    token = jwt.encode({"sub": subject, "exp": 4102444800}, settings.JWT_SECRET, algorithm="HS256")
     assert anonymous.get("/auth/me", headers=bearer(token)).status_code == 401
+
+
+def test_login_refuses_nul_in_the_username(anonymous: Client) -> None:
+    body = {"username": "al\x00ice", "password": "x"}
+    response = anonymous.post("/auth/login", body, content_type="application/json")
+    assert response.status_code == 422
 
 
 def test_a_token_for_a_deactivated_user_is_refused(anonymous: Client) -> None:

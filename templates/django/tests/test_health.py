@@ -1,8 +1,11 @@
+from collections.abc import Callable
+
 import pytest
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.test import Client
 
 from {{ project.package }} import health
+from {{ project.package }}.models import Item
 
 
 def test_health_answers_without_the_database(client: Client) -> None:
@@ -56,3 +59,28 @@ def test_the_api_documents_itself(client: Client) -> None:
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert "/items" in schema["paths"]
+
+
+def raising(error: Exception) -> Callable[..., None]:
+    def raise_it(*args: object, **kwargs: object) -> None:
+        raise error
+
+    return raise_it
+
+
+def test_a_bug_answers_json(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Item.objects, "get", raising(RuntimeError("a bug")))
+    response = client.get("/items/1")
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json() == {"detail": "Internal Server Error"}
+
+
+def test_a_value_the_database_refuses_is_a_422(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The schemas keep such values out (see test_items.py); this is the backstop.
+    monkeypatch.setattr(Item.objects, "get", raising(DataError("integer out of range")))
+    response = client.get("/items/1")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "database_error"

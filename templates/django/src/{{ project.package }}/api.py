@@ -1,8 +1,14 @@
-"""The HTTP API, built with django-ninja: OpenAPI docs at /docs, errors as `{"detail": ...}`."""
+"""The HTTP API, built with django-ninja: OpenAPI docs at /docs, errors as `{"detail": ...}`.
 
-{% if auth == "jwt" %}
+Every error is JSON, 500 included. The schemas bound what the database can store (see
+schemas.py); a value that slips through anyway and that the database refuses (`DataError`) is
+the client's mistake: a 422, not a 500.
+"""
+
+import logging
+
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
-{% endif %}
 from ninja import NinjaAPI
 {% if auth == "jwt" %}
 from ninja.errors import AuthenticationError
@@ -16,6 +22,8 @@ from . import items
 {% if "ratelimit" in extras %}
 from .throttling import ClientRateThrottle
 {% endif %}
+
+logger = logging.getLogger(__name__)
 
 api = NinjaAPI(
     title="{{ project.title }}",
@@ -36,3 +44,18 @@ def unauthorized(request: HttpRequest, error: AuthenticationError) -> HttpRespon
     response["WWW-Authenticate"] = "Bearer"
     return response
 {% endif %}
+
+
+@api.exception_handler(DataError)
+def refused_by_the_database(request: HttpRequest, error: DataError) -> HttpResponse:
+    logger.warning("the database refused a value: %s", error)
+    detail = [{"type": "database_error", "loc": [], "msg": "The database refused a value"}]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, error: Exception) -> HttpResponse:
+    # django-ninja would answer a traceback in plain text when DEBUG is on: a bug is logged, and
+    # answered in JSON like every other error.
+    logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=error)
+    return api.create_response(request, {"detail": "Internal Server Error"}, status=500)

@@ -19,7 +19,7 @@ from ninja import Router, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
-from .schemas import Login, Token, UserCreate, UserRead
+from .schemas import MAX_ID, Login, Token, UserCreate, UserRead
 
 ALGORITHM = "HS256"
 
@@ -44,9 +44,12 @@ class BearerToken(HttpBearer):
                 algorithms=[ALGORITHM],
                 options={"require": ["exp", "sub"]},
             )
-            return User.objects.filter(pk=int(claims["sub"]), is_active=True).first()
+            user_id = int(claims["sub"])
         except (jwt.InvalidTokenError, ValueError):
             return None
+        if not 1 <= user_id <= MAX_ID:  # no user can have it: not a question for the database
+            return None
+        return User.objects.filter(pk=user_id, is_active=True).first()
 
 
 bearer_token = BearerToken()

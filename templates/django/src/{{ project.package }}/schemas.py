@@ -9,10 +9,19 @@ from typing import Annotated
 
 from ninja import Schema
 from pydantic import ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Description = Annotated[str, Field(max_length=1000)]
-Quantity = Annotated[int, Field(ge=0)]
+# What the columns hold (PostgreSQL's `integer` for quantities, `bigint` for ids): larger values
+# are refused with a 422 here rather than failing in the database.
+MAX_INT = 2**31 - 1
+MAX_ID = 2**63 - 1
+# Text without NUL characters, which PostgreSQL cannot store and no one means to send.
+NO_NUL = r"^[^\x00]*$"
+
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
+Description = Annotated[str, Field(max_length=1000, pattern=NO_NUL)]
+# strict: `true` or `"3"` is not a quantity.
+Quantity = Annotated[int, Field(ge=0, le=MAX_INT, strict=True)]
 
 
 class ItemCreate(Schema):
@@ -24,13 +33,17 @@ class ItemCreate(Schema):
 
 
 class ItemUpdate(Schema):
-    """A partial update: only the fields the client sends change."""
+    """A partial update: only the fields the client sends change; only `description` may be null.
+
+    `None` is the value of a field left out; the schema does not offer it for `name` and
+    `quantity` (SkipJsonSchema), and a null sent for them is refused.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: Name | SkipJsonSchema[None] = None
     description: Description | None = None
-    quantity: Quantity | None = None
+    quantity: Quantity | SkipJsonSchema[None] = None
 
     @field_validator("name", "quantity")
     @classmethod
@@ -54,7 +67,7 @@ class ListParams(Schema):
     """Query parameters of `GET /items`."""
 
     limit: int = Field(default=50, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)
 {% if auth == "jwt" %}
 
 
@@ -68,7 +81,7 @@ class UserCreate(Schema):
 class Login(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(max_length=150)
+    username: str = Field(max_length=150, pattern=NO_NUL)
     password: str = Field(max_length=128)
 
 
