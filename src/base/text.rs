@@ -5,22 +5,81 @@ use std::time::Duration;
 
 use regex::Regex;
 
-/// A YAML error as `path:line:column: message`, serde-saphyr's snippet left out.
+/// A YAML error as `path:line:column: message`, in labforge's words where serde-saphyr's would
+/// name its own options or types, its snippet left out.
 pub fn yaml_error(path: &str, err: &serde_saphyr::Error) -> String {
-    let full = err.to_string();
-    // serde-saphyr's message starts with `error: line L column C: ` and adds a snippet; keep the
-    // message, put the location in the conventional place.
-    let first = full.lines().next().unwrap_or(&full);
-    let message = first
-        .trim_start_matches("error: ")
-        .split_once(": ")
-        .filter(|(loc, _)| loc.starts_with("line "))
-        .map(|(_, msg)| msg)
-        .unwrap_or(first);
-    match err.location() {
+    let message = yaml_message(err).unwrap_or_else(|| {
+        let full = err.to_string();
+        // serde-saphyr's message starts with `error: line L column C: ` and adds a snippet; keep
+        // the message, put the location in the conventional place.
+        let first = full.lines().next().unwrap_or(&full);
+        first
+            .trim_start_matches("error: ")
+            .split_once(": ")
+            .filter(|(loc, _)| loc.starts_with("line "))
+            .map(|(_, msg)| msg)
+            .unwrap_or(first)
+            .to_string()
+    });
+    match err.location().filter(|loc| loc.line() > 0) {
         Some(loc) => format!("{path}:{}:{}: {message}", loc.line(), loc.column()),
         None => format!("{path}: {message}"),
     }
+}
+
+/// labforge's wording of the errors whose serde-saphyr text is meant for a Rust programmer.
+fn yaml_message(err: &serde_saphyr::Error) -> Option<String> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    Some(match err {
+        E::WithSnippet { error, .. } | E::AliasError { error, .. } => return yaml_message(error),
+        E::DuplicateMappingKey { key: Some(key), .. } => format!("duplicate key `{key}` (each key may appear once)"),
+        E::DuplicateMappingKey { key: None, .. } => "duplicate key (each key may appear once)".into(),
+        E::InvalidScalar { ty, .. } => match *ty {
+            "u8" | "u16" | "u32" | "u64" | "usize" => "expected a whole number, 0 or more".into(),
+            "i8" | "i16" | "i32" | "i64" | "isize" => "expected a whole number".into(),
+            "f32" | "f64" => "expected a number".into(),
+            "bool" => "expected `true` or `false`".into(),
+            other => format!("expected a value of type {other}"),
+        },
+        E::InvalidBooleanStrict { .. } => "expected `true` or `false`".into(),
+        E::Unexpected { expected, .. } => match *expected {
+            "mapping start" | "map" => "expected a mapping (`key: value` entries) here".into(),
+            "sequence start" | "seq" => "expected a list here".into(),
+            other => format!("expected {other} here"),
+        },
+        E::SerdeInvalidType { unexpected, expected, .. } => format!("expected {expected}, found {unexpected}"),
+        E::NullIntoString { .. } => "a value is missing here (write it, or remove the key)".into(),
+        E::Eof { .. } => "the file ends too early (an unclosed bracket or quote?)".into(),
+        E::MultipleDocuments { .. } => "the file holds more than one YAML document (remove the `---` lines)".into(),
+        E::Budget { breach: B::Depth { .. }, .. } => "the file is nested too deeply to be a labforge file".into(),
+        E::ExternalMessage { msg, .. } if msg.contains("recursion limit exceeded") => {
+            "the file is nested too deeply to be a labforge file".into()
+        }
+        E::Budget { .. }
+        | E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. } => {
+            "the file is too large or expands too many aliases to be a labforge file".into()
+        }
+        E::UnknownAnchor { .. } => "this alias (`*name`) refers to no anchor (`&name`) defined before it".into(),
+        E::InvalidUtf8Input => "the file is not UTF-8 text (save it as UTF-8)".into(),
+        _ => return None,
+    })
+}
+
+/// `bytes` read from `path` as text, or `path:line:column: ...` naming the first byte that is
+/// not UTF-8.
+pub fn utf8_text(path: &str, bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        let byte = e.as_bytes()[valid.len()];
+        format!("{path}:{line}:{column}: byte 0x{byte:02x} is not UTF-8 text (save the file as UTF-8)")
+    })
 }
 
 /// `500ms`, `1s`, `2m`.

@@ -142,7 +142,7 @@ pub fn manifest(ws: &Workspace, c: &ManifestCheck) -> Result<(), Failure> {
 /// The keys of the ConfigMaps and Secrets `deploy` would apply: those of `k8s/`, and the Secret it
 /// makes from `.env` when `k8s/` lacks one the workloads use.
 fn manifest_keys(ws: &Workspace, documents: &[crate::k8s::manifest::Document]) -> Result<Keys, Failure> {
-    let env = crate::stack::project::read_dotenv(&ws.dir);
+    let env = crate::stack::project::read_dotenv(&ws.dir).map_err(|e| Failure::new(e.to_string()))?;
     let name = ws.render("{{ project.name }}")?;
     let project = crate::k8s::manifest::Project { name: &name, env: &env, ..Default::default() };
     let objects = crate::k8s::manifest::prepare(documents, &project).map_err(|e| Failure::new(e.to_string()))?;

@@ -64,13 +64,8 @@ pub fn check_repo(repo: &str) -> Result<(&str, &str), Error> {
 /// The values of the secrets the project's workflow needs: `labforge.yaml`'s `ci.secrets`, each
 /// from `--secret NAME=@FILE` or else `.env`; and any other `--secret`.
 pub fn secret_values(dir: &Path, flags: &[(String, PathBuf)]) -> Result<Vec<(String, Secret)>, Error> {
-    let path = dir.join(crate::stack::spec::FILE_NAME);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::Usage(format!("cannot read {}: {e} (run labforge in a project folder, or pass `--dir`)", path.display()))
-    })?;
-    let spec =
-        StackSpec::parse(&path.display().to_string(), &text).map_err(|problems| Error::Usage(problems.join("\n")))?;
-    let env = crate::stack::project::read_dotenv(dir);
+    let (_, spec) = StackSpec::load(dir).map_err(|e| Error::Usage(e.to_string()))?;
+    let env = crate::stack::project::read_dotenv(dir).map_err(|e| Error::Usage(e.to_string()))?;
     let mut names: Vec<String> = spec.ci.secrets.iter().map(|s| s.value.clone()).collect();
     for (name, _) in flags {
         if !names.contains(name) {

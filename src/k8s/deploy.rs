@@ -84,7 +84,7 @@ struct Source<'a> {
 impl Source<'_> {
     fn load<'a>(dir: &'a Path, ctx: &Context) -> Result<Source<'a>, Error> {
         let project = Project::load(dir, Mode::Prod, ctx)?;
-        let env = crate::stack::project::read_dotenv(dir);
+        let env = crate::stack::project::read_dotenv(dir)?;
         Ok(Source { project, dir, env })
     }
 

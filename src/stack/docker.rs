@@ -42,15 +42,24 @@ fn absent_ok<T>(result: Result<T, bollard::errors::Error>, what: impl Into<Strin
 /// The daemon's message without bollard's wrapping.
 fn reason(e: &bollard::errors::Error) -> String {
     match e {
+        // Something that is not a daemon (a proxy, another web server) answers with no message.
+        bollard::errors::Error::DockerResponseServerError { message, status_code } if message.trim().is_empty() => {
+            format!("it answered HTTP {status_code} with no message, so it is no Docker daemon")
+        }
         bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
         other => {
-            // The innermost cause says what happened ("Connection refused"); the outer layers
-            // only say which client noticed.
-            let mut innermost: &dyn std::error::Error = other;
-            while let Some(source) = innermost.source() {
-                innermost = source;
+            // The innermost cause that says something tells what happened ("Connection refused");
+            // the outer layers only say which client noticed.
+            let mut said = other.to_string();
+            let mut cause: &dyn std::error::Error = other;
+            while let Some(source) = cause.source() {
+                cause = source;
+                let text = source.to_string();
+                if !text.trim().is_empty() {
+                    said = text;
+                }
             }
-            innermost.to_string()
+            if said.trim().is_empty() { format!("{other:?}") } else { said }
         }
     }
 }

@@ -1,11 +1,12 @@
-//! The project's stack on Docker: `labforge.yaml` ([`spec`]), the resolved containers
-//! ([`project`]) and the folder's instance of them ([`instance`]), the image build context
-//! ([`build`]), the Engine adapter ([`docker`]), the commands'
-//! workflows ([`up`], [`down`]) and the development server's reloads ([`reload`]).
+//! The project's stack on Docker: `labforge.yaml` ([`spec`]) and `.env` ([`dotenv`]), the
+//! resolved containers ([`project`]) and the folder's instance of them ([`instance`]), the image
+//! build context ([`build`]), the Engine adapter ([`docker`]), the commands' workflows ([`up`],
+//! [`down`]) and the development server's reloads ([`reload`]).
 
 pub mod build;
 pub mod diagnose;
 pub mod docker;
+pub mod dotenv;
 pub mod down;
 pub mod endpoints;
 #[cfg(test)]

@@ -10,6 +10,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Error;
+pub use super::dotenv::read_dotenv;
+use super::dotenv::{self, interpolate};
 use super::instance::Instance;
 use super::spec::{self, Port, ServiceKind, StackSpec};
 use crate::context::{Context, Env, ImageKey, UserConfig};
@@ -104,21 +106,8 @@ impl Project {
     /// Reads `labforge.yaml` and `.env` from `dir` and resolves them for `mode`, as the
     /// readable instance (see [`Project::in_instance`]).
     pub fn load(dir: &Path, mode: Mode, ctx: &Context) -> Result<Project, Error> {
-        let path = dir.join(spec::FILE_NAME);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::Config(format!(
-                    "no {} in {} (run labforge in a project made by `labforge new`, or pass `--dir`)",
-                    spec::FILE_NAME,
-                    dir.display()
-                ))
-            } else {
-                Error::Config(format!("cannot read {}: {e}", path.display()))
-            }
-        })?;
-        let shown = path.display().to_string();
-        let spec = StackSpec::parse(&shown, &text).map_err(Error::Spec)?;
-        let dotenv = read_dotenv(dir);
+        let (shown, spec) = StackSpec::load(dir)?;
+        let dotenv = read_dotenv(dir)?;
         resolve(&spec, &shown, dir, mode, ctx.user_config()?, ctx.env(), &dotenv)
     }
 
@@ -180,21 +169,34 @@ fn resolve(
     let lookup = |name: &str| env.string(name).or_else(|| dotenv.get(name).cloned());
     let mut problems = Vec::new();
     let mut services = Vec::new();
-    for (name, s) in &spec.services {
+    for (name, s) in spec.services.value.iter() {
         let mut env = BTreeMap::new();
         if let Some(file) = &s.env_file {
-            match std::fs::read_to_string(dir.join(file)) {
-                Ok(text) => env.extend(parse_dotenv(&text)),
-                Err(e) => problems.push(format!("{path}: service `{name}`: env_file {file}: {e}")),
+            let env_path = dir.join(&file.value);
+            match std::fs::read(&env_path) {
+                Ok(bytes) => match dotenv::read_bytes(&env_path.display().to_string(), bytes) {
+                    Ok(vars) => env.extend(vars),
+                    Err(found) => problems.extend(found),
+                },
+                Err(e) => problems.push(spec::located(
+                    path,
+                    &file.referenced,
+                    &format!(
+                        "service `{name}`: env_file `{}` cannot be read: {e} (create it, or remove `env_file`)",
+                        file.value
+                    ),
+                )),
             }
         }
         for (key, value) in &s.environment {
-            match interpolate(value, &lookup) {
+            match interpolate(&value.value, &lookup) {
                 Ok(v) => {
                     env.insert(key.clone(), v);
                 }
-                Err(var) => problems.push(format!(
-                    "{path}: service `{name}`: environment {key} uses ${{{var}}}, which is not set (add `{var}=...` to .env)"
+                Err(e) => problems.push(spec::located(
+                    path,
+                    &value.referenced,
+                    &format!("service `{name}`: environment {key} {e}"),
                 )),
             }
         }
@@ -206,10 +208,14 @@ fn resolve(
                     args.insert("PYTHON_IMAGE".to_string(), python);
                 }
                 ImageSource::Build {
-                    context: dir.join(&build.context),
-                    dockerfile: build.dockerfile.clone(),
+                    context: dir.join(&build.context.value),
+                    dockerfile: build.dockerfile.value.clone(),
                     args,
-                    rebuild_on: s.dev.as_ref().map(|d| d.rebuild_on.clone()).unwrap_or_default(),
+                    rebuild_on: s
+                        .dev
+                        .as_ref()
+                        .map(|d| d.rebuild_on.iter().map(|f| f.value.clone()).collect())
+                        .unwrap_or_default(),
                 }
             }
             (None, Some(image)) => ImageSource::Pull(override_image.unwrap_or_else(|| image.value.clone())),
@@ -220,8 +226,8 @@ fn resolve(
         let mut binds = Vec::new();
         if let (Mode::Dev, Some(dev)) = (mode, &s.dev) {
             command = Some(dev.command.clone());
-            working_dir = Some(dev.mount.clone());
-            let mount = dev.mount.trim_end_matches('/');
+            working_dir = Some(dev.mount.value.clone());
+            let mount = dev.mount.value.trim_end_matches('/');
             binds.push(Bind { host: dir.to_path_buf(), target: mount.to_string(), read_only: false });
             // The mounted project holds .env with its secrets: the container gets them as
             // environment variables, and sees an empty file instead (some libraries read
@@ -229,7 +235,7 @@ fn resolve(
             if dir.join(".env").exists() {
                 binds.push(Bind { host: PathBuf::from("/dev/null"), target: format!("{mount}/.env"), read_only: true });
             }
-            env.insert("PYTHONPATH".to_string(), format!("{}/src", dev.mount.trim_end_matches('/')));
+            env.insert("PYTHONPATH".to_string(), format!("{mount}/src"));
         }
         // The port the service listens on in its container: its kind's, if it publishes that one.
         let ports: Vec<Port> = s.ports.iter().filter_map(|p| spec::parse_port(&p.value).ok()).collect();
@@ -240,10 +246,10 @@ fn resolve(
             .or(ports.first().map(|p| p.container))
             .unwrap_or(s.kind.port());
         let ready = match &s.ready {
-            Some(spec) => {
-                spec.value.resolve(own_port).map_err(|e| Error::Spec(vec![format!("{path}: service `{name}`: {e}")]))?
-            }
-            None => default_ready(s.kind, s.ready_path.as_deref(), own_port),
+            Some(ready) => ready.value.resolve(own_port).map_err(|e| {
+                Error::Spec(vec![spec::located(path, &ready.referenced, &format!("service `{name}`: {e}"))])
+            })?,
+            None => default_ready(s.kind, s.ready_path.as_ref().map(|p| p.value.as_str()), own_port),
         };
         // Docker's healthcheck follows `ready:` unless the service defines its own.
         let derived = s.ready.is_some().then(|| Healthcheck {
@@ -260,7 +266,7 @@ fn resolve(
                     .unwrap_or(Duration::from_secs(default))
             };
             Healthcheck {
-                test: h.test.clone(),
+                test: h.test.value.clone(),
                 interval: d(&h.interval, 30),
                 timeout: d(&h.timeout, 30),
                 retries: h.retries.unwrap_or(3),
@@ -353,78 +359,9 @@ impl Service {
     }
 }
 
-/// Replaces `${VAR}` and `${VAR:-default}`; `$$` is a literal `$`. `Err` names an unset variable.
-pub fn interpolate(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(body) = after.strip_prefix('{')
-            && let Some(end) = body.find('}')
-        {
-            let expr = &body[..end];
-            let (name, default) = match expr.split_once(":-") {
-                Some((n, d)) => (n, Some(d)),
-                None => (expr, None),
-            };
-            match (lookup(name).filter(|v| !v.is_empty()), default) {
-                (Some(v), _) => out.push_str(&v),
-                (None, Some(d)) => out.push_str(d),
-                (None, None) => return Err(name.to_string()),
-            }
-            rest = &body[end + 1..];
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// `KEY=VALUE` lines; `#` comments, blank lines, `export ` prefixes and matching quotes allowed.
-/// The project's `.env` in `dir`, parsed; empty when there is none.
-pub fn read_dotenv(dir: &Path) -> BTreeMap<String, String> {
-    std::fs::read_to_string(dir.join(".env")).map(|text| parse_dotenv(&text)).unwrap_or_default()
-}
-
-pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.strip_prefix("export ").unwrap_or(l).split_once('='))
-        .map(|(k, v)| {
-            let v = v.trim();
-            let unquoted =
-                ['"', '\''].iter().find_map(|q| v.strip_prefix(*q).and_then(|s| s.strip_suffix(*q))).unwrap_or(v);
-            (k.trim().to_string(), unquoted.to_string())
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn interpolates_variables_defaults_and_dollars() {
-        let lookup = |n: &str| (n == "USER").then(|| "shop".to_string());
-        assert_eq!(interpolate("postgresql://${USER}:${PW:-x}@h/$$db", &lookup).unwrap(), "postgresql://shop:x@h/$db");
-        assert_eq!(interpolate("${MISSING}", &lookup).unwrap_err(), "MISSING");
-        assert_eq!(interpolate("cost: $5", &lookup).unwrap(), "cost: $5");
-    }
-
-    #[test]
-    fn dotenv_understands_comments_quotes_and_export() {
-        let env = parse_dotenv("# c\nA=1\nexport B=\"two words\"\n\nC='x=y'\n");
-        assert_eq!(env["A"], "1");
-        assert_eq!(env["B"], "two words");
-        assert_eq!(env["C"], "x=y");
-    }
 
     /// `labforge.yaml` text resolved in development mode with `user`'s overrides and no variables.
     fn resolve_text(text: &str, user: &UserConfig) -> Result<Project, Error> {
