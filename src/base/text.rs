@@ -46,9 +46,13 @@ fn yaml_message(err: &serde_saphyr::Error) -> Option<String> {
         E::Unexpected { expected, .. } => match *expected {
             "mapping start" | "map" => "expected a mapping (`key: value` entries) here".into(),
             "sequence start" | "seq" => "expected a list here".into(),
+            "string scalar" => "expected a text value here, not a list or mapping".into(),
             other => format!("expected {other} here"),
         },
         E::SerdeInvalidType { unexpected, expected, .. } => format!("expected {expected}, found {unexpected}"),
+        E::SerdeUnknownVariant { variant, expected, .. } => {
+            format!("`{variant}` is not one of: {}", expected.join(", "))
+        }
         E::NullIntoString { .. } => "a value is missing here (write it, or remove the key)".into(),
         E::Eof { .. } => "the file ends too early (an unclosed bracket or quote?)".into(),
         E::MultipleDocuments { .. } => "the file holds more than one YAML document (remove the `---` lines)".into(),

@@ -73,18 +73,30 @@ fn given(args: &NewArgs) -> Result<Given, scaffold::Error> {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(scaffold::Error::Answer(format!("`--set {pair}` needs the form KEY=VALUE")));
         };
-        given.set(key.trim(), &format!("--set {}", key.trim()), GivenValue::One(value.to_string()));
+        let flag = format!("--set {}", key.trim());
+        give(&mut given, key.trim(), &flag, &format!("--set {pair}"), GivenValue::One(value.to_string()))?;
     }
     if let Some(db) = &args.db {
-        given.set("db", "--db", GivenValue::One(db.clone()));
+        give(&mut given, "db", "--db", &format!("--db {db}"), GivenValue::One(db.clone()))?;
     }
     if let Some(auth) = &args.auth {
-        given.set("auth", "--auth", GivenValue::One(auth.clone()));
+        give(&mut given, "auth", "--auth", &format!("--auth {auth}"), GivenValue::One(auth.clone()))?;
     }
     if let Some(extras) = &args.with {
-        given.set("extras", "--with", GivenValue::Many(extras.clone()));
+        let shown = format!("--with {}", extras.join(","));
+        give(&mut given, "extras", "--with", &shown, GivenValue::Many(extras.clone()))?;
     }
     Ok(given)
+}
+
+/// Records one answer, refusing one that contradicts an answer given before (`--db none
+/// --set db=mongo` once quietly meant `none`).
+fn give(given: &mut Given, var: &str, flag: &str, shown: &str, value: GivenValue) -> Result<(), scaffold::Error> {
+    if let Some(earlier) = given.contradicted(var, &value) {
+        return Err(scaffold::Error::Answer(format!("`{shown}` contradicts `{earlier}`: give `{var}` once")));
+    }
+    given.set(var, flag, value);
+    Ok(())
 }
 
 fn print_plan(shell: &Shell, plan: &Plan, target: &Path, template: &Template, answers: &Answers) {

@@ -61,7 +61,7 @@ impl std::fmt::Display for ImageKey {
 #[serde(deny_unknown_fields)]
 struct ConfigSpec {
     #[serde(default)]
-    images: BTreeMap<ImageKey, String>,
+    images: BTreeMap<ImageKey, serde_saphyr::Spanned<String>>,
 }
 
 /// The user's settings that apply to every project.
@@ -101,21 +101,24 @@ impl UserConfig {
         if let Some(path) = Self::path(env)
             && path.exists()
         {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
-            let spec: ConfigSpec = serde_saphyr::from_str(&text)
-                .map_err(|e| ConfigError(crate::base::yaml_error(&path.display().to_string(), &e)))?;
+            let shown = path.display().to_string();
+            let bytes = std::fs::read(&path).map_err(|e| ConfigError(format!("cannot read {shown}: {e}")))?;
+            let text = crate::base::utf8_text(&shown, bytes).map_err(ConfigError)?;
+            let spec: ConfigSpec =
+                serde_saphyr::from_str(&text).map_err(|e| ConfigError(crate::base::yaml_error(&shown, &e)))?;
             for (key, image) in spec.images {
-                if let Some(why) = crate::base::image_reference_problem(&image) {
+                if let Some(why) = crate::base::image_reference_problem(&image.value) {
+                    let at = image.referenced;
                     return Err(ConfigError(format!(
-                        "{}: images.{}: `{}` is not an image reference: {why}",
-                        path.display(),
+                        "{shown}:{}:{}: images.{}: `{}` is not an image reference: {why}",
+                        at.line(),
+                        at.column(),
                         key.field(),
-                        image.escape_default()
+                        image.value.escape_default()
                     )));
                 }
-                config.image_sources.insert(key, path.display().to_string());
-                config.images.insert(key, image);
+                config.image_sources.insert(key, shown.clone());
+                config.images.insert(key, image.value);
             }
         }
         for (var, key) in IMAGE_ENV {

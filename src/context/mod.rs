@@ -228,10 +228,17 @@ mod tests {
         std::fs::write(&file, "images:\n  postgres: \"\"\n").unwrap();
         assert_eq!(
             with(vec![("LABFORGE_CONFIG", file.as_os_str().to_owned())]),
-            format!("{}: images.postgres: `` is not an image reference: it is empty", file.display())
+            format!("{}:2:13: images.postgres: `` is not an image reference: it is empty", file.display())
         );
         std::fs::write(&file, "images:\n  mongo: my mongo\n").unwrap();
-        assert!(with(vec![("LABFORGE_CONFIG", file.as_os_str().to_owned())]).ends_with("it contains a space"));
+        let said = with(vec![("LABFORGE_CONFIG", file.as_os_str().to_owned())]);
+        assert!(said.starts_with(&format!("{}:2:10: images.mongo", file.display())), "{said}");
+        assert!(said.ends_with("it contains a space"), "{said}");
+        std::fs::write(&file, b"images:\n  mongo: m\xffngo\n").unwrap();
+        assert_eq!(
+            with(vec![("LABFORGE_CONFIG", file.as_os_str().to_owned())]),
+            format!("{}:2:11: byte 0xff is not UTF-8 text (save the file as UTF-8)", file.display())
+        );
         assert_eq!(
             with(vec![("LABFORGE_IMAGE_POSTGRES", OsString::from("Postgres:17"))]),
             "LABFORGE_IMAGE_POSTGRES=`Postgres:17` is not an image reference: expected NAME[:TAG][@DIGEST], e.g. `postgres:17`"

@@ -28,6 +28,20 @@ impl Given {
         self.entries.push((var.to_string(), flag.to_string(), value));
     }
 
+    /// How the command line already gave `var` a value other than `value` (`--set db=mongo`),
+    /// or `None`: a command line that contradicts itself is refused, not settled by order.
+    pub fn contradicted(&self, var: &str, value: &GivenValue) -> Option<String> {
+        let items = |v: &GivenValue| match v {
+            GivenValue::One(s) => s.split(',').map(|i| i.trim().to_string()).collect::<Vec<_>>(),
+            GivenValue::Many(items) => items.iter().map(|i| i.trim().to_string()).collect(),
+        };
+        let (_, flag, earlier) = self.entries.iter().find(|(name, _, _)| name == var)?;
+        (items(earlier) != items(value)).then(|| {
+            let shown = items(earlier).join(",");
+            if flag.starts_with("--set ") { format!("{flag}={shown}") } else { format!("{flag} {shown}") }
+        })
+    }
+
     fn take(&mut self, var: &str) -> Option<(String, GivenValue)> {
         let index = self.entries.iter().position(|(name, _, _)| name == var)?;
         let (_, flag, value) = self.entries.remove(index);
@@ -217,4 +231,24 @@ fn ask(prompter: &mut dyn Prompter, var: &Variable) -> Result<Value, Error> {
             Value::from(prompter.input(&var.help, default, &validate)?)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_value_given_twice_differently_is_a_contradiction() {
+        let mut given = Given::default();
+        given.set("db", "--set db", GivenValue::One("mongo".into()));
+        assert_eq!(given.contradicted("db", &GivenValue::One("none".into())).as_deref(), Some("--set db=mongo"));
+        assert_eq!(given.contradicted("db", &GivenValue::One("mongo".into())), None);
+        assert_eq!(given.contradicted("auth", &GivenValue::One("jwt".into())), None);
+        given.set("extras", "--with", GivenValue::Many(vec!["graphql".into(), "ratelimit".into()]));
+        assert_eq!(given.contradicted("extras", &GivenValue::One("graphql, ratelimit".into())), None);
+        assert_eq!(
+            given.contradicted("extras", &GivenValue::One("graphql".into())).as_deref(),
+            Some("--with graphql,ratelimit")
+        );
+    }
 }

@@ -37,7 +37,7 @@ pub enum Error {
     Name(#[from] name::NameError),
     #[error("unknown template `{name}` (built-in templates: {known}; see `labforge templates`)")]
     UnknownTemplate { name: String, known: String },
-    #[error("template `{template}` is invalid:\n{}", .problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    #[error("template `{template}` is invalid:{}", listed(.problems))]
     InvalidTemplate { template: String, problems: Vec<String> },
     #[error("{0}")]
     Answer(String),
@@ -59,6 +59,14 @@ pub enum Error {
     Interrupted,
     #[error("{0}")]
     Prompt(String),
+}
+
+/// One problem on the same line, several one per line below.
+fn listed(problems: &[String]) -> String {
+    match problems {
+        [one] => format!(" {one}"),
+        many => many.iter().map(|p| format!("\n  {p}")).collect(),
+    }
 }
 
 impl Error {

@@ -264,7 +264,11 @@ pub fn safe_relative(path: &str) -> Result<String, String> {
             "." | ".." => {
                 return Err("`.` and `..` are not allowed; a template writes only inside the project".into());
             }
-            ".git" => return Err("a template may not write inside .git".into()),
+            // Case-insensitive filesystems (macOS, Windows) take `.GIT` for `.git`, and Windows
+            // drops trailing dots and spaces from names.
+            _ if part.trim_end_matches(['.', ' ']).eq_ignore_ascii_case(".git") => {
+                return Err(format!("a template may not write inside .git (`{part}` is .git on some filesystems)"));
+            }
             _ => {}
         }
     }
@@ -349,8 +353,23 @@ mod tests {
 
     #[test]
     fn output_paths_stay_inside_the_project() {
-        assert!(safe_relative("src/app/main.py").is_ok());
-        for bad in ["../x", "a/../../x", "/etc/passwd", "a//b", "./a", ".git/hooks/pre-commit", "a\\..\\b", ""] {
+        for good in ["src/app/main.py", ".gitignore", ".github/workflows/ci.yml", "docs/git/x"] {
+            assert!(safe_relative(good).is_ok(), "{good} should be accepted");
+        }
+        for bad in [
+            "../x",
+            "a/../../x",
+            "/etc/passwd",
+            "a//b",
+            "./a",
+            ".git/hooks/pre-commit",
+            ".GIT/hooks/pre-commit",
+            "sub/.Git/config",
+            ".git./config",
+            ".git /config",
+            "a\\..\\b",
+            "",
+        ] {
             assert!(safe_relative(bad).is_err(), "{bad} should be refused");
         }
     }

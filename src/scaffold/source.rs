@@ -106,7 +106,13 @@ pub fn is_debris(name: &str) -> bool {
 /// Reads a template folder, refusing anything that could escape it. All problems are reported
 /// together.
 pub fn from_dir(dir: &Path) -> Result<Layer, Error> {
-    let meta = fs::metadata(dir).map_err(Error::io("cannot read template folder", dir))?;
+    let meta = fs::metadata(dir).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Answer(format!(
+            "--template-dir {} does not exist (pass the folder that holds template.yaml)",
+            dir.display()
+        )),
+        _ => Error::io("cannot read template folder", dir)(e),
+    })?;
     if !meta.is_dir() {
         return Err(Error::Answer(format!("--template-dir {} is not a folder", dir.display())));
     }

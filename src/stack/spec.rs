@@ -413,7 +413,7 @@ impl StackSpec {
                 problem(
                     &p.referenced,
                     format!(
-                        "ready_path `{}` must be a path starting with `/` (e.g. `/ready`)",
+                        "ready_path `{}` must be a path starting with `/`, without spaces (e.g. `/ready`)",
                         p.value.escape_default()
                     ),
                 );
@@ -686,7 +686,7 @@ services:
             ),
             (
                 GOOD.replace("    ports: [\"8000\"]", "    ports: [\"8000\"]\n    ready_path: ready"),
-                "labforge.yaml:14:17: service `app`: ready_path `ready` must be a path starting with `/` (e.g. `/ready`)",
+                "labforge.yaml:14:17: service `app`: ready_path `ready` must be a path starting with `/`, without spaces (e.g. `/ready`)",
             ),
             (
                 "version: 1\nproject: p\nservices: {}\n".to_string(),

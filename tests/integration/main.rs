@@ -1,6 +1,7 @@
 //! labforge's integration tests: one binary, the real `labforge` executable, real tools.
 
 mod bad_input;
+mod corpus;
 mod generated;
 mod github;
 mod install;

@@ -44,6 +44,12 @@ impl Test {
         self
     }
 
+    /// An environment variable for the run.
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
     /// The scratch root (the parent of the working directory).
     pub fn root(&self) -> &Path {
         self.root.path()
