@@ -30,12 +30,16 @@ pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
                 "state": found.map(|o| serde_json::to_value(o.state).unwrap_or_default()).unwrap_or(json!("missing")),
                 "health": found.and_then(|o| o.broken.as_ref().map(|_| "broken".to_string()).or(o.health.clone())),
                 "broken": found.and_then(|o| o.broken.clone()),
+                "outdated": found.is_some_and(|o| o.outdated),
                 "ports": ports.iter().map(|(c, h)| json!({"container": c, "host": h, "host_ip": runtime.host()})).collect::<Vec<_>>(),
                 "address": if ports.is_empty() { None } else { Some(endpoints::address(&project, service, &ports)) },
             }));
         }
-        let all_running =
-            rows.iter().all(|r| r["state"] == "running" && r["health"] != "unhealthy" && r["health"] != "broken");
+        // Running, and ready as far as anyone can tell (a service without a healthcheck has no
+        // health to wait for).
+        let all_ready = rows
+            .iter()
+            .all(|r| r["state"] == "running" && !matches!(r["health"].as_str(), Some("unhealthy" | "broken" | "starting")));
         if args.json {
             shell.line(serde_json::to_string_pretty(&json!({ "project": project.name, "services": rows })).expect("JSON serializes"));
         } else if observed.is_empty() {
@@ -55,8 +59,15 @@ pub fn run(args: StatusArgs, ctx: &Context, shell: &Shell) -> Result<Outcome, Er
             for row in rows.iter().filter(|r| r["broken"].is_string()) {
                 shell.warn(format_args!("`{}` is {}", text_of(&row["service"]), text_of(&row["broken"])));
             }
+            for row in rows.iter().filter(|r| r["outdated"] == true) {
+                shell.warn(format_args!(
+                    "`{}` runs an outdated configuration: labforge.yaml or .env changed since it was made \
+                     (run `labforge up` to apply the change)",
+                    text_of(&row["service"])
+                ));
+            }
         }
-        Ok(if all_running { Outcome::Success } else { Outcome::Failed })
+        Ok(if all_ready { Outcome::Success } else { Outcome::Failed })
     })
 }
 

@@ -218,6 +218,7 @@ impl Runtime for OnKubernetes {
                 ports,
                 reloads: false,
                 broken: None,
+                outdated: false,
             });
         }
         Ok(observed)

@@ -22,6 +22,8 @@ use crate::health::{How, Protocol, Ready};
 pub const LABEL_PROJECT: &str = "io.labforge.project";
 pub const LABEL_SERVICE: &str = "io.labforge.service";
 pub const LABEL_CONFIG_HASH: &str = "io.labforge.config-hash";
+/// [`Service::spec_hash`] of what the container was made from: `status` tells an outdated one.
+pub const LABEL_SPEC_HASH: &str = "io.labforge.spec-hash";
 /// `development` (source mounted, reloading server) or `production`, on containers.
 pub const LABEL_MODE: &str = "io.labforge.mode";
 
@@ -173,19 +175,27 @@ fn resolve(
         let mut env = BTreeMap::new();
         if let Some(file) = &s.env_file {
             let env_path = dir.join(&file.value);
-            match std::fs::read(&env_path) {
-                Ok(bytes) => match dotenv::read_bytes(&env_path.display().to_string(), bytes) {
-                    Ok(vars) => env.extend(vars),
-                    Err(found) => problems.extend(found),
-                },
-                Err(e) => problems.push(spec::located(
+            if let Some(target) = linked_outside(dir, &env_path) {
+                problems.push(spec::located(
                     path,
                     &file.referenced,
-                    &format!(
-                        "service `{name}`: env_file `{}` cannot be read: {e} (create it, or remove `env_file`)",
-                        file.value
-                    ),
-                )),
+                    &format!("service `{name}`: env_file `{}` {target}", file.value),
+                ));
+            } else {
+                match std::fs::read(&env_path) {
+                    Ok(bytes) => match dotenv::read_bytes(&env_path.display().to_string(), bytes) {
+                        Ok(vars) => env.extend(vars),
+                        Err(found) => problems.extend(found),
+                    },
+                    Err(e) => problems.push(spec::located(
+                        path,
+                        &file.referenced,
+                        &format!(
+                            "service `{name}`: env_file `{}` cannot be read: {e} (create it, or remove `env_file`)",
+                            file.value
+                        ),
+                    )),
+                }
             }
         }
         for (key, value) in &s.environment {
@@ -198,6 +208,22 @@ fn resolve(
                     &value.referenced,
                     &format!("service `{name}`: environment {key} {e}"),
                 )),
+            }
+        }
+        if let Some(build) = &s.build {
+            let context = dir.join(&build.context.value);
+            for (field, at, target) in [
+                ("build.context", &build.context, linked_outside(dir, &context)),
+                (
+                    "build.dockerfile",
+                    &build.dockerfile,
+                    linked_outside(&context, &context.join(&build.dockerfile.value)),
+                ),
+            ] {
+                if let Some(target) = target {
+                    let message = format!("service `{name}`: {field} `{}` {target}", at.value);
+                    problems.push(spec::located(path, &at.referenced, &message));
+                }
             }
         }
         let override_image = user.images.get(&image_key(s.kind)).cloned();
@@ -305,6 +331,21 @@ fn resolve(
     Ok(Project { name: project, instance, dir: dir.to_path_buf(), mode, services: start_order(services) })
 }
 
+/// How `path`, which names something inside `folder`, leads outside it through a symbolic link
+/// (`leads to /etc/shadow, outside ...`), or `None` when it stays inside (or does not exist yet).
+fn linked_outside(folder: &Path, path: &Path) -> Option<String> {
+    let (Ok(folder), Ok(target)) = (folder.canonicalize(), path.canonicalize()) else {
+        return None;
+    };
+    (!target.starts_with(&folder)).then(|| {
+        format!(
+            "leads to {} through a symbolic link, outside {}: name something inside it",
+            target.display(),
+            folder.display()
+        )
+    })
+}
+
 /// A service's readiness when labforge.yaml does not define it: its kind's protocol, or for an
 /// app `GET ready_path` (default `/ready`).
 fn default_ready(kind: ServiceKind, ready_path: Option<&str>, port: u16) -> Ready {
@@ -343,6 +384,16 @@ impl Service {
     /// recreated; one that matches is left alone. The host port is not part of it when it was
     /// chosen automatically: only what the file asks for is.
     pub fn config_hash(&self, image_id: &str) -> String {
+        self.hash_with(image_id)
+    }
+
+    /// A hash of the service as labforge.yaml and .env define it, without its image (which only
+    /// `up` resolves): a container labelled otherwise runs a configuration edited since.
+    pub fn spec_hash(&self) -> String {
+        self.hash_with("")
+    }
+
+    fn hash_with(&self, image_id: &str) -> String {
         let mut h = Sha256::new();
         let body = serde_json::json!({
             "service": self,

@@ -15,7 +15,7 @@ use super::docker::{Container, Engine, ImageInfo, State};
 use super::down::{DownReport, down};
 use super::instance;
 use super::kind::PUBLISHED_ON;
-use super::project::{LABEL_MODE, LABEL_SERVICE, Project};
+use super::project::{LABEL_MODE, LABEL_SERVICE, LABEL_SPEC_HASH, Project};
 use super::ready::{self, Readiness};
 use super::up::{UpOptions, UpReport, up};
 use crate::context::Context;
@@ -41,6 +41,8 @@ pub struct Observed {
     pub reloads: bool,
     /// Why it does not work although it may run (it lost its network, say): `up` repairs it.
     pub broken: Option<String>,
+    /// It was made from a configuration (labforge.yaml, .env) edited since: `up` recreates it.
+    pub outdated: bool,
 }
 
 impl Observed {
@@ -121,10 +123,15 @@ impl<E: Engine> OnDocker<E> {
     }
 }
 
-fn observed(container: &Container, network: &str) -> Option<Observed> {
+fn observed(container: &Container, project: &Project, network: &str) -> Option<Observed> {
     let detached = container.state == State::Running && !container.networks.iter().any(|n| n == network);
+    let service = container.label(LABEL_SERVICE)?;
+    // A container made before the label existed cannot tell: it counts as current.
+    let outdated = container
+        .label(LABEL_SPEC_HASH)
+        .is_some_and(|made_from| project.service(service).is_some_and(|s| s.spec_hash() != made_from));
     Some(Observed {
-        service: container.label(LABEL_SERVICE)?.to_string(),
+        service: service.to_string(),
         name: container.name.clone(),
         state: container.state,
         health: container.health.clone(),
@@ -133,6 +140,7 @@ fn observed(container: &Container, network: &str) -> Option<Observed> {
         ports: container.ports.iter().map(|(inside, _, host)| (*inside, *host)).collect(),
         reloads: container.label(LABEL_MODE) != Some("production"),
         broken: detached.then(|| format!("not on the project's network `{network}` (run `labforge up` to repair)")),
+        outdated,
     })
 }
 
@@ -158,7 +166,21 @@ impl<E: Engine> Runtime for OnDocker<E> {
     async fn observe(&self, project: &Project) -> Result<Vec<Observed>, Error> {
         let containers = self.engine.containers(project.instance.name()).await?;
         let network = project.network_name();
-        Ok(containers.iter().filter_map(|c| observed(c, &network)).collect())
+        let mut observed: Vec<Observed> = containers.iter().filter_map(|c| observed(c, project, &network)).collect();
+        // Docker's healthcheck says `starting` until its first run, up to a whole interval after
+        // `up` saw the service ready: labforge's own probe, from the same definition, decides.
+        let probes = observed.iter_mut().filter(|o| o.is_running() && o.health.as_deref() == Some("starting")).map(
+            |o| async move {
+                let probe = project.service(&o.service).and_then(|s| ready::probe_for(project, s, &o.ports).ok()?);
+                if let Some(probe) = probe
+                    && probe.check().await.is_ok()
+                {
+                    o.health = Some("healthy".into());
+                }
+            },
+        );
+        futures_util::future::join_all(probes).await;
+        Ok(observed)
     }
 
     async fn logs(&self, project: &Project, service: &str, tail: usize) -> Result<Vec<String>, Error> {

@@ -95,12 +95,22 @@ fn up_creates_in_dependency_order_then_changes_nothing_then_recreates_only_what_
         assert!(events.iter().all(|e| matches!(e, Event::ServiceReady { seconds: None, .. })), "{events:?}");
 
         let changed = load(dir.path(), &STACK.replace("MODE: one", "MODE: two"));
+        let on = crate::stack::runtime::OnDocker::new(engine);
+        assert_eq!(outdated(&on, &project).await, Vec::<String>::new(), "status: all current");
+        assert_eq!(outdated(&on, &changed).await, ["app"], "status: the edited service is outdated");
+        let engine = on.engine();
         engine.clear_calls();
-        let (third, _) = up_with(&engine, &changed, &Interrupt::never()).await;
+        let (third, _) = up_with(engine, &changed, &Interrupt::never()).await;
         assert_eq!(actions(&third), [("db".into(), Action::Unchanged), ("app".into(), Action::Recreated)]);
         assert_eq!(engine.calls(), ["remove shop-app", "create shop-app", "start shop-app"]);
         assert!(engine.env_of("shop-app").unwrap().contains(&("MODE".into(), "two".into())));
+        assert_eq!(outdated(&on, &changed).await, Vec::<String>::new(), "status after up: all current");
     });
+}
+
+/// The services `status` calls outdated.
+async fn outdated(on: &crate::stack::runtime::OnDocker<FakeEngine>, project: &Project) -> Vec<String> {
+    on.observe(project).await.unwrap().into_iter().filter(|o| o.outdated).map(|o| o.service).collect()
 }
 
 #[test]

@@ -16,7 +16,9 @@ use super::image::{Image, resolve_image};
 use super::instance::LABEL_DIR;
 use super::kind::PUBLISHED_ON;
 use super::ports::{choose_ports, port_is_free, warn_moved_ports};
-use super::project::{LABEL_CONFIG_HASH, LABEL_MODE, LABEL_PROJECT, LABEL_SERVICE, Mode, Project, Service};
+use super::project::{
+    LABEL_CONFIG_HASH, LABEL_MODE, LABEL_PROJECT, LABEL_SERVICE, LABEL_SPEC_HASH, Mode, Project, Service,
+};
 use super::ready::{Readiness, subscribe, wait_ready};
 use super::spec::ServiceKind;
 use crate::interrupt::Interrupt;
@@ -314,6 +316,7 @@ async fn prepare<E: Engine>(engine: &E, project: &Project, plan: &Planned<'_>, i
                 Mode::Prod => "production",
             };
             labels.insert(LABEL_MODE.to_string(), mode.to_string());
+            labels.insert(LABEL_SPEC_HASH.to_string(), service.spec_hash());
             labels
         },
         ports: plan.ports.clone(),

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod corpus;
+mod faults;
 mod generated;
 mod github;
 mod install;
