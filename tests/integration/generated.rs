@@ -8,7 +8,8 @@ use std::process::Command;
 
 use labforge::stack::spec::StackSpec;
 
-use crate::support::python::{check_project, run_ok, tool};
+use crate::support::database::{DatabaseServer, Engine};
+use crate::support::python::{check_project, run_ok, run_pytest, tool};
 use crate::support::{Combo, matrix};
 
 /// Renders every combination into one scratch folder.
@@ -211,6 +212,13 @@ fn python_suite(framework: &str, db: &str) {
     assert!(ProjectName::parse(LONGEST_NAME).is_ok() && ProjectName::parse(&format!("{LONGEST_NAME}x")).is_err());
     let combos: Vec<Combo> = matrix().into_iter().filter(|c| c.framework == framework && c.db == db).collect();
     assert!(!combos.is_empty(), "{framework} × {db} is not a listed combination");
+    // The suites run a second time against a real server: SQLite and memory never see an
+    // integer beyond a column or a NUL that PostgreSQL refuses.
+    let server = match db {
+        "postgres" => Some(DatabaseServer::start(Engine::Postgres, LONGEST_NAME)),
+        "mongo" => Some(DatabaseServer::start(Engine::Mongo, LONGEST_NAME)),
+        _ => None,
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for combo in combos {
@@ -218,20 +226,43 @@ fn python_suite(framework: &str, db: &str) {
         combo.generate(LONGEST_NAME, &path);
         let checked = check_project(&path).and_then(|check| {
             refuses_the_dependencies_as_names(&path)?;
-            Ok(check)
+            let on_server =
+                server.as_ref().map(|server| pytest_leaves_the_database_alone(&path, server)).transpose()?;
+            Ok((check, on_server))
         });
         match checked {
-            Ok(check) => eprintln!(
-                "{}: install {:.1}s, pytest {:.1}s: {}",
+            Ok((check, on_server)) => eprintln!(
+                "{}: install {:.1}s, pytest {:.1}s: {}{}",
                 combo.slug(),
                 check.install.as_secs_f64(),
                 check.pytest.as_secs_f64(),
-                check.pytest_summary
+                check.pytest_summary,
+                on_server
+                    .map(|(took, summary)| format!("; against {db} {:.1}s: {summary}", took.as_secs_f64()))
+                    .unwrap_or_default()
             ),
             Err(e) => failures.push(format!("{}: {e}", combo.slug())),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Runs the project's pytest against `server`, whose development database (the one the URL names)
+/// holds a sentinel: the suite must pass, leave that database as it was (the sentinel, nothing
+/// else) and drop every `test_` database it made.
+fn pytest_leaves_the_database_alone(
+    project: &std::path::Path,
+    server: &DatabaseServer,
+) -> Result<(std::time::Duration, String), String> {
+    server.plant_sentinel();
+    let (name, url) = server.env();
+    let outcome = run_pytest(project, Some((name, &url)))?;
+    server.untouched().map_err(|e| format!("pytest with {name}: {e}"))?;
+    let left = server.test_databases();
+    if !left.is_empty() {
+        return Err(format!("pytest with {name} left databases behind: {left:?}"));
+    }
+    Ok(outcome)
 }
 
 /// No project may be named after a module its dependencies install: `import yaml` would find it.

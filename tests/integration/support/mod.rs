@@ -2,6 +2,7 @@
 //! like the spec (`Test::new().args(["new", "shop"]).run().success()`), and the third-party tools
 //! the suite checks generated projects with.
 
+pub mod database;
 pub mod github;
 pub mod k8s;
 pub mod python;

@@ -108,18 +108,36 @@ pub fn check_project(project: &Path) -> Result<ProjectCheck, String> {
     // The project's own ruff, at the version its pyproject pins.
     step(Command::new(bin.join("ruff")).args(["check", "--no-cache", "."]), "ruff check")?;
     step(Command::new(bin.join("ruff")).args(["format", "--check", "--no-cache", "."]), "ruff format --check")?;
+    let (pytest, pytest_summary) = run_pytest(project, None)?;
+    Ok(ProjectCheck { install, pytest, pytest_summary })
+}
+
+/// Runs an installed project's pytest suite, on its default storage (SQLite or memory), or with
+/// `server` (`DATABASE_URL` or `MONGO_URL` and its value) against a database server. Returns
+/// how long it took and pytest's summary line; `Err` holds the output of a failed run.
+pub fn run_pytest(project: &Path, server: Option<(&str, &str)>) -> Result<(Duration, String), String> {
     let started = Instant::now();
-    let mut pytest = Command::new(bin.join("pytest"));
-    pytest.args(["-q", "-p", "no:cacheprovider"]).env_remove("DATABASE_URL").env_remove("MONGO_URL");
-    let out = step(&mut pytest, "pytest")?;
-    let summary = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .rev()
-        .find(|l| l.contains("passed"))
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    Ok(ProjectCheck { install, pytest: started.elapsed(), pytest_summary: summary })
+    let mut pytest = Command::new(project.join(".venv/bin/pytest"));
+    pytest
+        .args(["-q", "-p", "no:cacheprovider"])
+        .current_dir(project)
+        .env_remove("DATABASE_URL")
+        .env_remove("MONGO_URL");
+    if let Some((name, value)) = server {
+        pytest.env(name, value);
+    }
+    let out = pytest.output().map_err(|e| format!("pytest: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "pytest{} failed in {}:\n--- stdout\n{stdout}\n--- stderr\n{}",
+            server.map(|(name, _)| format!(" with {name}")).unwrap_or_default(),
+            project.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let summary = stdout.lines().rev().find(|l| l.contains("passed")).unwrap_or_default().trim().to_string();
+    Ok((started.elapsed(), summary))
 }
 
 /// A Python program printing the top-level modules installed in its environment, one per line.
