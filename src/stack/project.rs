@@ -173,6 +173,22 @@ fn resolve(
     let mut services = Vec::new();
     for (name, s) in spec.services.value.iter() {
         let mut env = BTreeMap::new();
+        if let Some(build) = &s.build {
+            let context = dir.join(&build.context.value);
+            for (field, at, target) in [
+                ("build.context", &build.context, linked_outside(dir, &context)),
+                (
+                    "build.dockerfile",
+                    &build.dockerfile,
+                    linked_outside(&context, &context.join(&build.dockerfile.value)),
+                ),
+            ] {
+                if let Some(target) = target {
+                    let message = format!("service `{name}`: {field} `{}` {target}", at.value);
+                    problems.push(spec::located(path, &at.referenced, &message));
+                }
+            }
+        }
         if let Some(file) = &s.env_file {
             let env_path = dir.join(&file.value);
             if let Some(target) = linked_outside(dir, &env_path) {
@@ -208,22 +224,6 @@ fn resolve(
                     &value.referenced,
                     &format!("service `{name}`: environment {key} {e}"),
                 )),
-            }
-        }
-        if let Some(build) = &s.build {
-            let context = dir.join(&build.context.value);
-            for (field, at, target) in [
-                ("build.context", &build.context, linked_outside(dir, &context)),
-                (
-                    "build.dockerfile",
-                    &build.dockerfile,
-                    linked_outside(&context, &context.join(&build.dockerfile.value)),
-                ),
-            ] {
-                if let Some(target) = target {
-                    let message = format!("service `{name}`: {field} `{}` {target}", at.value);
-                    problems.push(spec::located(path, &at.referenced, &message));
-                }
             }
         }
         let override_image = user.images.get(&image_key(s.kind)).cloned();

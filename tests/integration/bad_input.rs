@@ -385,3 +385,30 @@ fn bad_user_config_is_located() {
             .usage_error(message);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_path_in_labforge_yaml_that_leaves_the_project_through_a_symlink_is_refused() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secrets.env"), "TOKEN=outside\n").unwrap();
+    let test = Test::new();
+    let text = format!("{APP}    env_file: app.env\n").replace("context: .", "context: src");
+    std::fs::write(test.work().join("labforge.yaml"), text).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("secrets.env"), test.work().join("app.env")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), test.work().join("src")).unwrap();
+    let run = test.env("DOCKER_HOST", "tcp://127.0.0.1:1").args(["status"]).run().code(2);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert!(
+        lines[0].starts_with("error: ./labforge.yaml:6:23: service `app`: build.context `src` leads to "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        lines[1].starts_with("./labforge.yaml:7:15: service `app`: env_file `app.env` leads to "),
+        "{}",
+        run.stderr
+    );
+    assert!(lines.iter().all(|l| l.contains("through a symbolic link, outside")), "{}", run.stderr);
+    assert!(!run.stderr.contains("outside\n") && !run.stderr.contains("TOKEN"), "{}", run.stderr);
+}
