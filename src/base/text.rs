@@ -104,9 +104,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// Compiles a regex from a lab, naming it in the error.
 pub fn regex(pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| {
-        format!("bad regex `{pattern}`: {}", e.to_string().split_whitespace().collect::<Vec<_>>().join(" "))
-    })
+    Regex::new(pattern).map_err(|e| regex_problem(pattern, &e))
+}
+
+/// `bad regex `PATTERN`: WHY`, with the regex crate's reason and without its drawing of the
+/// pattern (which shows any wrapping labforge added, not what the author wrote).
+pub fn regex_problem(pattern: &str, err: &regex::Error) -> String {
+    let text = err.to_string();
+    let why = match err {
+        regex::Error::Syntax(_) => text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or(&text),
+        _ => &text,
+    };
+    format!("bad regex `{pattern}`: {}", why.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// The first line of a message that has text, trimmed: an error's headline, for a one-line report.

@@ -29,8 +29,8 @@ struct LabFile {
     #[serde(default)]
     stack: bool,
     #[serde(default)]
-    starter_remove: Vec<String>,
-    steps: Vec<StepFile>,
+    starter_remove: Vec<Spanned<String>>,
+    steps: Spanned<Vec<StepFile>>,
 }
 
 /// The `labforge new` options a lab starts from.
@@ -168,14 +168,22 @@ impl Lab {
         if let Err(e) = check_template(&spec.template.value, templates) {
             problems.push(at(&spec.template.referenced, e));
         }
-        if spec.steps.is_empty() {
-            problems.push(format!("{path}: `steps` is empty: a lab needs at least one step"));
+        for remove in &spec.starter_remove {
+            // What renders is checked once rendered (`lab::renders`); a plain path here, in place.
+            if !remove.value.contains("{{")
+                && let Err(why) = crate::scaffold::safe_relative(remove.value.trim_end_matches('/'))
+            {
+                problems.push(at(&remove.referenced, format!("starter_remove `{}`: {why}", remove.value)));
+            }
+        }
+        if spec.steps.value.is_empty() {
+            problems.push(at(&spec.steps.referenced, "`steps` is empty: a lab needs at least one step".into()));
         }
 
         let sample = sample_context(&spec.id.value, &spec.template.value);
         let mut steps: Vec<Step> = Vec::new();
         let mut proof_gaps: Vec<String> = Vec::new();
-        for step in spec.steps {
+        for step in spec.steps.value {
             let id = step.id.value.clone();
             if !valid_id(&id) {
                 problems
@@ -324,7 +332,7 @@ impl Lab {
             minutes: spec.minutes,
             template: spec.template.value,
             stack: spec.stack,
-            starter_remove: spec.starter_remove,
+            starter_remove: spec.starter_remove.into_iter().map(|r| r.value).collect(),
             steps,
             files,
             templates: templates.clone(),

@@ -32,7 +32,13 @@ impl Conditions {
         let id = format!("condition-{}", self.tera.get_template_names().count());
         self.tera
             .add_raw_template(&id, &format!("{{% if {source} %}}1{{% endif %}}"))
-            .map_err(|e| format!("`{source}` is not a valid expression: {}", crate::base::first_line(&e)))?;
+            // Tera's own words name the `{% if %}` tag this wraps the expression in, which the
+            // author never wrote.
+            .map_err(|_| {
+                format!(
+                    "`{source}` is not a valid expression (write e.g. `db == \"postgres\"` or `\"graphql\" in extras`)"
+                )
+            })?;
         Ok(Expr { id, source: source.to_string() })
     }
 

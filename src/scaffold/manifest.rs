@@ -5,6 +5,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use serde_saphyr::{Location, Spanned};
 
 use super::conditions::{Conditions, Expr};
 
@@ -19,15 +20,15 @@ struct ManifestSpec {
     #[serde(default)]
     version: Option<String>,
     #[serde(default)]
-    layers: Vec<String>,
+    layers: Vec<Spanned<String>>,
     #[serde(default)]
-    variables: Vec<VariableSpec>,
+    variables: Vec<Spanned<VariableSpec>>,
     #[serde(default)]
-    rules: Vec<RuleSpec>,
+    rules: Vec<Spanned<RuleSpec>>,
     #[serde(default)]
     values: Map<String, Value>,
     #[serde(default)]
-    files: Vec<FileRuleSpec>,
+    files: Vec<Spanned<FileRuleSpec>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,17 +164,19 @@ impl Manifest {
         let spec: ManifestSpec = serde_saphyr::from_str(text).map_err(|e| vec![crate::base::yaml_error(path, &e)])?;
         let mut problems = Vec::new();
         let mut conditions = Conditions::default();
-        let mut problem = |what: String| problems.push(format!("{path}: {what}"));
+        let mut problem =
+            |loc: Location, what: String| problems.push(format!("{path}:{}:{}: {what}", loc.line(), loc.column()));
 
         let version = spec.version.unwrap_or_else(|| "0.0.0".to_string());
         for layer in &spec.layers {
-            if !valid_identifier(layer.trim_start_matches('_')) {
-                problem(format!("layer `{layer}` is not a template name"));
+            if !valid_identifier(layer.value.trim_start_matches('_')) {
+                problem(layer.referenced, format!("layer `{}` is not a template name", layer.value));
             }
         }
 
         let mut variables = Vec::new();
-        for var in spec.variables {
+        for Spanned { value: var, referenced: loc, .. } in spec.variables {
+            let mut problem = |what: String| problem(loc, what);
             let at = format!("variable `{}`", var.name);
             if !valid_identifier(&var.name) {
                 problem(format!("{at}: names are lowercase letters, digits and `_`, starting with a letter"));
@@ -195,7 +198,8 @@ impl Manifest {
         }
 
         let mut rules = Vec::new();
-        for (i, rule) in spec.rules.into_iter().enumerate() {
+        for (i, Spanned { value: rule, referenced: loc, .. }) in spec.rules.into_iter().enumerate() {
+            let mut problem = |what: String| problem(loc, what);
             let at = format!("rules[{i}]");
             let when = rule
                 .when
@@ -208,7 +212,8 @@ impl Manifest {
         }
 
         let mut files = Vec::new();
-        for (i, rule) in spec.files.into_iter().enumerate() {
+        for (i, Spanned { value: rule, referenced: loc, .. }) in spec.files.into_iter().enumerate() {
+            let mut problem = |what: String| problem(loc, what);
             let at = format!("files[{i}]");
             if rule.paths.is_empty() {
                 problem(format!("{at}: `paths` is empty"));
@@ -247,7 +252,7 @@ impl Manifest {
             name: spec.name,
             description: spec.description,
             version,
-            layers: spec.layers,
+            layers: spec.layers.into_iter().map(|l| l.value).collect(),
             variables,
             rules,
             values: spec.values,
@@ -273,10 +278,7 @@ fn build_kind(var: &VariableSpec) -> Result<VarKind, String> {
                 return Err("`choices` needs `type: choice` or `type: multichoice`".into());
             }
             let regex = match &var.regex {
-                Some(r) => Some(
-                    Regex::new(&format!("^(?:{r})$"))
-                        .map_err(|e| format!("bad regex `{r}`: {}", one_line(&e.to_string())))?,
-                ),
+                Some(r) => Some(Regex::new(&format!("^(?:{r})$")).map_err(|e| crate::base::regex_problem(r, &e))?),
                 None => None,
             };
             let default = match &var.default {
@@ -333,10 +335,6 @@ fn build_kind(var: &VariableSpec) -> Result<VarKind, String> {
 fn valid_identifier(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -408,6 +406,12 @@ files:
         assert!(problems[1].contains("reserved"));
         assert!(problems[2].contains("bad regex"));
         assert!(problems[3].contains("files[0]: when `db ==` is not a valid expression"));
+        // Each at the item it is about (once only `t.yaml:`); no wording of the libraries.
+        for (problem, at) in problems.iter().zip(["t.yaml:5:5:", "t.yaml:10:5:", "t.yaml:13:5:", "t.yaml:18:5:"]) {
+            assert!(problem.starts_with(at), "{problem} is not at {at}");
+        }
+        assert!(problems[2].ends_with("bad regex `[a-z`: unclosed character class"), "{}", problems[2]);
+        assert!(!problems[3].contains("%}"), "{}", problems[3]);
     }
 
     #[test]

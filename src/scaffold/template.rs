@@ -164,7 +164,12 @@ fn parse_manifest(layer: &Layer) -> Result<Manifest, Vec<String>> {
     let path = layer.manifest_path();
     match layer.manifest_text() {
         None => Err(vec![format!("{path} is missing")]),
-        Some(Err(_)) => Err(vec![format!("{path} is not UTF-8")]),
+        // Read again to locate the first byte that is not UTF-8.
+        Some(Err(_)) => Err(vec![
+            crate::base::utf8_text(&path, layer.files[super::source::MANIFEST].to_vec())
+                .err()
+                .unwrap_or_else(|| format!("{path} is not UTF-8")),
+        ]),
         Some(Ok(text)) => Manifest::parse(&path, text),
     }
 }

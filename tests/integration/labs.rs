@@ -173,7 +173,10 @@ fn validate_reports_every_problem_with_its_location_and_exits_2() {
         ),
         "step `only`: check `m`: `method: PO ST\\r\\nX: y` is no HTTP method (e.g. GET, POST, PATCH)".to_string(),
         "step `only`: check `s`: `status: 9999` is no HTTP status: use 100 to 599".to_string(),
-        "remover: starter_remove `../outside`: `.` and `..` are not allowed".to_string(),
+        format!(
+            "{}:8:18: starter_remove `../outside`: `.` and `..` are not allowed",
+            labs.path().join("remover/lab.yaml").display()
+        ),
     ] {
         assert!(stderr.contains(&expected), "missing {expected:?} in:\n{stderr}");
     }
