@@ -3,16 +3,11 @@
 """Accounts and tokens: register, sign in, /auth/me, and what a missing or bad token gets."""
 
 {% filter py_imports %}
-import statistics
-import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
-from {{ pkg }} import security
 from {{ pkg }}.config import Settings
 from {{ pkg }}.security import create_access_token, hash_password, verify_password
 {% endfilter %}
@@ -83,37 +78,6 @@ def test_sign_in_refused(client: TestClient, form: dict[str, str]) -> None:
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_register_refuses_nul_in_the_email(client: TestClient) -> None:
-    body = ALICE | {"email": "alice\x00@example.com"}
-    assert client.post("/auth/register", json=body).status_code == 422
-
-
-def test_sign_in_refuses_nul_in_the_username(client: TestClient) -> None:
-    form = {"username": "alice\x00@example.com", "password": ALICE["password"]}
-    assert client.post("/auth/token", data=form).status_code == 422
-
-
-def test_unknown_emails_take_as_long_as_known_ones(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Argon2 costly enough to outweigh the rest of a request (the tests' default is the cheapest),
-    # so that an unknown email answered without hashing would be much faster.
-    hasher = PasswordHasher(time_cost=2, memory_cost=32 * 1024, parallelism=1)
-    monkeypatch.setattr(security, "password_hasher", hasher)
-    client.post("/auth/register", json=ALICE)
-    known = {"username": ALICE["email"], "password": "wrong password"}
-    unknown = {"username": "nobody@example.com", "password": "wrong password"}
-    times: dict[str, list[float]] = {"known": [], "unknown": []}
-    for _ in range(7):
-        for name, form in (("known", known), ("unknown", unknown)):
-            started = time.perf_counter()
-            assert client.post("/auth/token", data=form).status_code == 401
-            times[name].append(time.perf_counter() - started)
-
-    known_time, unknown_time = (statistics.median(times[k]) for k in ("known", "unknown"))
-    assert unknown_time >= known_time / 2, f"{unknown_time=:.4f}s {known_time=:.4f}s"
-
-
 def test_me_needs_a_token(client: TestClient) -> None:
     response = client.get("/auth/me")
     assert response.status_code == 401
@@ -168,23 +132,6 @@ def test_forged_token_is_refused(client: TestClient, auth: Headers) -> None:
     )
     assert client.get("/auth/me", headers=bearer(forged)).status_code == 401
     assert client.get("/auth/me", headers=bearer("not-a-jwt")).status_code == 401
-
-
-@pytest.mark.parametrize("subject", [2**63, 2**31, -1, "not-a-number"])
-def test_a_signed_token_naming_no_possible_user_is_refused(
-    client: TestClient, settings: Settings, subject: Any
-) -> None:
-    token = create_access_token(
-        subject=subject,
-        secret=settings.jwt_secret.get_secret_value(),
-        expires_in=timedelta(minutes=5),
-{% if oauth %}
-        scopes=["items:read", "items:write"],
-{% endif %}
-    )
-    response = client.get("/auth/me", headers=bearer(token))
-    assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid or expired token"}
 
 
 def test_passwords_are_hashed_with_argon2() -> None:

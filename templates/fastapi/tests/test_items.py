@@ -20,10 +20,8 @@ from fastapi.testclient import TestClient
 
 {% if db == "mongo" %}
 MISSING_ID = "0123456789abcdef01234567"  # a well-formed ObjectId that no item has
-MAX_INT = 2**63 - 1  # MongoDB's largest whole number
 {% else %}
 MISSING_ID = 999_999
-MAX_INT = 2**31 - 1  # PostgreSQL's integer, the type of ids and quantities
 {% endif %}
 PUBLIC_FIELDS = {"id", "name", "description", "quantity", "created_at"}
 
@@ -73,46 +71,12 @@ def test_create_fills_in_defaults(create: Create) -> None:
         {"name": "x" * 101},
         {"name": "Widget", "quantity": -1},
         {"name": "Widget", "quantity": "many"},
-        {"name": "Widget", "quantity": "3"},
-        {"name": "Widget", "quantity": False},
-        {"name": "Widget", "quantity": MAX_INT + 1},
-        {"name": "Widget", "quantity": 2**70},
-        {"name": "Wid\x00get"},
-        {"name": "Widget", "description": "NUL \x00"},
         {"name": "Widget", "id": 7},
     ],
-    ids=[
-        "no name",
-        "empty",
-        "blank",
-        "too long",
-        "negative",
-        "not a number",
-        "a number in a string",
-        "a boolean",
-        "beyond the column",
-        "beyond 64 bits",
-        "NUL in name",
-        "NUL in description",
-        "unknown field",
-    ],
+    ids=["no name", "empty", "blank", "too long", "negative", "not a number", "unknown field"],
 )
 def test_create_invalid(client: TestClient{{ wp }}, body: Json) -> None:
     assert client.post("/items", json=body{{ w }}).status_code == 422
-
-
-def test_create_the_largest_quantity(client: TestClient, create: Create{{ rp }}) -> None:
-    item = create(quantity=MAX_INT)
-    assert client.get(f"/items/{item['id']}"{{ r }}).json()["quantity"] == MAX_INT
-
-
-def test_unreadable_numbers_are_refused_not_echoed(client: TestClient{{ wp }}) -> None:
-    # 1e999 reads as infinity, which JSON cannot write back: the 422 must not try to.
-    body = b'{"name": "Widget", "quantity": 1e999}'
-    headers = {"Content-Type": "application/json"}{{ " | auth" if jwt else "" }}
-    response = client.post("/items", content=body, headers=headers)
-    assert response.status_code == 422
-    assert "input" not in response.json()["detail"][0]
 
 
 def test_list_pages_oldest_first(client: TestClient, create: Create{{ rp }}) -> None:
@@ -125,19 +89,9 @@ def test_list_pages_oldest_first(client: TestClient, create: Create{{ rp }}) -> 
     assert [item["name"] for item in page] == names[1:3]
 
 
-@pytest.mark.parametrize(
-    "params",
-    [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"offset": MAX_INT + 1}, {"offset": 2**64}],
-)
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}])
 def test_list_bad_paging(client: TestClient{{ rp }}, params: dict[str, int]) -> None:
     assert client.get("/items", params=params{{ r }}).status_code == 422
-
-
-def test_list_far_beyond_the_last_item(client: TestClient, create: Create{{ rp }}) -> None:
-    create()
-    response = client.get("/items", params={"offset": MAX_INT}{{ r }})
-    assert response.status_code == 200
-    assert response.json() == []
 
 
 def test_get(client: TestClient, create: Create{{ rp }}) -> None:
@@ -156,31 +110,11 @@ def test_get_missing(client: TestClient{{ rp }}) -> None:
 
 def test_get_with_an_id_that_cannot_exist(client: TestClient{{ rp }}) -> None:
     assert client.get("/items/not-an-object-id"{{ r }}).status_code == 404
-
-
-@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-@pytest.mark.parametrize("item_id", [str(2**63), "%00"])
-def test_ids_no_item_has(client: TestClient{{ wp }}, method: str, item_id: str) -> None:
-    response = client.request(method, f"/items/{item_id}", json={}{{ w }})
-    assert response.status_code == 404
 {% else %}
 
 
 def test_get_with_a_malformed_id(client: TestClient{{ rp }}) -> None:
     assert client.get("/items/not-a-number"{{ r }}).status_code == 422
-
-
-@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-@pytest.mark.parametrize("item_id", [MAX_INT + 1, 2**63, 2**70])
-def test_ids_too_large(client: TestClient{{ wp }}, method: str, item_id: int) -> None:
-    response = client.request(method, f"/items/{item_id}", json={}{{ w }})
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["path", "item_id"]
-
-
-@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-def test_the_largest_id(client: TestClient{{ wp }}, method: str) -> None:
-    assert client.request(method, f"/items/{MAX_INT}", json={}{{ w }}).status_code == 404
 {% endif %}
 
 
@@ -207,29 +141,10 @@ def test_update_with_empty_body(client: TestClient, create: Create{{ wp }}) -> N
     assert response.json() == item
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"name": None},
-        {"quantity": None},
-        {"quantity": -5},
-        {"quantity": True},
-        {"quantity": MAX_INT + 1},
-        {"name": "\x00"},
-        {"description": "\x00"},
-    ],
-)
+@pytest.mark.parametrize("body", [{"name": None}, {"quantity": None}, {"quantity": -5}])
 def test_update_invalid(client: TestClient, create: Create{{ wp }}, body: Json) -> None:
     item = create()
     assert client.patch(f"/items/{item['id']}", json=body{{ w }}).status_code == 422
-
-
-def test_the_schema_says_which_fields_may_be_null(client: TestClient{{ rp }}) -> None:
-    schemas = client.get("/openapi.json").json()["components"]["schemas"]
-    update = schemas["ItemUpdate"]["properties"]
-    null = {"type": "null"}
-    nullable = {name for name, field in update.items() if null in field.get("anyOf", [])}
-    assert nullable == {"description"}  # as test_update_invalid shows for name and quantity
 
 
 def test_update_missing(client: TestClient{{ wp }}) -> None:

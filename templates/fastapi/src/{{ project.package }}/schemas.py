@@ -17,20 +17,7 @@ from typing import Annotated, Self
 from pydantic import {{ "AfterValidator, " if utc or jwt else "" }}BaseModel, ConfigDict, {{ "EmailStr, " if jwt else "" }}Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-{% if db == "mongo" %}
-# The largest whole number MongoDB stores (a 64-bit integer): larger ones are refused with a 422.
-MAX_INT = 2**63 - 1
-{% elif db == "postgres" %}
-# The largest value of PostgreSQL's `integer`, the type of ids and quantities: larger ones are
-# refused with a 422 here rather than failing in the database.
-MAX_INT = 2**31 - 1
-{% else %}
-# The bound of `--db postgres`'s integer columns, kept here so the API is the same for every
-# storage.
-MAX_INT = 2**31 - 1
-{% endif %}
-# Text without NUL characters, which PostgreSQL cannot store and no one means to send.
-NO_NUL = r"^[^\x00]*$"
+from {{ project.package }}.bounds import MAX_INT, NO_NUL
 {% if utc %}
 
 
@@ -44,7 +31,6 @@ UTCDateTime = Annotated[datetime, AfterValidator(_assume_utc)]
 {% else %}
 {% set dt = "datetime" %}
 {% endif %}
-
 
 Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]
 Description = Annotated[str, Field(max_length=1000, pattern=NO_NUL)]

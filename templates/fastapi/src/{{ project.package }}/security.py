@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, {{ "Field, " if id_type == "int" else "" }}ValidationError
 {% if id_type == "int" %}
 
-from {{ project.package }}.schemas import MAX_INT
+from {{ project.package }}.bounds import MAX_INT
 {% endif %}
 
 ALGORITHM = "HS256"

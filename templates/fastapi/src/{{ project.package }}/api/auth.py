@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordRequestForm
 
+from {{ pkg }}.bounds import NO_NUL
 from {{ pkg }}.dependencies import CurrentUser, SettingsDep, UsersDep
 from {{ pkg }}.errors import UNREADABLE_BODY
 from {{ pkg }}.models import User
-from {{ pkg }}.schemas import NO_NUL, Token, UserCreate, UserRead
+from {{ pkg }}.schemas import Token, UserCreate, UserRead
 from {{ pkg }}.security import {{ "SCOPES, " if oauth else "" }}create_access_token, hash_password, verify_password
 {% endfilter %}
 

@@ -25,6 +25,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, {{ "Depends, " if jwt and not oauth else "" }}HTTPException, {{ "" if db == "mongo" else "Path, " }}Query, Request, Response, status
 
+from {{ pkg }}.bounds import MAX_INT
 {% if oauth %}
 from {{ pkg }}.dependencies import ItemsDep, can_read_items, can_write_items
 {% elif jwt %}
@@ -34,7 +35,7 @@ from {{ pkg }}.dependencies import ItemsDep
 {% endif %}
 from {{ pkg }}.errors import UNREADABLE_BODY
 from {{ pkg }}.models import Item
-from {{ pkg }}.schemas import MAX_INT, ItemCreate, ItemRead, ItemUpdate
+from {{ pkg }}.schemas import ItemCreate, ItemRead, ItemUpdate
 {% endfilter %}
 
 router = APIRouter(prefix="/items", tags=["items"])
