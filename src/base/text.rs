@@ -54,7 +54,8 @@ fn yaml_message(err: &serde_saphyr::Error) -> Option<String> {
             format!("`{variant}` is not one of: {}", expected.join(", "))
         }
         E::NullIntoString { .. } => "a value is missing here (write it, or remove the key)".into(),
-        E::Eof { .. } => "the file ends too early (an unclosed bracket or quote?)".into(),
+        // The syntax is fine and nothing is there: an empty file, or only comments.
+        E::Eof { .. } => "the file holds no YAML content (write its `key: value` entries)".into(),
         E::MultipleDocuments { .. } => "the file holds more than one YAML document (remove the `---` lines)".into(),
         E::Budget { breach: B::Depth { .. }, .. } => "the file is nested too deeply to be a labforge file".into(),
         E::ExternalMessage { msg, .. } if msg.contains("recursion limit exceeded") => {
