@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from {{ project.package }}.api import health, inventory, items
 from {{ project.package }}.config import Settings
+from {{ project.package }}.errors import add_error_handlers
 from {{ project.package }}.memory import InMemoryDatabase
 
 
@@ -23,6 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Lab Testing Linting")
     app.state.settings = settings
+    add_error_handlers(app)
     app.state.database = InMemoryDatabase()
     app.include_router(health.router)
     app.include_router(items.router)

@@ -4,7 +4,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
+from {{ project.package }}.bounds import MAX_INT
 from {{ project.package }}.dependencies import ItemsDep
+from {{ project.package }}.errors import UNREADABLE_BODY
 from {{ project.package }}.models import Item
 from {{ project.package }}.schemas import ItemCreate, ItemRead, ItemUpdate
 
@@ -23,7 +25,7 @@ def _not_found() -> HTTPException:
 )
 async def list_items(
     items: ItemsDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     name: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> list[Item]:
@@ -35,6 +37,7 @@ async def list_items(
     "",
     response_model=ItemRead,
     status_code=status.HTTP_201_CREATED,
+    responses=UNREADABLE_BODY,
 )
 async def create_item(
     data: ItemCreate, items: ItemsDep, request: Request, response: Response
@@ -59,7 +62,7 @@ async def get_item(item_id: str, items: ItemsDep) -> Item:
 @router.patch(
     "/{item_id}",
     response_model=ItemRead,
-    responses=NOT_FOUND,
+    responses=NOT_FOUND | UNREADABLE_BODY,
 )
 async def update_item(item_id: str, changes: ItemUpdate, items: ItemsDep) -> Item:
     """Changes the fields the body gives; the others keep their value."""
