@@ -10,6 +10,7 @@ mod k8s;
 mod labs;
 mod new;
 mod prompts;
+mod schemathesis;
 mod snapshots;
 mod stack;
 mod support;

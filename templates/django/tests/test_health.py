@@ -59,6 +59,8 @@ def test_the_api_documents_itself(client: Client) -> None:
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert "/items" in schema["paths"]
+    # The errors too, so that clients (and schemathesis) know every answer.
+    assert {"200", "404", "422"} <= set(schema["paths"]["/items/{item_id}"]["get"]["responses"])
 
 
 def raising(error: Exception) -> Callable[..., None]:

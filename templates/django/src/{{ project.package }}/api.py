@@ -6,6 +6,7 @@ the client's mistake: a 422, not a 500.
 """
 
 import logging
+from typing import Any
 
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
@@ -25,7 +26,38 @@ from .throttling import ClientRateThrottle
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+_ERROR = {
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"detail": {}}, "required": ["detail"]},
+        }
+    }
+}
+
+
+class DocumentedAPI(NinjaAPI):
+    """A NinjaAPI whose OpenAPI description lists the errors too, not only the successes."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                errors = operation["responses"]
+                if "requestBody" in operation:
+                    errors.setdefault(400, {"description": "The body is not JSON", **_ERROR})
+                if operation.get("security"):
+                    errors.setdefault(401, {"description": "No valid bearer token", **_ERROR})
+                if "{" in path:
+                    errors.setdefault(404, {"description": "No such object", **_ERROR})
+                if "requestBody" in operation or operation.get("parameters"):
+                    errors.setdefault(422, {"description": "Validation error", **_ERROR})
+{% if "ratelimit" in extras %}
+                errors.setdefault(429, {"description": "Over RATE_LIMIT", **_ERROR})
+{% endif %}
+        return schema
+
+
+api = DocumentedAPI(
     title="{{ project.title }}",
     version="0.1.0",
     urls_namespace="api",

@@ -55,7 +55,11 @@ class BearerToken(HttpBearer):
 bearer_token = BearerToken()
 
 
-@router.post("/register", response={201: UserRead})
+@router.post(
+    "/register",
+    response={201: UserRead},
+    openapi_extra={"responses": {409: {"description": "This username is taken"}}},
+)
 def register(request: HttpRequest, payload: UserCreate) -> Status[AbstractBaseUser]:
     try:
         validate_password(payload.password, User(username=payload.username))
@@ -74,7 +78,11 @@ def register(request: HttpRequest, payload: UserCreate) -> Status[AbstractBaseUs
     return Status(201, user)
 
 
-@router.post("/login", response=Token)
+@router.post(
+    "/login",
+    response=Token,
+    openapi_extra={"responses": {401: {"description": "Wrong username or password"}}},
+)
 def login(request: HttpRequest, payload: Login) -> Token:
     # Django hashes the password even for unknown users: timing reveals no usernames.
     user = authenticate(request, username=payload.username, password=payload.password)

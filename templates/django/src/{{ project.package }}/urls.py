@@ -1,10 +1,17 @@
 from django.http import HttpRequest, JsonResponse
-from django.urls import path
+from django.urls import path, re_path
 
 from .api import api
 
+
+def no_route(request: HttpRequest) -> JsonResponse:
+    """A path no route matches (`/items/abc`, say) is a JSON 404, in development too."""
+    return JsonResponse({"detail": "Not Found"}, status=404)
+
+
 urlpatterns = [
     path("", api.urls),
+    re_path(r"", no_route),
 ]
 
 

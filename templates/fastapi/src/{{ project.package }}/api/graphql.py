@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Self
 
 import strawberry
+from fastapi.routing import APIRoute
 {% if jwt %}
 from strawberry.fastapi import BaseContext, GraphQLRouter
 from strawberry.permission import BasePermission
@@ -154,4 +155,18 @@ schema = strawberry.Schema(query=Query, mutation=Mutation)
 
 
 def create_graphql_router() -> GraphQLRouter[Context, None]:
-    return GraphQLRouter(schema, context_getter=get_context)
+    router = GraphQLRouter(schema, context_getter=get_context)
+    # Strawberry's routes answer more than their OpenAPI entries say: GET without a query is the
+    # GraphiQL page, and a request that is not GraphQL at all is a text/plain 400.
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            if "GET" in route.methods:
+                route.responses[200] = {
+                    **route.responses.get(200, {}),
+                    "content": {"text/html": {}},
+                }
+            route.responses[400] = {
+                "description": "Not a GraphQL request",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+    return router
