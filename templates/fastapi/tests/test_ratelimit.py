@@ -40,3 +40,10 @@ def test_the_limit_is_shared_by_all_routes(limited: TestClient) -> None:
 def test_probes_are_never_limited(limited: TestClient) -> None:
     statuses = {limited.get(path).status_code for path in ["/health", "/ready"] * 5}
     assert statuses == {200}
+
+
+def test_the_openapi_description_lists_429_except_for_the_probes(settings: Settings) -> None:
+    app = create_app(settings{{ ", InMemoryDatabase()" if db == "mongo" else "" }})
+    paths = app.openapi()["paths"]
+    assert "429" in paths["/items"]["get"]["responses"]
+    assert "429" not in paths["/health"]["get"]["responses"]

@@ -18,6 +18,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 {% endif %}
+{% if ratelimit %}
+from typing import Any
+{% endif %}
 
 from fastapi import FastAPI
 
@@ -74,13 +77,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 {% if db == "none" %}
     app.state.database = InMemoryDatabase()
 {% endif %}
+{% if ratelimit %}
+    # Every route but the probes is limited: its OpenAPI entry lists the 429.
+    limited: dict[int | str, dict[str, Any]] = {429: {"description": "Over RATE_LIMIT"}}
+{% set limited = ", responses=limited" %}
+{% else %}
+{% set limited = "" %}
+{% endif %}
     app.include_router(health.router)
 {% if jwt %}
-    app.include_router(auth.router)
+    app.include_router(auth.router{{ limited }})
 {% endif %}
-    app.include_router(items.router)
+    app.include_router(items.router{{ limited }})
 {% if graphql %}
-    app.include_router(create_graphql_router(), prefix="/graphql")
+    app.include_router(create_graphql_router(), prefix="/graphql"{{ limited }})
 {% endif %}
 {% if ratelimit %}
     add_rate_limiting(app, settings.rate_limit)
