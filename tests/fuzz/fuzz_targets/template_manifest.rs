@@ -1,0 +1,10 @@
+//! A template's `template.yaml`: refused with located problems or parsed, never a panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = labforge::scaffold::Manifest::parse("template.yaml", text);
+    }
+});
