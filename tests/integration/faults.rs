@@ -152,6 +152,20 @@ fn served_items(project: &StackProject) -> Vec<String> {
 
 const ITEMS: [&str; 2] = ["kettle", "teapot"];
 
+/// The project, on host ports of its own: tests running beside these ones publish the defaults,
+/// and a port one of them takes between two `up`s would be a fault this table does not mean.
+fn stack() -> StackProject {
+    let project = StackProject::new(PROJECT, &["--db", "postgres", "--auth", "none"]);
+    let yaml = project.dir.join("labforge.yaml");
+    let free = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    let text = text
+        .replace("\"8000:8000\"", &format!("\"{}:8000\"", free()))
+        .replace("\"5432:5432\"", &format!("\"{}:5432\"", free()));
+    std::fs::write(&yaml, text).unwrap();
+    project
+}
+
 fn assert_whole(project: &StackProject, after: &str) {
     assert_eq!(stored_items(project), ITEMS, "PostgreSQL keeps the items after {after}");
     assert_eq!(served_items(project), ITEMS, "the app serves them after {after}");
@@ -162,7 +176,7 @@ fn assert_whole(project: &StackProject, after: &str) {
 #[test]
 fn every_fault_in_the_table_is_told_by_status_and_repaired_by_the_next_up() {
     let _docker = exclusive();
-    let project = StackProject::new(PROJECT, &["--db", "postgres", "--auth", "none"]);
+    let project = stack();
     project.up_ok(&[]);
     let port = project.host_port("app", 8000);
     for name in ITEMS {
@@ -204,7 +218,7 @@ const PHASES: &[&str] =
 #[test]
 fn an_interrupt_at_each_phase_of_up_is_completed_by_the_next_up() {
     let _docker = exclusive();
-    let project = StackProject::new(PROJECT, &["--db", "postgres", "--auth", "none"]);
+    let project = stack();
     project.up_ok(&[]);
     let port = project.host_port("app", 8000);
     for name in ITEMS {
@@ -238,8 +252,15 @@ fn an_interrupt_at_each_phase_of_up_is_completed_by_the_next_up() {
         let exit = eventually(Duration::from_secs(15), "up exits after SIGINT", || child.try_wait().unwrap());
         assert_eq!(exit.code(), Some(130), "interrupted at {phase:?}");
 
+        // The truth, whichever it is: the interrupted stack may go on starting by itself (an app
+        // container already started becomes ready), so `status` may say all is well only when
+        // the app does serve the items at that moment.
         let status = project.run(&["status"]);
-        assert_eq!(status.status.code(), Some(1), "interrupted at {phase:?}, status says:\n{}", text(&status));
+        match status.status.code() {
+            Some(1) => {}
+            Some(0) => assert_eq!(served_items(&project), ITEMS, "status said ready at {phase:?}:\n{}", text(&status)),
+            other => panic!("interrupted at {phase:?}, status exited {other:?}:\n{}", text(&status)),
+        }
         let out = project.run(&["up"]);
         assert!(out.status.success(), "up after an interrupt at {phase:?}:\n{}", text(&out));
         assert_whole(&project, &format!("an interrupt at {phase:?}"));
