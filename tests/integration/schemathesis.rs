@@ -3,7 +3,7 @@
 //! their own OpenAPI description. Flask serves no OpenAPI description, so it has no run here.
 //! MongoDB is the nx-27017 stand-in (tests/images), not mongod.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -25,18 +25,7 @@ const PASSWORD: &str = "correct-horse-battery";
 /// One request to the app on `port`, with `content_type`; the status and body, or `None` when
 /// the app does not answer.
 fn request(port: u16, path: &str, content_type: &str, body: &str) -> Option<(u16, String)> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status = response.split_whitespace().nth(1)?.parse().ok()?;
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    Some((status, body))
+    crate::support::stack::http_as(port, "POST", path, content_type, body)
 }
 
 /// How a framework's API issues a bearer token: register, then log in.

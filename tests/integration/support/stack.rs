@@ -173,12 +173,16 @@ pub fn eventually<T>(deadline: Duration, what: &str, mut check: impl FnMut() -> 
 
 /// A plain HTTP/1.1 request to 127.0.0.1; returns (status, body).
 pub fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> Option<(u16, String)> {
+    http_as(port, method, path, "application/json", body.unwrap_or(""))
+}
+
+/// A plain HTTP/1.1 request to 127.0.0.1 with a body of `content_type`; returns (status, body).
+pub fn http_as(port: u16, method: &str, path: &str, content_type: &str, body: &str) -> Option<(u16, String)> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let body = body.unwrap_or("");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).ok()?;
