@@ -1,7 +1,7 @@
-//! Generated apps against schemathesis: each FastAPI database and Django on PostgreSQL, with the
-//! richest options `labforge new` offers, brought up on the real Docker daemon and attacked through
-//! their own OpenAPI description. Flask serves no OpenAPI description, so it has no run here.
-//! MongoDB is the nx-27017 stand-in (tests/images), not mongod.
+//! Generated apps against schemathesis: each FastAPI database, Flask on PostgreSQL and without a
+//! database, and Django on PostgreSQL, with the richest options `labforge new` offers, brought up
+//! on the real Docker daemon and attacked through their own OpenAPI description. MongoDB is the
+//! nx-27017 stand-in (tests/images), not mongod.
 
 use std::io::Read;
 use std::process::Stdio;
@@ -32,8 +32,8 @@ fn request(port: u16, path: &str, content_type: &str, body: &str) -> Option<(u16
 enum Login {
     /// FastAPI: JSON `{email, password}` to /auth/register, an OAuth2 password form to /auth/token.
     FastApi,
-    /// Django: JSON `{username, password}` to /auth/register and /auth/login.
-    Django,
+    /// Flask and Django: JSON `{username, password}` to /auth/register and /auth/login.
+    Username,
 }
 
 impl Login {
@@ -46,7 +46,7 @@ impl Login {
                 format!("username={}&password={PASSWORD}", EMAIL.replace('@', "%40")),
                 format!(r#"{{"email": "{EMAIL}", "password": "{PASSWORD}"}}"#),
             ),
-            Login::Django => {
+            Login::Username => {
                 let body = format!(r#"{{"username": "schemathesis", "password": "{PASSWORD}"}}"#);
                 ("/auth/register", "/auth/login", "application/json", body.clone(), body)
             }
@@ -160,10 +160,22 @@ fn schemathesis_finds_nothing_in_fastapi_without_a_database() {
     attack("lf-st-fn", &[&["--db", "none"], &FASTAPI_ALL[..]].concat(), Login::FastApi);
 }
 
+const FLASK_ALL: [&str; 6] = ["--framework", "flask", "--auth", "jwt", "--with", "ratelimit"];
+
+#[test]
+fn schemathesis_finds_nothing_in_flask_on_postgres() {
+    attack("lf-st-lp", &[&FLASK_ALL[..], &["--db", "postgres"]].concat(), Login::Username);
+}
+
+#[test]
+fn schemathesis_finds_nothing_in_flask_without_a_database() {
+    attack("lf-st-ln", &[&FLASK_ALL[..], &["--db", "none"]].concat(), Login::Username);
+}
+
 #[test]
 fn schemathesis_finds_nothing_in_django_on_postgres() {
     let args = ["--framework", "django", "--db", "postgres", "--auth", "jwt", "--with", "ratelimit"];
-    attack("lf-st-dp", &args, Login::Django);
+    attack("lf-st-dp", &args, Login::Username);
 }
 
 #[test]

@@ -178,6 +178,8 @@ def test_invalid_input_details_name_the_field(client: FlaskClient) -> None:
 def test_malformed_json_is_400(client: FlaskClient) -> None:
     response = client.post("/items", data="{not json", content_type="application/json")
     assert response.status_code == 400
+    assert response.json is not None
+    assert "detail" in response.json
 
 
 def test_a_body_that_is_not_json_is_415(client: FlaskClient) -> None:

@@ -1,6 +1,10 @@
+import re
+
 import limits
 from flask import Flask
 from flask.testing import FlaskClient
+
+from {{ project.package }}.openapi import description
 
 
 def test_requests_over_the_limit_get_429_with_retry_after(app: Flask, client: FlaskClient) -> None:
@@ -29,3 +33,16 @@ def test_probes_are_never_limited(app: Flask, client: FlaskClient) -> None:
         client.get("/items")
     assert client.get("/health").status_code == 200
     assert client.get("/ready").status_code == 200
+
+
+def test_the_description_lists_429_exactly_where_the_limit_applies(
+    app: Flask, client: FlaskClient
+) -> None:
+    allowed = limits.parse(app.config["SETTINGS"].rate_limit).amount
+    for _ in range(allowed):
+        client.get("/items")
+    for path, methods in description(app)["paths"].items():
+        for method, operation in methods.items():
+            url = re.sub(r"\{\w+\}", "1", path)
+            status = client.open(url, method=method.upper(), json={}).status_code
+            assert (status == 429) == ("429" in operation["responses"]), f"{method} {path}"

@@ -8,7 +8,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 {% endif %}
 
-from . import {% if auth == "jwt" %}auth, {% endif %}{% if db == "postgres" %}db, {% endif %}errors, health, items{% if db == "none" %}, store{% endif %}
+from . import {% if auth == "jwt" %}auth, {% endif %}{% if db == "postgres" %}db, {% endif %}errors, health, items, openapi{% if db == "none" %}, store{% endif %}
 from .settings import Settings
 
 
@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # an API: no /static/<path:filename> route
     app.config.update(SECRET_KEY=settings.secret_key, SETTINGS=settings)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep fields in model order
 
@@ -47,5 +47,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         storage_uri="memory://",
     )
     limiter.exempt(health.bp)
+    openapi.init_app(app, rate_limited_except=[health.bp])
+{% else %}
+    openapi.init_app(app)
 {% endif %}
     return app

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Conflict, Unauthorized
 
+from .openapi import describe, needs_token
 from .schemas import MAX_INT, Login, Token, UserCreate, UserRead
 from .settings import current_settings
 from .store import User, UsernameTaken, user_store
@@ -46,7 +47,7 @@ def login_required(view: Callable[P, R]) -> Callable[P, R]:
         g.user = _user_from_token()
         return view(*args, **kwargs)
 
-    return wrapper
+    return needs_token(wrapper)
 
 
 def current_user() -> User:
@@ -56,6 +57,12 @@ def current_user() -> User:
 
 
 @bp.post("/register")
+@describe(
+    "Create an account",
+    body=UserCreate,
+    answers={201: UserRead},
+    errors={409: "This username is taken"},
+)
 def register() -> ResponseReturnValue:
     data = parse_body(UserCreate)
     try:
@@ -66,6 +73,12 @@ def register() -> ResponseReturnValue:
 
 
 @bp.post("/login")
+@describe(
+    "Trade a username and password for a bearer token",
+    body=Login,
+    answers={200: Token},
+    errors={401: "Wrong username or password"},
+)
 def login() -> ResponseReturnValue:
     data = parse_body(Login)
     user = user_store().get_by_username(data.username)
@@ -86,6 +99,7 @@ def login() -> ResponseReturnValue:
 
 @bp.get("/me")
 @login_required
+@describe("The account the token belongs to", answers={200: UserRead})
 def me() -> ResponseReturnValue:
     return UserRead.model_validate(current_user()).model_dump(mode="json")
 

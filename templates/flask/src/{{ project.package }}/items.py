@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 {% if auth == "jwt" %}
 from .auth import login_required
 {% endif %}
+from .openapi import describe
 from .schemas import MAX_INT, ItemCreate, ItemRead, ItemUpdate, ListParams
 from .store import Item, item_store
 from .validation import parse_body, parse_query
@@ -14,6 +15,7 @@ bp = Blueprint("items", __name__, url_prefix="/items")
 
 
 @bp.get("")
+@describe("List items, oldest first", query=ListParams, answers={200: list[ItemRead]})
 def list_items() -> ResponseReturnValue:
     params = parse_query(ListParams)
     items = item_store().page(limit=params.limit, offset=params.offset)
@@ -24,12 +26,14 @@ def list_items() -> ResponseReturnValue:
 {% if auth == "jwt" %}
 @login_required
 {% endif %}
+@describe("Create an item", body=ItemCreate, answers={201: ItemRead})
 def create_item() -> ResponseReturnValue:
     item = item_store().create(parse_body(ItemCreate))
     return _to_json(item), 201, {"Location": url_for("items.get_item", item_id=item.id)}
 
 
 @bp.get("/<int:item_id>")
+@describe("Read an item", answers={200: ItemRead})
 def get_item(item_id: int) -> ResponseReturnValue:
     return _to_json(_get_or_404(item_id))
 
@@ -38,6 +42,7 @@ def get_item(item_id: int) -> ResponseReturnValue:
 {% if auth == "jwt" %}
 @login_required
 {% endif %}
+@describe("Change some fields of an item", body=ItemUpdate, answers={200: ItemRead})
 def update_item(item_id: int) -> ResponseReturnValue:
     item = _get_or_404(item_id)
     changes = parse_body(ItemUpdate).model_dump(exclude_unset=True)
@@ -48,6 +53,7 @@ def update_item(item_id: int) -> ResponseReturnValue:
 {% if auth == "jwt" %}
 @login_required
 {% endif %}
+@describe("Delete an item", answers={204: None})
 def delete_item(item_id: int) -> ResponseReturnValue:
     item_store().delete(_get_or_404(item_id))
     return "", 204

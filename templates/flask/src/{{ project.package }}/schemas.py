@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 # The largest value of the `integer` columns (ids, quantities): larger ones are refused with a
 # 422 here rather than failing in the database.
@@ -30,13 +31,17 @@ class ItemCreate(BaseModel):
 
 
 class ItemUpdate(BaseModel):
-    """A partial update: only the fields the client sends change."""
+    """A partial update: only the fields the client sends change; only `description` may be null.
+
+    `None` is the value of a field left out; the schema does not offer it for `name` and
+    `quantity` (SkipJsonSchema), and a null sent for them is refused.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Name | None = None
+    name: Name | SkipJsonSchema[None] = None
     description: Description | None = None
-    quantity: Quantity | None = None
+    quantity: Quantity | SkipJsonSchema[None] = None
 
     @field_validator("name", "quantity")
     @classmethod
@@ -56,6 +61,27 @@ class ItemRead(BaseModel):
     quantity: int
     created_at: datetime
     updated_at: datetime
+
+
+class Problem(BaseModel):
+    """One thing wrong with the input: its kind, where it is, and what is wrong."""
+
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class Error(BaseModel):
+    """Every error: a sentence, or the list of what is wrong with the input (422)."""
+
+    detail: str | list[Problem]
+
+
+class Probe(BaseModel):
+    """What `/health` and `/ready` answer."""
+
+    status: str
+    detail: str | None = None
 
 
 class ListParams(BaseModel):
