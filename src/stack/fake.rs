@@ -62,6 +62,10 @@ struct World {
     calls: Vec<String>,
     /// Why every pull fails, as with no registry reachable.
     pull_error: Option<String>,
+    /// Host ports another program holds: a container published on one cannot start.
+    taken_ports: Vec<u16>,
+    /// Every host port is held by another program.
+    every_port_taken: bool,
     next_id: u64,
 }
 
@@ -108,6 +112,22 @@ impl FakeEngine {
     /// Every pull fails from now on, saying `reason`.
     pub fn fail_pulls(&self, reason: &str) {
         self.world.lock().unwrap().pull_error = Some(reason.to_string());
+    }
+
+    /// Another program holds host `port` from now on (taken after labforge saw it free).
+    pub fn take_port(&self, port: u16) {
+        self.world.lock().unwrap().taken_ports.push(port);
+    }
+
+    /// Another program takes every host port a container asks for.
+    pub fn take_every_port(&self) {
+        self.world.lock().unwrap().every_port_taken = true;
+    }
+
+    /// The host ports a container was created with.
+    pub fn ports_of(&self, name: &str) -> Option<Vec<(u16, u16)>> {
+        let world = self.world.lock().unwrap();
+        world.containers.values().find(|b| b.spec.name == name).map(|b| b.spec.ports.clone())
     }
 
     /// `docker network disconnect` of every container, then `docker network rm`: a network a
@@ -348,12 +368,23 @@ impl Engine for FakeEngine {
                 .get(id)
                 .map(|b| world.behaviours.get(&b.spec.image).cloned().unwrap_or_default())
                 .unwrap_or_default();
+            let (every, taken) = (world.every_port_taken, world.taken_ports.clone());
             let Some(b) = world.containers.get_mut(id) else {
                 return Err(DockerError::Call {
                     what: format!("start container {id}"),
                     reason: "no such container".into(),
                 });
             };
+            // Docker's own words when the port a container is published on is held elsewhere.
+            if let Some((_, host)) = b.spec.ports.iter().find(|(_, h)| every || taken.contains(h)) {
+                return Err(DockerError::Call {
+                    what: format!("start container {}", b.spec.name),
+                    reason: format!(
+                        "driver failed programming external connectivity on endpoint {} (0f3c): Bind for {PUBLISHED_ON}:{host} failed: port is already allocated",
+                        b.spec.name
+                    ),
+                });
+            }
             b.state = State::Running;
             if let Behaviour::Logs(lines) = &behaviour {
                 b.logs.extend(lines.iter().cloned());

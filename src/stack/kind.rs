@@ -107,6 +107,7 @@ mod tests {
             volumes: Vec::new(),
             binds: Vec::new(),
             depends_on: Vec::new(),
+            ready_first: Vec::new(),
             healthcheck: None,
             ready_path: "/ready".into(),
             ready: crate::health::Ready::http("/ready", kind.port()),

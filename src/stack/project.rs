@@ -71,7 +71,12 @@ pub struct Service {
     pub volumes: Vec<(String, String)>,
     /// Host paths mounted into the container: the source in development mode.
     pub binds: Vec<Bind>,
+    /// Services whose containers start first (`depends_on`).
     pub depends_on: Vec<String>,
+    /// Those of [`Service::depends_on`] that must also be ready before this one starts
+    /// (`condition: ready`). Not part of the config hash: the container is the same either way.
+    #[serde(skip)]
+    pub ready_first: Vec<String>,
     pub healthcheck: Option<Healthcheck>,
     pub ready_path: String,
     /// How the service tells it is ready (labforge.yaml's `ready:`, or its kind's default). Not
@@ -315,7 +320,13 @@ fn resolve(
                 .map(|(vol, at)| (instance.volume(vol), at.to_string()))
                 .collect(),
             binds,
-            depends_on: s.depends_on.iter().map(|d| d.value.clone()).collect(),
+            depends_on: s.depends_on.iter().map(|d| d.service.value.clone()).collect(),
+            ready_first: s
+                .depends_on
+                .iter()
+                .filter(|d| d.condition == spec::Condition::Ready)
+                .map(|d| d.service.value.clone())
+                .collect(),
             healthcheck,
             ready_path: ready.http_path().map(str::to_string).unwrap_or_else(|| "/ready".to_string()),
             ready,

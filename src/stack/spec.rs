@@ -19,9 +19,12 @@
 //!     dev: { command: [uvicorn, shop.main:app, --reload], mount: /app, rebuild_on: [pyproject.toml] }
 //!     env_file: .env
 //!     ports: ["8000:8000"]
-//!     depends_on: [postgres]
+//!     depends_on: [postgres]         # started first; the app waits for it itself
 //!     ready: { http: /ready, live: /health }
 //! ```
+//!
+//! `depends_on: { postgres: { condition: ready } }` starts a service only once its dependency is
+//! ready, for an image that cannot wait by itself.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -150,9 +153,10 @@ pub struct ServiceSpec {
     /// `NAME:/path/in/container` named volumes.
     #[serde(default)]
     pub volumes: Vec<Spanned<String>>,
-    /// Services that must be ready before this one starts.
+    /// Services started before this one: a list of names, or a mapping of names to
+    /// `{ condition: started | ready }` (`ready`: only once the dependency is ready).
     #[serde(default)]
-    pub depends_on: Vec<Spanned<String>>,
+    pub depends_on: DependsOn,
     /// A Docker healthcheck of the service's own; without one, `up` derives it from `ready`.
     #[serde(default)]
     pub healthcheck: Option<HealthcheckSpec>,
@@ -164,6 +168,74 @@ pub struct ServiceSpec {
     /// older spelling of `ready: { http: PATH }`).
     #[serde(default)]
     pub ready_path: Option<Spanned<String>>,
+}
+
+/// When a dependent service may start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Condition {
+    /// Once the dependency's container has started: the dependent waits for it by itself (the
+    /// generated apps' migration retries the database), and counts as ready only once its own
+    /// readiness probe passes. Starting early overlaps the two starts.
+    #[default]
+    Started,
+    /// Only once the dependency is ready: for an image that cannot wait by itself.
+    Ready,
+}
+
+/// One entry of `depends_on`.
+#[derive(Debug)]
+pub struct Dependency {
+    pub service: Spanned<String>,
+    pub condition: Condition,
+}
+
+/// `depends_on:` as a list of names (each `condition: started`) or a mapping of names to
+/// `{ condition: ... }`, as docker compose reads it.
+#[derive(Debug, Default)]
+pub struct DependsOn(Vec<Dependency>);
+
+impl std::ops::Deref for DependsOn {
+    type Target = [Dependency];
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for DependsOn {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct When {
+            #[serde(default)]
+            condition: Condition,
+        }
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = DependsOn;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a list of service names, or a mapping of service names to `{ condition: started | ready }`",
+                )
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DependsOn, A::Error> {
+                let mut deps = Vec::new();
+                while let Some(service) = seq.next_element::<Spanned<String>>()? {
+                    deps.push(Dependency { service, condition: Condition::Started });
+                }
+                Ok(DependsOn(deps))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DependsOn, A::Error> {
+                let mut deps = Vec::new();
+                while let Some(service) = map.next_key::<Spanned<String>>()? {
+                    let when = map.next_value::<When>()?;
+                    deps.push(Dependency { service, condition: when.condition });
+                }
+                Ok(DependsOn(deps))
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
 }
 
 /// How to build an image from the project.
@@ -246,7 +318,7 @@ impl StackSpec {
             project: String,
         }
         let (path, text) = read(dir)?;
-        syntax(&path, &text).map_err(|problem| super::Error::Spec(vec![problem]))?;
+        crate::base::yaml_syntax(&path, &text).map_err(|problem| super::Error::Spec(vec![problem]))?;
         match StackSpec::parse(&path, &text) {
             Ok(spec) => Ok(spec.project.value),
             Err(problems) => match serde_saphyr::from_str::<Named>(&text) {
@@ -258,8 +330,7 @@ impl StackSpec {
 
     /// Parses and validates `text` read from `path`. `Err` holds every problem, one line each.
     pub fn parse(path: &str, text: &str) -> Result<StackSpec, Vec<String>> {
-        syntax(path, text).map_err(|problem| vec![problem])?;
-        let spec: StackSpec = serde_saphyr::from_str(text).map_err(|e| vec![crate::base::yaml_error(path, &e)])?;
+        let spec: StackSpec = crate::base::from_yaml(path, text).map_err(|problem| vec![problem])?;
         let problems = spec.problems(path);
         if problems.is_empty() { Ok(spec) } else { Err(problems) }
     }
@@ -360,7 +431,7 @@ impl StackSpec {
                     problem(&volume.referenced, e);
                 }
             }
-            for dep in &service.depends_on {
+            for dep in service.depends_on.iter().map(|d| &d.service) {
                 if dep.value == *name {
                     problem(&dep.referenced, format!("depends on itself (remove `{name}` from depends_on)"));
                 } else if !services.contains_key(&dep.value) {
@@ -461,7 +532,8 @@ impl StackSpec {
                 return None;
             }
             stack.push(name);
-            for dep in spec.services.value.get(name).map(|s| s.depends_on.as_slice()).unwrap_or_default() {
+            for dep in spec.services.value.get(name).map(|s| &s.depends_on[..]).unwrap_or_default() {
+                let dep = &dep.service;
                 let dep_name = dep.value.as_str();
                 if dep_name == name || !spec.services.value.contains_key(dep_name) {
                     continue;
@@ -526,12 +598,6 @@ pub fn read(dir: &Path) -> Result<(String, String), super::Error> {
     })?;
     let text = crate::base::utf8_text(&shown, bytes).map_err(|problem| super::Error::Spec(vec![problem]))?;
     Ok((shown, text))
-}
-
-/// The YAML syntax of the file, checked before its schema: a file that is no YAML gets the
-/// same message whatever a command reads of it.
-fn syntax(path: &str, text: &str) -> Result<(), String> {
-    serde_saphyr::from_str::<serde::de::IgnoredAny>(text).map(drop).map_err(|e| crate::base::yaml_error(path, &e))
 }
 
 /// `path:line:column: message`, or `path: message` for a value that has no place in the file.
@@ -614,7 +680,8 @@ services:
     #[test]
     fn accepts_a_valid_stack() {
         let spec = StackSpec::parse("labforge.yaml", GOOD).unwrap();
-        assert_eq!(spec.services.value["app"].depends_on[0].value, "postgres");
+        assert_eq!(spec.services.value["app"].depends_on[0].service.value, "postgres");
+        assert_eq!(spec.services.value["app"].depends_on[0].condition, Condition::Started);
         assert_eq!(parse_port("8000").unwrap(), Port { host: 8000, container: 8000 });
     }
 

@@ -76,7 +76,7 @@ fn up_creates_in_dependency_order_then_changes_nothing_then_recreates_only_what_
         assert_eq!(actions(&report), [("db".into(), Action::Created), ("app".into(), Action::Created)]);
         let calls = engine.calls();
         let at = |call: &str| calls.iter().position(|c| c == call).unwrap_or_else(|| panic!("no {call}: {calls:?}"));
-        assert!(at("start shop-db") < at("start shop-app"), "the app starts once the db is ready: {calls:?}");
+        assert!(at("start shop-db") < at("start shop-app"), "the app starts once the db has started: {calls:?}");
         assert!(at("create volume shop_pgdata") < at("create shop-db"));
         assert_eq!(events[0], Event::Created { object: Object::Network, name: "labforge_shop".into() });
         assert!(
@@ -159,23 +159,151 @@ fn a_pull_that_fails_says_how_to_use_an_image_this_machine_has() {
     });
 }
 
+/// The stack with an app that has a healthcheck (so only its own events decide when it is ready)
+/// and depends on the database as `depends` says.
+fn app_depending(depends: &str) -> String {
+    STACK.replace(
+        "    depends_on: [db]\n",
+        &format!("    depends_on: {depends}\n    healthcheck: {{ test: [CMD, x], interval: 1s }}\n"),
+    )
+}
+
 #[test]
-fn a_dependency_that_dies_fails_with_its_exit_code_and_its_dependents_are_skipped() {
+fn a_dependency_that_dies_fails_with_its_exit_code_and_so_does_its_started_dependent() {
     let dir = tempfile::tempdir().unwrap();
-    let project = load(dir.path(), STACK);
+    let project = load(dir.path(), &app_depending("[db]"));
     let engine = FakeEngine::default();
     engine.script("pg", Behaviour::Exits(3));
     runtime().block_on(async {
+        let started = tokio::time::Instant::now();
         let (report, _) = up_with(&engine, &project, &Interrupt::never()).await;
         assert!(!report.all_ready());
         // Seen by its die event, or by its state when it died before the wait began.
         let died = ["the container exited with code 3", "the container is exited (exit code 3)"];
         let db = readiness(&report, "db");
         assert!(matches!(db, Readiness::Failed { reason, .. } if died.contains(&reason.as_str())), "{db:?}");
+        // The app started beside it, and waited for it by itself: its wait ends with the db's.
+        assert!(engine.calls().contains(&"start shop-app".to_string()), "{:?}", engine.calls());
+        let app = readiness(&report, "app");
+        assert!(
+            matches!(app, Readiness::Failed { reason, .. } if reason == "`db`, which it depends on, did not become ready"),
+            "{app:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(1), "no waiting for the app's deadline");
+    });
+}
+
+#[test]
+fn a_dependent_starts_before_its_dependency_is_ready_unless_it_asks_for_condition_ready() {
+    // The db never turns healthy: it fails at the deadline.
+    let db_never_ready =
+        |yaml: String| yaml.replace("    image: pg\n", "    image: pg\n    healthcheck: { test: [CMD, x] }\n");
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), &db_never_ready(STACK.to_string()));
+    let engine = FakeEngine::default();
+    runtime().block_on(async {
+        let (report, events) = up_with(&engine, &project, &Interrupt::never()).await;
+        assert!(matches!(readiness(&report, "db"), Readiness::Failed { .. }), "{report:?}");
+        assert_eq!(engine.calls().iter().filter(|c| c.starts_with("start ")).count(), 2, "{:?}", engine.calls());
+        // The order stays visible: the db's start is reported before the app's.
+        let started: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ServiceStarted { service, .. } => Some(service.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(started, ["db", "app"]);
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let project = load(dir.path(), &db_never_ready(app_depending("{ db: { condition: ready } }")));
+    let engine = FakeEngine::default();
+    runtime().block_on(async {
+        let (report, _) = up_with(&engine, &project, &Interrupt::never()).await;
         let app = report.services.iter().find(|s| s.name == "app").unwrap();
         assert_eq!(app.action, Action::Skipped);
         assert!(matches!(&app.readiness, Readiness::Skipped { reason } if reason == "`db` is not ready"), "{app:?}");
-        assert!(!engine.calls().contains(&"start shop-app".to_string()), "the app never starts");
+        assert!(!engine.calls().contains(&"start shop-app".to_string()), "it never starts: {:?}", engine.calls());
+    });
+}
+
+/// A port that was free when labforge looked, for labforge.yaml to ask for.
+fn a_free_port() -> u16 {
+    crate::stack::ports::free_port().unwrap()
+}
+
+#[test]
+fn a_port_taken_between_the_check_and_the_start_is_replaced_and_the_one_used_is_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let wanted = a_free_port();
+    let project = load(
+        dir.path(),
+        &STACK.replace("    image: py\n", &format!("    image: py\n    ports: [\"{wanted}:8000\"]\n")),
+    );
+    let engine = FakeEngine::default();
+    engine.take_port(wanted);
+    runtime().block_on(async {
+        // Nothing answers the app's probe here: its start is what this is about.
+        let (report, events) = up_with(&engine, &project, &Interrupt::never()).await;
+        let app = report.services.iter().find(|s| s.name == "app").unwrap();
+        let used = app.ports[0].1;
+        assert_ne!(used, wanted);
+        assert_eq!(app.ports, [(8000, used)]);
+        assert_eq!(engine.ports_of("shop-app"), Some(vec![(8000, used)]), "the container is published on it");
+        assert!(
+            events.contains(&Event::PortMoved {
+                service: "app".into(),
+                wanted,
+                used,
+                wanted_free: true,
+                host: "127.0.0.1".into()
+            }),
+            "{events:?}"
+        );
+        let announced: Vec<&Vec<(u16, u16)>> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ServiceStarted { service, ports, .. } if service == "app" => Some(ports),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(announced, [&vec![(8000, used)]], "announced once, with the port used");
+        let calls = engine.calls();
+        let app_calls: Vec<&str> = calls.iter().map(String::as_str).filter(|c| c.ends_with("shop-app")).collect();
+        assert_eq!(
+            app_calls,
+            ["create shop-app", "start shop-app", "remove shop-app", "create shop-app", "start shop-app"]
+        );
+    });
+}
+
+#[test]
+fn ports_taken_on_every_attempt_fail_after_a_bounded_number_and_leave_no_container() {
+    let dir = tempfile::tempdir().unwrap();
+    let wanted = a_free_port();
+    let project = load(
+        dir.path(),
+        &STACK.replace("    image: py\n", &format!("    image: py\n    ports: [\"{wanted}:8000\"]\n")),
+    );
+    let engine = FakeEngine::default();
+    engine.take_every_port();
+    runtime().block_on(async {
+        let (report, _) = up_with(&engine, &project, &Interrupt::never()).await;
+        let Readiness::Failed { reason, .. } = readiness(&report, "app") else { panic!("{report:?}") };
+        assert!(reason.contains("port is already allocated"), "{reason}");
+        let starts = engine.calls().iter().filter(|c| *c == "start shop-app").count();
+        assert_eq!(starts, 5, "bounded attempts");
+        assert_eq!(engine.container_names(), ["shop-db"], "no app container left behind");
+    });
+    // With --strict-ports, the port asked for is not replaced.
+    let engine = FakeEngine::default();
+    engine.take_port(wanted);
+    runtime().block_on(async {
+        let strict = UpOptions { strict_ports: true, ..options() };
+        let report = up(&engine, &project, &strict, &Silent, &Interrupt::never()).await.unwrap();
+        assert!(matches!(readiness(&report, "app"), Readiness::Failed { .. }), "{report:?}");
+        assert_eq!(engine.calls().iter().filter(|c| *c == "start shop-app").count(), 1);
     });
 }
 

@@ -1,6 +1,7 @@
 //! `up`: observe what already runs, plan, apply through the [`Engine`], and prove every service
 //! ready. A service whose config hash is unchanged is left alone; one that changed is recreated
-//! alone; dependents start only once their dependencies answer.
+//! alone; dependents start once their dependencies' containers have started (they wait for them
+//! by themselves), or once those are ready for `depends_on` with `condition: ready`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -11,15 +12,15 @@ use tokio::sync::watch;
 
 use super::Error;
 use super::diagnose::diagnose;
-use super::docker::{Container, ContainerSpec, Engine, State};
+use super::docker::{Container, ContainerSpec, DockerError, Engine, State};
 use super::image::{Image, resolve_image};
 use super::instance::LABEL_DIR;
 use super::kind::PUBLISHED_ON;
-use super::ports::{choose_ports, port_is_free, warn_moved_ports};
+use super::ports::{choose_ports, free_port, port_is_free, warn_moved_ports};
 use super::project::{
     LABEL_CONFIG_HASH, LABEL_MODE, LABEL_PROJECT, LABEL_SERVICE, LABEL_SPEC_HASH, Mode, Project, Service,
 };
-use super::ready::{Readiness, subscribe, wait_ready};
+use super::ready::{Readiness, failed, subscribe, wait_ready};
 use super::spec::ServiceKind;
 use crate::interrupt::Interrupt;
 use crate::report::{Event, Object, Reporter, Started};
@@ -185,70 +186,93 @@ pub async fn up<E: Engine>(
     let (events_tx, events_task) = subscribe(engine, project.instance.name());
 
     // Every container that needs creating is created at once; each service then starts the moment
-    // its own dependencies answer, and reports as soon as it is ready itself.
+    // its dependencies' containers have started (or, for `condition: ready`, once they are ready),
+    // and reports as soon as it is ready itself. A dependent that starts early waits for its
+    // dependencies by itself; its own readiness probe passes only once they answer.
+    let started: Vec<watch::Sender<Option<bool>>> = plans.iter().map(|_| watch::channel(None).0).collect();
     let outcomes: Vec<watch::Sender<Option<bool>>> = plans.iter().map(|_| watch::channel(None).0).collect();
     let index: HashMap<&str, usize> = plans.iter().enumerate().map(|(i, p)| (p.service.name.as_str(), i)).collect();
     let runs = plans.iter().enumerate().map(|(i, plan)| {
-        let outcomes = &outcomes;
-        let index = &index;
+        let (started, outcomes, index) = (&started, &outcomes, &index);
         let events = events_tx.subscribe();
         let image = &images[&plan.service.name];
         async move {
             let prepared = prepare(engine, project, plan, image).await;
             let mut blocked = None;
             for dep in &plan.service.depends_on {
-                let mut rx = outcomes[index[dep.as_str()]].subscribe();
-                let ready = rx.wait_for(Option::is_some).await.map(|v| *v == Some(true)).unwrap_or(false);
-                if !ready && blocked.is_none() {
+                let gate = if plan.service.ready_first.contains(dep) { outcomes } else { started };
+                let mut rx = gate[index[dep.as_str()]].subscribe();
+                let ok = rx.wait_for(Option::is_some).await.map(|v| *v == Some(true)).unwrap_or(false);
+                if !ok && blocked.is_none() {
                     blocked = Some(format!("`{dep}` is not ready"));
                 }
             }
             if blocked.is_none() && interrupt.is_set() {
                 blocked = Some("interrupted before it started".to_string());
             }
+            let mut ports = plan.ports.clone();
             let result = match (blocked, prepared) {
                 (Some(reason), _) => (Action::Skipped, Readiness::Skipped { reason }),
                 (None, Err(e)) => (plan.action, failed_to_start(&e)),
-                (None, Ok(id)) => match start(engine, project, plan, id, report).await {
-                    Err(e) => (plan.action, failed_to_start(&e)),
-                    Ok(id) => {
-                        let readiness = wait_ready(
-                            engine,
-                            project,
-                            plan.service,
-                            &plan.ports,
-                            &id,
-                            events,
-                            opts.timeout,
-                            interrupt,
-                        )
-                        .await;
-                        if let Readiness::Ready { seconds, .. } = &readiness {
-                            let seconds = (plan.action != Action::Unchanged).then_some(*seconds);
-                            report.emit(Event::ServiceReady { service: plan.service.name.clone(), seconds });
+                (None, Ok(id)) => {
+                    let start = start(engine, project, plan, image, id, &mut ports, opts.strict_ports, report).await;
+                    started[i].send_replace(Some(start.is_ok()));
+                    match start {
+                        Err(e) => (plan.action, failed_to_start(&e)),
+                        Ok(id) => {
+                            let ready = wait_ready(
+                                engine,
+                                project,
+                                plan.service,
+                                &ports,
+                                &id,
+                                events,
+                                opts.timeout,
+                                interrupt,
+                            );
+                            let readiness = tokio::select! {
+                                readiness = ready => readiness,
+                                dep = failed_dependency(plan.service, outcomes, index) => {
+                                    failed(engine, &id, format!("`{dep}`, which it depends on, did not become ready")).await
+                                }
+                            };
+                            if let Readiness::Ready { seconds, .. } = &readiness {
+                                let seconds = (plan.action != Action::Unchanged).then_some(*seconds);
+                                report.emit(Event::ServiceReady { service: plan.service.name.clone(), seconds });
+                            }
+                            (plan.action, readiness)
                         }
-                        (plan.action, readiness)
                     }
-                },
+                }
             };
+            // A dependent never waits on a service that did not get as far as starting.
+            started[i].send_if_modified(|s| {
+                let unset = s.is_none();
+                if unset {
+                    *s = Some(false);
+                }
+                unset
+            });
             outcomes[i].send_replace(Some(matches!(result.1, Readiness::Ready { .. })));
-            result
+            (result.0, result.1, ports)
         }
     });
     let results = join_all(runs).await;
     events_task.abort();
 
     let interrupted = interrupt.is_set()
-        || results.iter().any(|(_, r)| matches!(r, Readiness::Skipped { reason } if reason.starts_with("interrupted")));
+        || results
+            .iter()
+            .any(|(_, r, _)| matches!(r, Readiness::Skipped { reason } if reason.starts_with("interrupted")));
     let services = plans
         .into_iter()
         .zip(results)
-        .map(|(p, (action, readiness))| ServiceReport {
+        .map(|(p, (action, readiness, ports))| ServiceReport {
             name: p.service.name.clone(),
             kind: p.service.kind,
             container: project.container_name(&p.service.name),
             action,
-            ports: p.ports,
+            ports,
             readiness,
         })
         .collect();
@@ -297,12 +321,23 @@ pub fn labels(project: &Project, service: Option<&str>, hash: Option<&str>) -> H
 /// Makes the planned container exist, stopped or running as it is; returns its id. A container
 /// to recreate is removed first. Nothing is started here.
 async fn prepare<E: Engine>(engine: &E, project: &Project, plan: &Planned<'_>, image: &Image) -> Result<String, Error> {
-    let service = plan.service;
     match (plan.action, &plan.existing) {
         (Action::Unchanged | Action::Started, Some(c)) => return Ok(c.id.clone()),
         (Action::Recreated, Some(c)) => engine.remove(&c.id, Duration::from_secs(10)).await?,
         _ => {}
     }
+    create(engine, project, plan, image, &plan.ports).await
+}
+
+/// Creates the service's container, published on `ports`.
+async fn create<E: Engine>(
+    engine: &E,
+    project: &Project,
+    plan: &Planned<'_>,
+    image: &Image,
+    ports: &[(u16, u16)],
+) -> Result<String, Error> {
+    let service = plan.service;
     let spec = ContainerSpec {
         name: project.container_name(&service.name),
         image: image.reference.clone(),
@@ -319,7 +354,7 @@ async fn prepare<E: Engine>(engine: &E, project: &Project, plan: &Planned<'_>, i
             labels.insert(LABEL_SPEC_HASH.to_string(), service.spec_hash());
             labels
         },
-        ports: plan.ports.clone(),
+        ports: ports.to_vec(),
         volumes: service.volumes.clone(),
         binds: service.binds.iter().map(|b| (absolute(&b.host), b.target.clone(), b.read_only)).collect(),
         network: project.network_name(),
@@ -329,39 +364,106 @@ async fn prepare<E: Engine>(engine: &E, project: &Project, plan: &Planned<'_>, i
     Ok(engine.create(&spec).await?)
 }
 
-/// Starts a prepared container (an unchanged one already runs) and reports it.
+/// How many times a container is made anew on other ports when a host port it was given is
+/// taken by another program between labforge's check and Docker's bind.
+const PORT_ATTEMPTS: usize = 5;
+
+/// Starts a prepared container (an unchanged one already runs) and reports it. When Docker
+/// cannot bind a host port because another program took it after labforge chose it, the
+/// container is made anew on a free port (unless `strict`), at most [`PORT_ATTEMPTS`] times;
+/// `ports` ends as the ones really published.
+#[allow(clippy::too_many_arguments)]
 async fn start<E: Engine>(
     engine: &E,
     project: &Project,
     plan: &Planned<'_>,
-    id: String,
+    image: &Image,
+    mut id: String,
+    ports: &mut Vec<(u16, u16)>,
+    strict: bool,
     report: &dyn Reporter,
 ) -> Result<String, Error> {
     let name = project.container_name(&plan.service.name);
     if plan.action == Action::Unchanged {
         return Ok(id);
     }
-    if let Err(e) = engine.start(&id).await {
-        // A container that cannot start (its port was taken meanwhile, say) is removed again, so
-        // the next `up` starts clean.
-        if plan.action != Action::Started {
-            let _ = engine.remove(&id, Duration::from_secs(1)).await;
-        }
-        return Err(e.into());
-    }
-    let how = match plan.action {
+    let mut how = match plan.action {
         Action::Recreated => Started::Recreated,
         Action::Started => Started::Restarted,
         _ => Started::Created,
     };
+    let mut attempt = 1;
+    loop {
+        let Err(e) = engine.start(&id).await else { break };
+        let busy = busy_ports(&e, ports);
+        let retry = !strict && !busy.is_empty() && attempt < PORT_ATTEMPTS;
+        // A container that cannot start is removed again (one made by this run, or one about to
+        // be made anew on other ports), so the next `up` starts clean.
+        if retry || how != Started::Restarted {
+            let _ = engine.remove(&id, Duration::from_secs(1)).await;
+        }
+        if !retry {
+            return Err(e.into());
+        }
+        let mut moved = Vec::new();
+        for (container, host) in ports.iter_mut().filter(|(_, host)| busy.contains(host)) {
+            *host = free_port().map_err(|e| Error::Port(format!("no free port for `{}`: {e}", plan.service.name)))?;
+            moved.push((*container, *host));
+        }
+        warn_moved_ports(plan.service, &moved, report);
+        if how == Started::Restarted {
+            how = Started::Recreated;
+        }
+        id = create(engine, project, plan, image, ports).await?;
+        attempt += 1;
+    }
     report.emit(Event::ServiceStarted {
         service: plan.service.name.clone(),
         container: name,
         how,
-        ports: plan.ports.clone(),
+        ports: ports.clone(),
         host: PUBLISHED_ON.to_string(),
     });
     Ok(id)
+}
+
+/// The host ports of `ports` that Docker's start error says another program holds: the one it
+/// names, or every one when it names none. Empty when the error is not about a busy port.
+pub fn busy_ports(error: &DockerError, ports: &[(u16, u16)]) -> Vec<u16> {
+    let text = error.to_string();
+    if !["port is already allocated", "address already in use"].iter().any(|m| text.contains(m)) {
+        return Vec::new();
+    }
+    let named: Vec<u16> = ports
+        .iter()
+        .map(|(_, host)| *host)
+        .filter(|host| {
+            text.contains(&format!("{PUBLISHED_ON}:{host} ")) || text.contains(&format!("{PUBLISHED_ON}:{host}:"))
+        })
+        .collect();
+    if named.is_empty() { ports.iter().map(|(_, host)| *host).collect() } else { named }
+}
+
+/// The first of `service`'s dependencies whose readiness failed; pending while none has.
+async fn failed_dependency(
+    service: &Service,
+    outcomes: &[watch::Sender<Option<bool>>],
+    index: &HashMap<&str, usize>,
+) -> String {
+    let watches = service.depends_on.iter().map(|dep| {
+        let mut rx = outcomes[index[dep.as_str()]].subscribe();
+        Box::pin(async move {
+            match rx.wait_for(|v| *v == Some(false)).await {
+                Ok(_) => dep.clone(),
+                Err(_) => std::future::pending().await,
+            }
+        })
+    });
+    let watches: Vec<_> = watches.collect();
+    if watches.is_empty() {
+        return std::future::pending().await;
+    }
+    futures_util::future::select_all(watches).await.0
 }
 
 fn absolute(path: &std::path::Path) -> String {

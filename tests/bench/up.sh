@@ -5,7 +5,10 @@
 #   cold  fresh volumes, nothing running
 #   warm  the stack is already up (a no-op)
 # Also: how long after a service was actually ready labforge noticed (from the container's own
-# log timestamps), and labforge's peak memory during a cold `up`.
+# log timestamps), labforge's peak memory during a cold `up`, and in the same runs the physical
+# limit: each service alone with `docker run` (PostgreSQL's first init on a fresh volume until
+# pg_isready says it accepts TCP connections; then the app, against that database, until its
+# /ready answers).
 #
 #   tests/bench/up.sh [RUNS]      prints Markdown for BENCHMARKS.md (default 5 runs each)
 #   LABFORGE_BIN=PATH tests/bench/up.sh ...   times that binary instead of building this tree
@@ -113,6 +116,40 @@ labforge_warm() { local t0; t0=$(now); "$bin" up --prod >/dev/null 2>&1; echo $(
 compose_cold() { docker-compose -p benchc down -v >/dev/null 2>&1 || true; local t0; t0=$(now); docker-compose -p benchc up -d >/dev/null 2>&1; compose_healthy; echo $(( ($(now) - t0) / 1000000 )); }
 compose_warm() { local t0; t0=$(now); docker-compose -p benchc up -d >/dev/null 2>&1; compose_healthy; echo $(( ($(now) - t0) / 1000000 )); }
 
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+alone_clean() {
+    docker rm -f benchalone-pg benchalone-app >/dev/null 2>&1 || true
+    docker network rm benchalone >/dev/null 2>&1 || true
+    docker volume rm benchalone_pg >/dev/null 2>&1 || true
+}
+# Prints "PG_MS APP_MS": PostgreSQL alone from `docker run` on a fresh volume until it accepts TCP
+# connections, then the app alone (the same image, on a network where the database is
+# `postgres`) from `docker run` until GET /ready answers 200 (its migration included).
+alone() {
+    local pg_port app_port t0 t1 t2 deadline
+    alone_clean
+    docker network create benchalone >/dev/null
+    pg_port=$(free_port) app_port=$(free_port)
+    deadline=$(( $(date +%s) + 120 ))
+    t0=$(now)
+    docker run -d --name benchalone-pg --network benchalone --network-alias postgres --env-file .env \
+        -p "127.0.0.1:$pg_port:5432" -v benchalone_pg:/var/lib/postgresql/data labforge-test/postgres:15 >/dev/null
+    until pg_isready -q -h 127.0.0.1 -p "$pg_port"; do
+        [ "$(date +%s)" -lt "$deadline" ] || { echo "postgres alone not ready in 120 s" >&2; exit 1; }
+        sleep 0.02
+    done
+    t1=$(now)
+    docker run -d --name benchalone-app --network benchalone --env-file .env -e APP_ENV=development \
+        -p "127.0.0.1:$app_port:8000" "$app_image" >/dev/null
+    until curl -sf -o /dev/null "http://127.0.0.1:$app_port/ready"; do
+        [ "$(date +%s)" -lt "$deadline" ] || { echo "app alone not ready in 120 s" >&2; exit 1; }
+        sleep 0.02
+    done
+    t2=$(now)
+    alone_clean
+    echo "$(( (t1 - t0) / 1000000 )) $(( (t2 - t1) / 1000000 ))"
+}
+
 # How long after the service was ready labforge noticed: the container's own log line that marks
 # readiness (last occurrence before the notice) against labforge's notice time.
 latencies() {
@@ -148,6 +185,7 @@ for i in $(seq "$runs"); do
     echo "compose cold $(compose_cold)" >> "$work/times"
     echo "compose warm $(compose_warm)" >> "$work/times"
     docker-compose -p benchc down -v >/dev/null 2>&1
+    alone | { read -r pg app; echo "alone postgres $pg"; echo "alone app $app"; } >> "$work/times"
 done
 "$bin" down --volumes >/dev/null 2>&1 || true
 rss=$( /usr/bin/time -f %M "$bin" up --prod 2>&1 >/dev/null | tail -1 )
@@ -164,12 +202,19 @@ for line in open(sys.argv[1]):
     else:
         rows[(parts[0], parts[1])].append(float(parts[2]))
 med = lambda xs: statistics.median(xs)
+alone_pg, alone_app = rows[("alone", "postgres")], rows[("alone", "app")]
+limits = [max(p, a) for p, a in zip(alone_pg, alone_app)]
 print(f"| case | labforge up (median) | docker-compose up -d + healthy (median) | ratio |")
 print(f"|---|---|---|---|")
 for case in ["cold", "warm"]:
     l, c = rows[("labforge", case)], rows[("compose", case)]
     print(f"| {case} | {med(l)/1000:.2f} s ({min(l)/1000:.2f}–{max(l)/1000:.2f}) | {med(c)/1000:.2f} s ({min(c)/1000:.2f}–{max(c)/1000:.2f}) | {med(l)/med(c):.2f}× |")
 print()
+cold = rows[("labforge", "cold")]
+print(f"- each alone, `docker run` until it answers: PostgreSQL's first init {med(alone_pg)/1000:.2f} s "
+      f"({min(alone_pg)/1000:.2f}–{max(alone_pg)/1000:.2f}), the app's start {med(alone_app)/1000:.2f} s "
+      f"({min(alone_app)/1000:.2f}–{max(alone_app)/1000:.2f}); max of the two per run, median {med(limits)/1000:.2f} s")
+print(f"- cold labforge up ÷ that limit: {med(cold)/med(limits):.2f}× (medians)")
 for svc, xs in sorted(lat.items()):
     print(f"- readiness noticed after the service was ready ({svc}): median {med(xs):.0f} ms, max {max(xs):.0f} ms over {len(xs)} cold runs")
 print(f"- labforge peak RSS during a cold `up --prod`: {int(sys.argv[2])/1024:.1f} MiB")

@@ -184,12 +184,6 @@ fn fastapi_mongo_stack_lifecycle() {
 fn development_mode_serves_edits_without_a_rebuild_and_rebuilds_once_for_dependencies() {
     let _docker = exclusive();
     let project = StackProject::new("lf-dev", &["--db", "none", "--auth", "none"]);
-    // Images an earlier run built would make a rebuild unnecessary, and this test counts them.
-    let old: std::collections::BTreeSet<String> =
-        docker(&["images", "--quiet", "labforge/lf-dev-app"]).split_whitespace().map(str::to_string).collect();
-    if !old.is_empty() {
-        let _ = std::process::Command::new("docker").arg("rmi").arg("--force").args(&old).output();
-    }
     project.up_ok(&[]);
     let port = project.host_port("app", 8000);
     let image = docker(&["inspect", "--format", "{{.Image}}", "lf-dev-app"]);
@@ -208,12 +202,15 @@ fn development_mode_serves_edits_without_a_rebuild_and_rebuilds_once_for_depende
     let again = project.up_ok(&[]);
     assert!(!again.contains("Building"), "a source edit must not rebuild the image:\n{again}");
 
-    // A dependency change: exactly one rebuild, then none.
+    // A dependency change: exactly one rebuild, then none. Development images are shared by
+    // every project with the same dependencies, so the change is one no earlier run made.
     let pyproject = project.dir.join("pyproject.toml");
     let text = std::fs::read_to_string(&pyproject).unwrap();
-    std::fs::write(&pyproject, text.replacen("dependencies = [", "dependencies = [\n    \"six==1.16.0\",", 1)).unwrap();
+    let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let six = format!("dependencies = [\n    \"six>=1.16,!=1.{unique}\",");
+    std::fs::write(&pyproject, text.replacen("dependencies = [", &six, 1)).unwrap();
     let rebuilt = project.up_ok(&[]);
-    assert_eq!(rebuilt.matches("Building labforge/lf-dev-app:").count(), 1, "{rebuilt}");
+    assert_eq!(rebuilt.matches("Building labforge/dev:").count(), 1, "{rebuilt}");
     assert!(rebuilt.contains("Recreated lf-dev-app"), "{rebuilt}");
     let after = project.up_ok(&[]);
     assert!(!after.contains("Building"), "{after}");
@@ -540,4 +537,39 @@ fn two_projects_of_one_name_in_two_folders_run_side_by_side_and_go_down_alone() 
     first.up_ok(&[]);
     assert_eq!(container_names(&first), first_names);
     assert_eq!(postgres_items(&first), ["kettle"]);
+}
+
+/// Issue 13: `up` starts the app beside its database, and the app waits for it by itself. Here
+/// PostgreSQL becomes ready 5 s late (its container sleeps before the image's own entrypoint, the
+/// fault under test): the app is not restarted, does not crash, and is ready within a second of
+/// the database.
+#[test]
+fn the_app_comes_up_within_a_second_of_a_database_that_is_5_s_late() {
+    let _docker = exclusive();
+    let project = StackProject::new("lf-slowdb", &["--db", "postgres", "--auth", "none"]);
+    let yaml = project.dir.join("labforge.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap();
+    let late = "    image: postgres:17\n    command: [bash, -c, \"sleep 5 && exec docker-entrypoint.sh postgres\"]\n";
+    std::fs::write(&yaml, text.replacen("    image: postgres:17\n", late, 1)).unwrap();
+
+    let out = project.run(&["up", "--json"]);
+    assert!(out.status.success(), "{}", crate::support::stack::text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let service = |name: &str| doc["services"].as_array().unwrap().iter().find(|s| s["name"] == name).cloned().unwrap();
+    let (postgres, app) = (service("postgres"), service("app"));
+    let ready_at = |s: &serde_json::Value| s["readiness"]["at_ms"].as_u64().unwrap_or_else(|| panic!("{s}"));
+    let waited = |s: &serde_json::Value| s["readiness"]["seconds"].as_f64().unwrap();
+    assert!(waited(&postgres) >= 5.0, "the database was late: {postgres}");
+    // The app's wait began when its container started: beside the database's, not after it.
+    assert!(waited(&app) >= 4.0, "the app started before the database was ready: {app}");
+    let lag = ready_at(&app).saturating_sub(ready_at(&postgres));
+    assert!(ready_at(&app) >= ready_at(&postgres) && lag <= 1000, "app ready {lag} ms after the database");
+
+    let state = docker(&["inspect", "--format", "{{.RestartCount}} {{.State.Status}}", "lf-slowdb-app"]);
+    assert_eq!(state.trim(), "0 running", "no crash loop");
+    let logs = crate::support::stack::text(
+        &std::process::Command::new("docker").args(["logs", "lf-slowdb-app"]).output().unwrap(),
+    );
+    assert!(logs.contains("Waiting for the database"), "the migration waited for it:\n{logs}");
+    assert!(!logs.contains("Traceback"), "{logs}");
 }

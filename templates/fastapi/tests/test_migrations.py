@@ -1,11 +1,13 @@
 {% set pkg = project.package %}
-"""The Alembic migrations: they run both ways, and they match the models."""
+"""The Alembic migrations: they run both ways, they match the models, and they wait for the
+database."""
 
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -50,3 +52,44 @@ def test_upgrade_and_downgrade(tmp_path: Path) -> None:
 
     migrate.upgrade(url)
     assert asyncio.run(_inspect(url, _tables)) == model_tables | {"alembic_version"}
+
+
+def _connect_failing(times: int, message: str, calls: list[str]) -> Callable[..., Any]:
+    """psycopg.connect failing `times` times with `message`, then connecting."""
+
+    class Connection:
+        def close(self) -> None:
+            calls.append("closed")
+
+    def connect(url: str, **_: Any) -> Connection:
+        calls.append(url)
+        if len(calls) <= times:
+            raise migrate.psycopg.OperationalError(message)
+        return Connection()
+
+    return connect
+
+
+def test_the_migration_waits_for_a_database_that_is_not_up_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    failing = _connect_failing(3, "connection refused", calls)
+    monkeypatch.setattr(migrate.psycopg, "connect", failing)
+    monkeypatch.setattr(migrate.time, "sleep", lambda _: None)
+    migrate.wait_for_database("postgresql://db/x", timeout=5)
+    assert calls == ["postgresql://db/x"] * 4 + ["closed"]
+
+
+def test_the_wait_gives_up_at_its_deadline_and_at_once_on_a_refused_login(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Nothing listens on port 1: the wait ends with the last error after its deadline.
+    with pytest.raises(migrate.psycopg.OperationalError):
+        migrate.wait_for_database("postgresql://u@127.0.0.1:1/x?connect_timeout=1", timeout=0.2)
+    calls: list[str] = []
+    refusal = 'FATAL:  password authentication failed for user "u"'
+    monkeypatch.setattr(migrate.psycopg, "connect", _connect_failing(9, refusal, calls))
+    with pytest.raises(migrate.psycopg.OperationalError, match="password authentication failed"):
+        migrate.wait_for_database("postgresql://db/x", timeout=5)
+    assert len(calls) == 1, "waiting cannot fix a wrong password"

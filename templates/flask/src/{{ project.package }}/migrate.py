@@ -3,7 +3,10 @@
 
     python -m {{ project.package }}.migrate
         upgrades the database to the latest schema. The container runs this before the server
-        starts; Kubernetes runs it in an init container.
+        starts; Kubernetes runs it in an init container. It may start together with the
+        database (`labforge up`, docker compose, Kubernetes): it waits for PostgreSQL first,
+        trying again after a short pause while it cannot be reached, for up to
+        DATABASE_WAIT_SECONDS (default 60).
 
     python -m {{ project.package }}.migrate revision "add price"
         generates a migration from what changed in models.py. Review it, then commit it.
@@ -13,12 +16,17 @@ The scripts live in `migrations/versions/`, inside the package, so they ship wit
 
 import argparse
 import logging
+import os
+import time
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 
 from .settings import database_url_from_env
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # New migration scripts get the same lint and format as the rest of the code (ruff: dev extra).
@@ -31,6 +39,9 @@ RUFF_HOOKS = {
     "ruff_format.module": "ruff",
     "ruff_format.options": "format --quiet REVISION_SCRIPT_FILENAME",
 }
+
+
+{% include "_includes/wait_for_database.py" %}
 
 
 def alembic_config(database_url: str) -> Config:
@@ -61,7 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    config = alembic_config(database_url_from_env())
+    database_url = database_url_from_env()
+    if database_url.startswith(("postgresql://", "postgres://")):
+        wait_for_database(database_url, float(os.environ.get("DATABASE_WAIT_SECONDS", "60")))
+    config = alembic_config(database_url)
     if args.command == "revision":
         for option, value in RUFF_HOOKS.items():
             config.set_section_option("post_write_hooks", option, value)
