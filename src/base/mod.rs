@@ -5,7 +5,10 @@
 mod text;
 pub mod wait;
 
-pub use text::{first_line, hex, image_reference_problem, parse_duration, regex, regex_problem, utf8_text, yaml_error};
+pub use text::{
+    first_line, from_yaml, hex, image_reference_problem, parse_duration, regex, regex_problem, utf8_text, yaml_error,
+    yaml_syntax,
+};
 
 use std::ffi::OsStr;
 use std::path::PathBuf;

@@ -27,6 +27,19 @@ pub fn yaml_error(path: &str, err: &serde_saphyr::Error) -> String {
     }
 }
 
+/// Checks the YAML syntax of the whole file, then reads it as `T`: a file that is no YAML gets
+/// its syntax error, wherever it is, before any message about what the file holds (a schema
+/// error would stop reading at the first wrong key and hide a broken line further down).
+pub fn from_yaml<T: serde::de::DeserializeOwned>(path: &str, text: &str) -> Result<T, String> {
+    yaml_syntax(path, text)?;
+    serde_saphyr::from_str(text).map_err(|e| yaml_error(path, &e))
+}
+
+/// The YAML syntax of `text`, read from `path`, checked on its own (see [`from_yaml`]).
+pub fn yaml_syntax(path: &str, text: &str) -> Result<(), String> {
+    serde_saphyr::from_str::<serde::de::IgnoredAny>(text).map(drop).map_err(|e| yaml_error(path, &e))
+}
+
 /// labforge's wording of the errors whose serde-saphyr text is meant for a Rust programmer.
 fn yaml_message(err: &serde_saphyr::Error) -> Option<String> {
     use serde_saphyr::Error as E;

@@ -168,8 +168,12 @@ fn show_rows(rows: &[Vec<String>]) -> String {
     format!("{}{more}", shown.join(" "))
 }
 
+/// What the app's current code wrote, or migrated: after an edit the reloading app migrates and
+/// serves again, and the database is judged once it has (see
+/// [`Workspace::app_serves_current_code`]).
 pub async fn postgres(ws: &Workspace, c: &PostgresCheck) -> Result<(), Failure> {
     let stack = ws.stack().await?;
+    ws.app_serves_current_code().await?;
     let db = service_of(stack, ServiceKind::Postgres)?;
     let port = stack.host_port(&db.name)?;
     let login = stack.project.login(db).ok_or_else(|| Failure::new("the postgres service has no login"))?;
@@ -222,8 +226,10 @@ fn judge_rows(what: &str, rows: &[Vec<String>], expect: &RowsExpect) -> Result<(
     Ok(())
 }
 
+/// What the app's current code wrote, judged once it serves (as [`postgres`]).
 pub async fn mongo(ws: &Workspace, c: &MongoCheck) -> Result<(), Failure> {
     let stack = ws.stack().await?;
+    ws.app_serves_current_code().await?;
     let db = service_of(stack, ServiceKind::Mongo)?;
     let port = stack.host_port(&db.name)?;
     let login = stack.project.login(db).ok_or_else(|| Failure::new("the mongo service has no login"))?;

@@ -104,8 +104,7 @@ impl UserConfig {
             let shown = path.display().to_string();
             let bytes = std::fs::read(&path).map_err(|e| ConfigError(format!("cannot read {shown}: {e}")))?;
             let text = crate::base::utf8_text(&shown, bytes).map_err(ConfigError)?;
-            let spec: ConfigSpec =
-                serde_saphyr::from_str(&text).map_err(|e| ConfigError(crate::base::yaml_error(&shown, &e)))?;
+            let spec: ConfigSpec = crate::base::from_yaml(&shown, &text).map_err(ConfigError)?;
             for (key, image) in spec.images {
                 if let Some(why) = crate::base::image_reference_problem(&image.value) {
                     let at = image.referenced;

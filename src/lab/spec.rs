@@ -140,6 +140,7 @@ impl Lab {
             return Err(vec![format!("{path}: missing: every lab folder needs a lab.yaml")]);
         };
         let text = crate::base::utf8_text(&path, bytes.to_vec()).map_err(|problem| vec![problem])?;
+        crate::base::yaml_syntax(&path, &text).map_err(|problem| vec![problem])?;
         let options = serde_saphyr::options! { strict_booleans: true };
         let spec: LabFile = serde_saphyr::from_str_with_options(&text, options)
             .map_err(|e| vec![crate::base::yaml_error(&path, &e)])?;

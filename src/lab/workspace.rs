@@ -105,7 +105,7 @@ pub fn read_recorded(dir: &Path) -> Result<Recorded, Error> {
     let text = std::fs::read_to_string(&path).map_err(|e| {
         Error::Usage(format!("cannot read {}: {e} (is this a project made by labforge?)", path.display()))
     })?;
-    serde_saphyr::from_str(&text).map_err(|e| Error::Usage(crate::base::yaml_error(&path.display().to_string(), &e)))
+    crate::base::from_yaml(&path.display().to_string(), &text).map_err(Error::Usage)
 }
 
 pub fn save_progress(dir: &Path, progress: &Progress) -> Result<(), Error> {

@@ -161,7 +161,7 @@ impl Manifest {
     /// Parses and validates a manifest; `Err` holds every problem found, each a one-line message
     /// prefixed with `path`.
     pub fn parse(path: &str, text: &str) -> Result<Manifest, Vec<String>> {
-        let spec: ManifestSpec = serde_saphyr::from_str(text).map_err(|e| vec![crate::base::yaml_error(path, &e)])?;
+        let spec: ManifestSpec = crate::base::from_yaml(path, text).map_err(|problem| vec![problem])?;
         let mut problems = Vec::new();
         let mut conditions = Conditions::default();
         let mut problem =
