@@ -60,6 +60,11 @@ pub enum Event {
         service: String,
         line: String,
     },
+    /// A service's image was already built (a development image another project shares).
+    ImageFound {
+        service: String,
+        image: String,
+    },
     /// The build ended; `seconds` when it worked.
     BuildFinished {
         image: String,
@@ -124,8 +129,13 @@ pub enum Event {
     VenvStarted {
         why: VenvChange,
     },
+    /// The venv holds the project: `packages` installed, `downloaded` when the shared cache
+    /// (`cache`) lacked some and they were fetched into it.
     VenvInstalled {
         seconds: f64,
+        packages: usize,
+        downloaded: bool,
+        cache: String,
     },
     SelftestStarted {
         lab: String,

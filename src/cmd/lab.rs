@@ -1,7 +1,8 @@
 //! `labforge lab ...`: list, start, show, hint, solve, reset, validate, selftest.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -12,10 +13,12 @@ use crate::lab::catalog::{Catalog, folder_files};
 use crate::lab::spec::Lab;
 use crate::lab::workspace::{LabWorkspace, Progress, save_progress};
 use crate::lab::{self, Error as LabError};
+use crate::report::{Event, Reporter};
 use crate::scaffold::PlannedFile;
 use crate::stack::endpoints;
+use crate::stack::image::resolve_image;
 use crate::stack::kind::PUBLISHED_ON;
-use crate::stack::project::{Mode, Project, Service};
+use crate::stack::project::{ImageSource, Mode, Project, Service};
 use crate::stack::runtime::{OnDocker, Runtime};
 use crate::stack::spec::ServiceKind;
 use crate::stack::up::UpOptions;
@@ -105,6 +108,7 @@ fn start(
 ) -> Result<Outcome, Error> {
     let lab = lab::load(catalog, id)?;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&lab.id));
+    let began = Instant::now();
     // Starting a lab again where it was started resumes it: a learner repeats the command after
     // an interrupted start or a reboot, and nothing of theirs may be lost for it.
     let progress = match LabWorkspace::open(&dir) {
@@ -117,29 +121,81 @@ fn start(
         }
         _ => {
             lab::scaffold(&lab, &dir, &lab::project_name("lab", &lab), force)?;
-            shell.status("Started", format_args!("lab {} in {} ({} steps)", lab.id, dir.display(), lab.steps.len()));
+            shell.status(
+                "Started",
+                format_args!(
+                    "lab {} in {} ({} steps): project created in {:.1}s",
+                    lab.id,
+                    dir.display(),
+                    lab.steps.len(),
+                    began.elapsed().as_secs_f64()
+                ),
+            );
             Progress::new(&lab.id)
         }
     };
+    let project_seconds = began.elapsed().as_secs_f64();
     let runtime = runtime();
-    if lab.needs_venv() {
-        runtime.block_on(lab::venv::ensure(&dir, ctx, &Terminal::new(shell)))?;
-    }
-    if lab.stack {
-        let project = Project::load(&dir, Mode::Dev, ctx)?;
-        let options = UpOptions {
-            timeout: Duration::from_secs(300),
-            strict_ports: false,
-            ca_bundle: ctx.ca_bundle(None)?.map(|(_, b)| b),
+    let terminal = Terminal::new(shell);
+    let stack = match lab.stack {
+        true => Some((
+            Project::load(&dir, Mode::Dev, ctx)?,
+            UpOptions {
+                timeout: Duration::from_secs(300),
+                strict_ports: false,
+                ca_bundle: ctx.ca_bundle(None)?.map(|(_, b)| b),
+            },
+        )),
+        false => None,
+    };
+    // The venv and the app's image need the same downloads but nothing of each other: they are
+    // made side by side, and the stack starts once the image is there.
+    let (venv_seconds, image_seconds) = runtime.block_on(async {
+        let venv = async {
+            let started = Instant::now();
+            if lab.needs_venv() {
+                lab::venv::ensure(&dir, ctx, &terminal).await?;
+            }
+            Ok::<_, Error>(started.elapsed().as_secs_f64())
         };
+        let image = async {
+            let started = Instant::now();
+            if let Some((project, options)) = &stack {
+                build_images(project, options, ctx, &terminal).await?;
+            }
+            Ok::<_, Error>(started.elapsed().as_secs_f64())
+        };
+        let (venv, image) = tokio::join!(venv, image);
+        Ok::<_, Error>((venv?, image?))
+    })?;
+    if let Some((project, options)) = &stack {
+        let started = Instant::now();
         let (outcome, _) = runtime.block_on(async {
             let runtime = OnDocker::new(super::docker(ctx).await?);
             let interrupt = super::interrupt(shell);
-            super::up::bring_up(&runtime, &project, &options, ctx, shell, &interrupt, false).await
+            super::up::bring_up(&runtime, project, options, ctx, shell, &interrupt, false).await
         })?;
         if outcome != Outcome::Success {
             return Ok(outcome);
         }
+        shell.status(
+            "Ready",
+            format_args!(
+                "lab {} in {:.1}s: project {project_seconds:.1}s, dependencies {venv_seconds:.1}s beside the image {image_seconds:.1}s, stack {:.1}s",
+                lab.id,
+                began.elapsed().as_secs_f64(),
+                started.elapsed().as_secs_f64()
+            ),
+        );
+    } else {
+        shell.status(
+            "Ready",
+            format_args!(
+                "lab {} in {:.1}s: project {project_seconds:.1}s, dependencies {venv_seconds:.1}s",
+                lab.id,
+                began.elapsed().as_secs_f64()
+            ),
+        );
     }
     let ws = LabWorkspace::open(&dir)?;
     shell.line("");
@@ -148,6 +204,36 @@ fn start(
     show_step(shell, &lab, &progress, index, &text_context(&ws, &lab, ctx)?)?;
     shell.line(format_args!("Work in {}; `labforge check` there checks the step.", dir.display()));
     Ok(Outcome::Success)
+}
+
+/// Builds the images of the project's services that are built (not pulled), or finds them built:
+/// a development image is shared by every project that installs the same dependencies, so a
+/// second lab of a template finds it. Says when it was found rather than built.
+async fn build_images(project: &Project, options: &UpOptions, ctx: &Context, report: &Terminal) -> Result<(), Error> {
+    let engine = super::docker(ctx).await?;
+    for service in project.services.iter().filter(|s| matches!(s.image, ImageSource::Build { .. })) {
+        let watched = Watched { inner: report, built: AtomicBool::new(false) };
+        let image = resolve_image(&engine, project, service, options, &watched).await?;
+        if !watched.built.load(Ordering::Relaxed) {
+            report.emit(Event::ImageFound { service: service.name.clone(), image: image.reference });
+        }
+    }
+    Ok(())
+}
+
+/// Passes events on, noting whether a build started.
+struct Watched<'a> {
+    inner: &'a Terminal,
+    built: AtomicBool,
+}
+
+impl Reporter for Watched<'_> {
+    fn emit(&self, event: Event) {
+        if matches!(event, Event::BuildStarted { .. }) {
+            self.built.store(true, Ordering::Relaxed);
+        }
+        self.inner.emit(event);
+    }
 }
 
 /// Where the learner reaches the app of the lab in `dir`: the port its running container

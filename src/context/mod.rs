@@ -21,6 +21,9 @@ pub const LABS_ENV: &str = "LABFORGE_LABS";
 pub const TEMPLATES_ENV: &str = "LABFORGE_TEMPLATES";
 /// The Python that makes a lab's virtual environment.
 pub const PYTHON_ENV: &str = "LABFORGE_PYTHON";
+/// Where labforge keeps what projects share (the wheel cache of lab environments); else
+/// `$XDG_CACHE_HOME/labforge`, else `~/.cache/labforge`.
+pub const CACHE_ENV: &str = "LABFORGE_CACHE_DIR";
 /// Where Docker clients connect; the default socket when unset.
 pub const DOCKER_HOST_ENV: &str = "DOCKER_HOST";
 /// The daemon's default socket.
@@ -119,6 +122,17 @@ impl Context {
     /// The Python that creates virtual environments.
     pub fn python(&self) -> String {
         self.inner.env.string(PYTHON_ENV).unwrap_or_else(|| "python3".to_string())
+    }
+
+    /// Where labforge keeps what projects share: [`CACHE_ENV`], else `$XDG_CACHE_HOME/labforge`,
+    /// else `$HOME/.cache/labforge`, else a folder in the temporary directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        let env = &self.inner.env;
+        env.get(CACHE_ENV).map(PathBuf::from).unwrap_or_else(|| {
+            let base = env.get("XDG_CACHE_HOME").map(PathBuf::from);
+            let base = base.or_else(|| env.get("HOME").map(|h| Path::new(h).join(".cache")));
+            base.unwrap_or_else(std::env::temp_dir).join("labforge")
+        })
     }
 
     /// The `PATH` child processes inherit.

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::Error;
 use crate::context::Context;
 use crate::report::{Event, Reporter, VenvChange};
+use crate::stack::build::Dependencies;
 
 /// Written into `.venv` after the last package is installed: the hash of the `pyproject.toml` it
 /// was installed from.
@@ -67,52 +68,167 @@ pub async fn ensure(dir: &Path, ctx: &Context, report: &dyn Reporter) -> Result<
     let started = Instant::now();
     // Not complete from here on until the install below says so.
     let _ = std::fs::remove_file(venv.join(COMPLETE));
-    let python = ctx.python();
+    let caches = ctx.cache_dir();
+    let deps = std::fs::read_to_string(dir.join("pyproject.toml")).ok().and_then(|t| Dependencies::parse(&t));
+    let plan = plan(&venv, &ctx.python(), state == State::Outdated, ctx.which("uv"), &caches, deps.as_ref());
     let result = async {
-        for (program, args) in commands(&venv, &python, state == State::Outdated, ctx.which("uv")) {
-            run(&dir, &program, &args).await?;
+        if let Some((program, args)) = &plan.create {
+            run(&dir, program, args).await?;
         }
+        let before = packages(&venv);
+        // From the shared cache alone first: a second lab installs without the network.
+        let downloaded = match run(&dir, &plan.offline.0, &plan.offline.1).await {
+            Ok(()) => false,
+            Err(_) => {
+                std::fs::create_dir_all(&caches)
+                    .map_err(|e| Error::Usage(format!("cannot create {}: {e}", caches.display())))?;
+                // One filler at a time: two labs starting at once share what the first fetched.
+                let lock = std::fs::File::create(caches.join("wheels.lock"))
+                    .map_err(|e| Error::Usage(format!("cannot create {}: {e}", caches.display())))?;
+                let _locked = lock.lock();
+                let mut wanted = plan.wanted.clone();
+                for attempt in 1.. {
+                    if let Some((program, args)) = &plan.fill {
+                        run(&dir, program, &[args.clone(), std::mem::take(&mut wanted)].concat()).await?;
+                    }
+                    match run_said(&dir, &plan.online.0, &plan.online.1).await {
+                        Ok(()) => break,
+                        // A build backend may ask for more than pyproject.toml names (hatchling's
+                        // `editables` for an editable install): fetched too, then tried again.
+                        Err((error, said)) => {
+                            wanted = missing(&said);
+                            if plan.fill.is_none() || wanted.is_empty() || attempt == 3 {
+                                return Err(error);
+                            }
+                        }
+                    }
+                }
+                true
+            }
+        };
         std::fs::write(venv.join(COMPLETE), dependencies_hash(&dir))
-            .map_err(|e| Error::Usage(format!("cannot write {}: {e}", venv.join(COMPLETE).display())))
+            .map_err(|e| Error::Usage(format!("cannot write {}: {e}", venv.join(COMPLETE).display())))?;
+        Ok::<_, Error>((packages(&venv).saturating_sub(before), downloaded))
     }
     .await;
     if result.is_err() && state != State::Outdated {
         // Nothing half-made is left behind by this run.
         let _ = std::fs::remove_dir_all(&venv);
     }
-    result?;
-    report.emit(Event::VenvInstalled { seconds: started.elapsed().as_secs_f64() });
+    let (packages, downloaded) = result?;
+    report.emit(Event::VenvInstalled {
+        seconds: started.elapsed().as_secs_f64(),
+        packages,
+        downloaded,
+        cache: caches.display().to_string(),
+    });
     Ok(())
 }
 
-/// The programs that make the venv (unless it exists) and install the project into it.
-fn commands(venv: &Path, python: &str, exists: bool, uv: Option<PathBuf>) -> Vec<(PathBuf, Vec<String>)> {
+/// A program and its arguments.
+type Command = (PathBuf, Vec<String>);
+
+/// The programs that make a venv and install the project into it.
+#[derive(Debug)]
+struct Plan {
+    /// Makes the venv, unless it exists.
+    create: Option<Command>,
+    /// Installs from the shared cache alone; fails when something is not in it.
+    offline: Command,
+    /// Fetches requirements into the shared cache (pip: `pip wheel` into the wheelhouse): the
+    /// program and its arguments before the requirements.
+    fill: Option<Command>,
+    /// The requirements the first fill fetches.
+    wanted: Vec<String>,
+    /// Installs once the cache was filled (uv: fetching what it lacks).
+    online: Command,
+}
+
+/// The [`Plan`] for `venv`: with uv when it is on PATH (its cache under `caches/uv`), else with
+/// pip and a wheelhouse under `caches/wheels` (pip's own cache under `caches/pip`).
+fn plan(
+    venv: &Path,
+    python: &str,
+    exists: bool,
+    uv: Option<PathBuf>,
+    caches: &Path,
+    deps: Option<&Dependencies>,
+) -> Plan {
     let venv_python = venv.join("bin/python").display().to_string();
-    let mut steps = Vec::new();
+    let s = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
     match uv {
         Some(uv) => {
-            if !exists {
-                let args = ["venv", "--quiet", "--python", python, &venv.display().to_string()];
-                steps.push((uv.clone(), args.map(str::to_string).to_vec()));
-            }
+            let cache = caches.join("uv").display().to_string();
+            let create = (!exists)
+                .then(|| (uv.clone(), s(&["venv", "--quiet", "--python", python, &venv.display().to_string()])));
             // Compiled now, once: a check imports the app and its libraries on every run, and
             // Python cannot cache them where PYTHONDONTWRITEBYTECODE is set (pip compiles too).
-            let args = ["pip", "install", "--quiet", "--compile-bytecode", "--python", &venv_python, "-e", ".[dev]"];
-            steps.push((uv, args.map(str::to_string).to_vec()));
+            let install = s(&[
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--cache-dir",
+                &cache,
+                "--python",
+                &venv_python,
+                "-e",
+                ".[dev]",
+            ]);
+            let mut offline = install.clone();
+            offline.insert(2, "--offline".into());
+            Plan { create, offline: (uv.clone(), offline), fill: None, wanted: Vec::new(), online: (uv, install) }
         }
         None => {
-            if !exists {
-                steps.push((PathBuf::from(python), vec!["-m".into(), "venv".into(), venv.display().to_string()]));
+            let wheels = caches.join("wheels").display().to_string();
+            let pip_cache = caches.join("pip").display().to_string();
+            let create = (!exists).then(|| (PathBuf::from(python), s(&["-m", "venv", &venv.display().to_string()])));
+            let pip = |args: &[&str]| (PathBuf::from(&venv_python), s(&[&["-m", "pip"], args].concat()));
+            let quiet = ["--quiet", "--disable-pip-version-check"];
+            let offline =
+                pip(&[&["install"], &quiet[..], &["--compile", "--no-index", "--find-links", &wheels, "-e", ".[dev]"]]
+                    .concat());
+            match deps {
+                Some(deps) => {
+                    let fetch = [
+                        &["wheel"],
+                        &quiet[..],
+                        &["--cache-dir", &pip_cache, "--find-links", &wheels, "--wheel-dir", &wheels],
+                    ]
+                    .concat();
+                    let wanted = deps.requirements(&["dev"]);
+                    Plan { create, online: offline.clone(), offline, fill: Some(pip(&fetch)), wanted }
+                }
+                // A pyproject.toml labforge cannot read: pip with its shared cache, from the index.
+                None => {
+                    let online =
+                        pip(&[&["install"], &quiet[..], &["--compile", "--cache-dir", &pip_cache, "-e", ".[dev]"]]
+                            .concat());
+                    Plan { create, offline, fill: None, wanted: Vec::new(), online }
+                }
             }
-            let args = ["-m", "pip", "install", "--quiet", "--compile", "--disable-pip-version-check", "-e", ".[dev]"];
-            steps.push((PathBuf::from(&venv_python), args.map(str::to_string).to_vec()));
         }
     }
-    steps
+}
+
+/// How many distributions `venv` holds.
+fn packages(venv: &Path) -> usize {
+    let Ok(libs) = std::fs::read_dir(venv.join("lib")) else { return 0 };
+    libs.flatten()
+        .filter_map(|lib| std::fs::read_dir(lib.path().join("site-packages")).ok())
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".dist-info"))
+        .count()
 }
 
 /// Runs `program` in `dir` within [`DEADLINE`]; a failure says what the program said last.
 async fn run(dir: &Path, program: &Path, args: &[String]) -> Result<(), Error> {
+    run_said(dir, program, args).await.map_err(|(error, _)| error)
+}
+
+/// [`run`], and on failure everything the program wrote to stderr.
+async fn run_said(dir: &Path, program: &Path, args: &[String]) -> Result<(), (Error, String)> {
     let shown = format!("{} {}", program.display(), args.join(" "));
     let child = tokio::process::Command::new(program)
         .args(args)
@@ -123,18 +239,36 @@ async fn run(dir: &Path, program: &Path, args: &[String]) -> Result<(), Error> {
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
-            Error::Usage(format!("cannot run {}: {e} (labs need Python 3.11+ with venv)", program.display()))
+            let why = format!("cannot run {}: {e} (labs need Python 3.11+ with venv)", program.display());
+            (Error::Usage(why), String::new())
         })?;
     let output = match tokio::time::timeout(DEADLINE, child.wait_with_output()).await {
-        Ok(output) => output.map_err(|e| Error::Usage(format!("{shown}: {e}")))?,
-        Err(_) => return Err(Error::Usage(format!("{shown} took over {} minutes", DEADLINE.as_secs() / 60))),
+        Ok(output) => output.map_err(|e| (Error::Usage(format!("{shown}: {e}")), String::new()))?,
+        Err(_) => {
+            let why = format!("{shown} took over {} minutes", DEADLINE.as_secs() / 60);
+            return Err((Error::Usage(why), String::new()));
+        }
     };
     if output.status.success() {
         return Ok(());
     }
-    let said = String::from_utf8_lossy(&output.stderr);
+    let said = String::from_utf8_lossy(&output.stderr).into_owned();
     let last: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
-    Err(Error::Usage(format!("installing the project's dependencies failed ({shown}): {}", last.join(" / "))))
+    let why = format!("installing the project's dependencies failed ({shown}): {}", last.join(" / "));
+    Err((Error::Usage(why), said))
+}
+
+/// The requirements pip said it found no distribution for.
+fn missing(said: &str) -> Vec<String> {
+    let mut found: Vec<String> = said
+        .lines()
+        .filter_map(|l| l.split("No matching distribution found for ").nth(1))
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .collect();
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// What the venv was installed from: the project's `pyproject.toml`.
@@ -167,16 +301,43 @@ mod tests {
     fn every_path_handed_to_a_program_is_absolute() {
         // The regression: `ID/.venv/bin/pip` run inside `ID/` from its parent folder.
         let venv = Path::new("/work/lab/.venv");
+        let deps = Dependencies::parse("[project]\nname = \"a\"\ndependencies = [\"fastapi==1\"]\n").unwrap();
         for (exists, uv) in
             [(false, None), (true, None), (false, Some("/bin/uv".into())), (true, Some("/bin/uv".into()))]
         {
-            let steps = commands(venv, "python3", exists, uv);
-            assert_eq!(steps.len(), if exists { 1 } else { 2 });
-            for (program, args) in steps {
+            let plan = plan(venv, "python3", exists, uv, Path::new("/cache/labforge"), Some(&deps));
+            assert_eq!(plan.create.is_some(), !exists);
+            for (program, args) in plan.create.iter().chain([&plan.offline, &plan.online]).chain(&plan.fill) {
                 for word in args.iter().cloned().chain([program.display().to_string()]) {
                     assert!(!word.contains(".venv") || Path::new(&word).is_absolute(), "{word} in {args:?}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_first_attempt_installs_from_the_shared_cache_without_the_network() {
+        let venv = Path::new("/work/lab/.venv");
+        let deps = Dependencies::parse("[build-system]\nrequires = [\"hatchling\"]\n[project]\nname = \"a\"\ndependencies = [\"fastapi==1\"]\n[project.optional-dependencies]\ndev = [\"pytest\"]\n").unwrap();
+        let pip = plan(venv, "python3", false, None, Path::new("/c"), Some(&deps));
+        assert!(pip.offline.1.contains(&"--no-index".to_string()), "{:?}", pip.offline);
+        assert!(pip.offline.1.windows(2).any(|w| w == ["--find-links", "/c/wheels"]), "{:?}", pip.offline);
+        let fill = &pip.fill.as_ref().unwrap().1;
+        assert!(
+            fill.windows(2).any(|w| w == ["--wheel-dir", "/c/wheels"])
+                && fill.windows(2).any(|w| w == ["--cache-dir", "/c/pip"])
+        );
+        assert_eq!(pip.wanted, ["hatchling", "fastapi==1", "pytest"]);
+        assert_eq!(pip.online, pip.offline, "pip installs from the filled wheelhouse");
+        let uv = plan(venv, "python3", false, Some("/bin/uv".into()), Path::new("/c"), Some(&deps));
+        assert!(uv.offline.1.contains(&"--offline".to_string()) && !uv.online.1.contains(&"--offline".to_string()));
+        assert!(uv.online.1.windows(2).any(|w| w == ["--cache-dir", "/c/uv"]), "{:?}", uv.online);
+    }
+
+    #[test]
+    fn what_a_build_backend_asked_for_and_the_wheelhouse_lacked_is_named() {
+        let said = "  ╰─> [3 lines of output]\n      Looking in links: /w\n      ERROR: Could not find a version that satisfies the requirement editables~=0.3 (from versions: none)\n      ERROR: No matching distribution found for editables~=0.3\n";
+        assert_eq!(missing(said), ["editables~=0.3"]);
+        assert!(missing("ERROR: something else\n").is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! A service's image: found, pulled with progress, or built from the project and tagged by a
-//! content hash (development images by what installs dependencies, production images by the
-//! whole build context), never `latest`.
+//! content hash, never `latest`: development images by what installs dependencies (shared by
+//! every project that installs the same), production images by the whole build context.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -12,6 +12,12 @@ use super::project::{ImageSource, LABEL_PROJECT, Mode, Project, Service};
 use super::spec::ServiceKind;
 use super::up::UpOptions;
 use crate::report::{Event, Reporter};
+
+/// Where development images go: one repository for every project, tagged by the hash of what
+/// determines the image ([`build::dev_inputs`] and the base images' ids).
+pub const DEV_REPOSITORY: &str = "labforge/dev";
+/// The label a development image carries: the hash it is tagged with.
+pub const LABEL_DEV_HASH: &str = "io.labforge.dev-hash";
 
 /// A service's image, resolved to the daemon's id.
 pub struct Image {
@@ -61,22 +67,38 @@ pub async fn resolve_image<E: Engine>(
         ImageSource::Build { context: dir, dockerfile, args, rebuild_on } => {
             let extra: Vec<(&str, &[u8])> = opts.ca_bundle.as_deref().map(|ca| vec![(CA_PATH, ca)]).unwrap_or_default();
             let packed = build::pack(dir, &extra)?;
-            let args_text = serde_json::to_string(args).unwrap_or_default();
             // Development images depend only on what installs dependencies, so a source edit
-            // never rebuilds; production images depend on the whole context.
-            let hash = match project.mode {
+            // never rebuilds, and every project that installs the same things shares one image;
+            // production images depend on the whole context.
+            let (reference, labels) = match project.mode {
                 Mode::Dev => {
-                    let mut parts: Vec<Vec<u8>> = vec![args_text.into_bytes(), dockerfile.as_bytes().to_vec()];
-                    for file in rebuild_on.iter().chain(std::iter::once(dockerfile)) {
-                        parts.push(file.as_bytes().to_vec());
-                        parts.push(std::fs::read(dir.join(file)).unwrap_or_default());
+                    let mount = service.binds.iter().find(|b| b.host == *dir).map(|b| b.target.as_str());
+                    let (mut parts, bases) = build::dev_inputs(
+                        dir,
+                        dockerfile,
+                        args,
+                        rebuild_on,
+                        build::DevContainer { mount, command_given: service.command.is_some() },
+                        &packed,
+                        &extra,
+                    );
+                    for base in bases {
+                        let id = engine.image_id(&base).await?.unwrap_or_default();
+                        parts.push((format!("FROM {base}"), id.into_bytes()));
                     }
-                    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-                    format!("dev-{}", build::digest(&refs))
+                    let refs: Vec<&[u8]> = parts.iter().flat_map(|(name, bytes)| [name.as_bytes(), bytes]).collect();
+                    let hash = build::digest(&refs);
+                    (format!("{DEV_REPOSITORY}:{hash}"), HashMap::from([(LABEL_DEV_HASH.to_string(), hash)]))
                 }
-                Mode::Prod => build::digest(&[args_text.as_bytes(), &packed.tar]),
+                Mode::Prod => {
+                    let args_text = serde_json::to_string(args).unwrap_or_default();
+                    let hash = build::digest(&[args_text.as_bytes(), &packed.tar]);
+                    // One label, the project's (images are shared by its instances): the
+                    // classic builder adds a layer per label.
+                    let labels = HashMap::from([(LABEL_PROJECT.to_string(), project.name.clone())]);
+                    (format!("labforge/{}-{}:{hash}", project.name, service.name), labels)
+                }
             };
-            let reference = format!("labforge/{}-{}:{hash}", project.name, service.name);
             if let Some(id) = engine.image_id(&reference).await? {
                 return Ok(Image { reference, id });
             }
@@ -92,18 +114,7 @@ pub async fn resolve_image<E: Engine>(
                 }
             };
             let args: HashMap<String, String> = args.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            let built = engine
-                .build(
-                    packed.tar,
-                    &reference,
-                    dockerfile,
-                    &args,
-                    // One label, the project's (images are shared by its instances): the classic
-                    // builder adds a layer per label.
-                    &HashMap::from([(LABEL_PROJECT.to_string(), project.name.clone())]),
-                    &mut sink,
-                )
-                .await;
+            let built = engine.build(packed.tar, &reference, dockerfile, &args, &labels, &mut sink).await;
             let seconds = built.is_ok().then(|| started.elapsed().as_secs_f64());
             report.emit(Event::BuildFinished { image: reference.clone(), service: service.name.clone(), seconds });
             Ok(Image { reference, id: built? })

@@ -82,6 +82,9 @@ impl Reporter for Terminal {
                     progress.line(&line);
                 }
             }
+            Event::ImageFound { service, image } => {
+                shell.status("Found", format_args!("{image} for `{service}`: built before, nothing to build"))
+            }
             Event::BuildFinished { image, service, seconds } => {
                 if let Some(progress) = self.builds.lock().ok().and_then(|mut b| b.remove(&service)) {
                     progress.finish();
@@ -128,8 +131,9 @@ impl Reporter for Terminal {
             Event::Step { step, ok: false, detail, seconds } => {
                 shell.status("✗", format_args!("{step:<8} {detail} {}", shell.dim(&format!("({seconds:.1}s)"))))
             }
-            Event::VenvInstalled { seconds } => {
-                shell.status("Installed", format_args!("the project's dependencies in {seconds:.1}s"))
+            Event::VenvInstalled { seconds, packages, downloaded, cache } => {
+                let from = if downloaded { "fetched into the shared cache" } else { "from the shared cache, no download" };
+                shell.status("Installed", format_args!("{packages} packages in {seconds:.1}s ({from} {cache})"))
             }
             Event::RunWatched { run } => {
                 shell.status("Watching", format_args!("{run}"));

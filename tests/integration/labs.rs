@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::support::labforge_bin;
-use crate::support::stack::{MONGO_IMAGE, POSTGRES_IMAGE, PYTHON_IMAGE, ca_bundle, exclusive, images, text};
+use crate::support::stack::{MONGO_IMAGE, POSTGRES_IMAGE, PYTHON_IMAGE, ca_bundle, docker, exclusive, images, text};
 
 /// A folder of labs written by a test.
 struct Labs {
@@ -682,6 +682,62 @@ fn lab_start_makes_the_venv_from_any_folder_with_or_without_uv_and_repairs_a_hal
     assert!(root.path().join("nested/copy/.venv/.labforge-complete").exists());
     let check = labforge(labs.path(), &root.path().join("nested/copy"), &["check"]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+}
+
+#[test]
+fn a_second_lab_with_the_same_dependencies_builds_no_image_and_downloads_nothing() {
+    let _docker = exclusive();
+    images();
+    // Two labs of one template with the same answers: their projects differ (names, packages,
+    // secrets) but install the same dependencies.
+    let labs = Labs::new();
+    for id in ["share-a", "share-b"] {
+        let check = "      - {name: the app answers, kind: http, requests: [{path: /health, expect: {status: 200}}]}\n      - {name: the project's tests pass, kind: pytest, tests: [tests/test_health.py], min_passed: 2}\n";
+        labs.lab(id, "{framework: fastapi, db: none, auth: none}", true, check);
+        crate::support::stack::remove_project(&format!("lab-{id}"));
+    }
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("labforge-cache");
+    let start = |id: &str, offline: bool| {
+        let mut cmd = command(labs.path(), root.path(), &["lab", "start", id]);
+        // pip's path (no uv), with a cache of the test's own.
+        cmd.env("PATH", path_without_uv()).env("LABFORGE_CACHE_DIR", &cache).env_remove("PIP_FIND_LINKS");
+        if offline {
+            // Every way to the package index leads nowhere: only a network-free install succeeds.
+            for var in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+                cmd.env(var, "http://127.0.0.1:9");
+            }
+            cmd.env("PIP_INDEX_URL", "http://127.0.0.1:9/simple");
+        }
+        let out = cmd.output().unwrap();
+        let said = text(&out);
+        assert!(out.status.success(), "lab start {id}:\n{said}");
+        said
+    };
+    let first = start("share-a", false);
+    assert!(first.contains("fetched into the shared cache"), "an empty cache is filled:\n{first}");
+    assert!(cache.join("wheels").read_dir().unwrap().count() > 10, "the wheelhouse holds the wheels");
+
+    let second = start("share-b", true);
+    assert!(!second.contains("Building"), "the second lab builds no image:\n{second}");
+    assert!(second.contains("Found labforge/dev:"), "{second}");
+    assert!(second.contains("from the shared cache, no download"), "{second}");
+    let image = |container: &str| docker(&["inspect", "--format", "{{.Image}}", container]).trim().to_string();
+    let shared = image("lab-share-a-app");
+    assert_eq!(image("lab-share-b-app"), shared, "both labs run one development image");
+    let inspect = |format: &str| docker(&["image", "inspect", "--format", format, &shared]).trim().to_string();
+    let hash = inspect("{{index .Config.Labels \"io.labforge.dev-hash\"}}");
+    let tags = inspect("{{join .RepoTags \" \"}}");
+    assert!(
+        tags.split(' ').any(|t| t == format!("labforge/dev:{hash}")),
+        "tagged by its labelled hash: {tags} / {hash}"
+    );
+    // The second lab's venv works, from the cache alone.
+    let check = labforge(labs.path(), &root.path().join("share-b"), &["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    for id in ["share-a", "share-b"] {
+        let _ = labforge(labs.path(), &root.path().join(id), &["down", "--volumes"]);
+    }
 }
 
 /// Whether `venv` holds compiled bytecode of the library `package`.
