@@ -379,7 +379,7 @@ async fn start<E: Engine>(
     plan: &Planned<'_>,
     image: &Image,
     mut id: String,
-    ports: &mut Vec<(u16, u16)>,
+    ports: &mut [(u16, u16)],
     strict: bool,
     report: &dyn Reporter,
 ) -> Result<String, Error> {
@@ -421,7 +421,7 @@ async fn start<E: Engine>(
         service: plan.service.name.clone(),
         container: name,
         how,
-        ports: ports.clone(),
+        ports: ports.to_vec(),
         host: PUBLISHED_ON.to_string(),
     });
     Ok(id)
