@@ -25,7 +25,7 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgresql://", "postgres://")):
         wait_for_database(database_url, float(os.environ.get("DATABASE_WAIT_SECONDS", "60")))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{{ project.package }}.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"{__package__}.settings")
     execute_from_command_line(["django-admin", "migrate", "--noinput"])
 
 
