@@ -66,12 +66,13 @@ pub fn parse_dotenv(path: &str, text: &str) -> Result<BTreeMap<String, String>, 
             ));
             continue;
         }
-        let value = value.trim();
-        match unquote(value) {
+        // Still the end of the line (`column_of` counts back from it), spaces at the end included.
+        let value = value.trim_start();
+        match unquote(value.trim_end()) {
             Ok(v) => {
                 vars.insert(key.to_string(), v.to_string());
             }
-            Err(why) => problems.push(at(column_of(value.trim_end()), format!("{key}: {why}"))),
+            Err(why) => problems.push(at(column_of(value), format!("{key}: {why}"))),
         }
     }
     if problems.is_empty() { Ok(vars) } else { Err(problems) }
@@ -201,6 +202,41 @@ mod tests {
                 ".env:8:8: the variable name before `=` is empty",
             ]
         );
+    }
+
+    #[test]
+    fn spaces_after_a_bad_value_move_no_column() {
+        // Found by the dotenv fuzz target: the column was counted back from the trimmed value, a
+        // byte off per trailing space, and inside a multi-byte character it panicked.
+        assert_eq!(
+            problems("A=\"open   \nP='s\u{12c}=#R   \n"),
+            vec![
+                ".env:1:3: A: the value's \" is not closed on this line (close it; a value cannot span lines)",
+                ".env:2:3: P: the value's ' is not closed on this line (close it; a value cannot span lines)",
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Whatever is typed into `.env` — quotes left open, characters of several bytes, spaces
+        /// and CR at the end — the parser answers with values or one-line located problems, never
+        /// a panic.
+        #[test]
+        fn any_dotenv_is_parsed_or_refused(
+            lines in proptest::collection::vec(
+                ("(export )?", "[A-Z_1 -]{0,3}", "=?", "[ '\"#=x\t\r\u{0}\u{12c}\u{20ac}]{0,12}"),
+                0..6,
+            ),
+        ) {
+            let text: String = lines.iter().map(|(export, key, eq, value)| format!("{export}{key}{eq}{value}\n")).collect();
+            if let Err(problems) = parse_dotenv(".env", &text) {
+                for problem in problems {
+                    proptest::prop_assert!(problem.starts_with(".env:") && !problem.contains('\n'), "{problem}");
+                }
+            }
+        }
     }
 
     #[test]
