@@ -228,19 +228,18 @@ fn a_dependent_starts_before_its_dependency_is_ready_unless_it_asks_for_conditio
     });
 }
 
-/// A port that was free when labforge looked, for labforge.yaml to ask for.
-fn a_free_port() -> u16 {
-    crate::stack::ports::free_port().unwrap()
+/// The stack with its app asking for a port that was free when labforge looked: that port and
+/// the project.
+fn app_on_a_free_port(dir: &Path) -> (u16, Project) {
+    let wanted = crate::stack::ports::free_port().unwrap();
+    let spec = STACK.replace("    image: py\n", &format!("    image: py\n    ports: [\"{wanted}:8000\"]\n"));
+    (wanted, load(dir, &spec))
 }
 
 #[test]
 fn a_port_taken_between_the_check_and_the_start_is_replaced_and_the_one_used_is_announced() {
     let dir = tempfile::tempdir().unwrap();
-    let wanted = a_free_port();
-    let project = load(
-        dir.path(),
-        &STACK.replace("    image: py\n", &format!("    image: py\n    ports: [\"{wanted}:8000\"]\n")),
-    );
+    let (wanted, project) = app_on_a_free_port(dir.path());
     let engine = FakeEngine::default();
     engine.take_port(wanted);
     runtime().block_on(async {
@@ -281,11 +280,7 @@ fn a_port_taken_between_the_check_and_the_start_is_replaced_and_the_one_used_is_
 #[test]
 fn ports_taken_on_every_attempt_fail_after_a_bounded_number_and_leave_no_container() {
     let dir = tempfile::tempdir().unwrap();
-    let wanted = a_free_port();
-    let project = load(
-        dir.path(),
-        &STACK.replace("    image: py\n", &format!("    image: py\n    ports: [\"{wanted}:8000\"]\n")),
-    );
+    let (wanted, project) = app_on_a_free_port(dir.path());
     let engine = FakeEngine::default();
     engine.take_every_port();
     runtime().block_on(async {
